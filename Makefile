@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+MOTO_PORT ?= 5000
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+.PHONY: setup run test lint unit bench package clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "pip<26.3"
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Front-end packages come from the npm registry, never from the repository.
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p chalicelib/web/vendor
+	cp node_modules/signature_pad/dist/signature_pad.umd.min.js chalicelib/web/vendor/
+	touch $@
+
+run: setup
+	$(BIN)/python -m local.run --port $(PORT) --moto-port $(MOTO_PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup lint
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) node_modules chalicelib/web/vendor .pytest_cache .mypy_cache .ruff_cache build

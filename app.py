@@ -1,0 +1,30 @@
+"""Wiring only: the app, its blueprints (the authorizer among them), middleware and the schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public
+from chalicelib.api.security import security
+from chalicelib.observability import logger, metrics
+
+app = Chalice(app_name="signing-portal")
+
+app.register_blueprint(security)
+for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, portal, dev):
+    app.register_blueprint(module.routes.blueprint)
+
+
+@app.middleware("all")
+def observe(event: Any, get_response: Any) -> Any:
+    """Request id on every log line; business metrics flushed once per invocation."""
+    request_id = getattr(getattr(event, "context", None), "aws_request_id", None)
+    logger.append_keys(request_id=request_id)
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+        logger.remove_keys(["request_id", "tenant_id"])

@@ -1,0 +1,36 @@
+"""Local stage only: the outbox and the reminder trigger. On deployed stages they answer 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Request
+
+from chalicelib.api.routing import Routes, body_of
+from chalicelib.config import get_settings
+from chalicelib.errors import NotFound
+
+routes = Routes(__name__)
+
+
+def _local_only() -> None:
+    # The routes exist in every build (route tables are fixed at import, before settings are
+    # read) but do nothing outside the local stage: exactly the 404 of a missing route.
+    if not get_settings().is_local:
+        raise NotFound()
+
+
+@routes.route("/dev/outbox")
+def outbox(request: Request, _: None) -> dict[str, Any]:
+    _local_only()
+    from chalicelib.notify.outbox import read_outbox
+
+    return read_outbox()
+
+
+@routes.route("/dev/reminders/run", methods=("POST",))
+def run_reminders(request: Request, _: None) -> dict[str, Any]:
+    _local_only()
+    from chalicelib.reminders.job import run_from_request
+
+    return run_from_request(body_of(request))

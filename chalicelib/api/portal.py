@@ -1,0 +1,43 @@
+"""The client portal: the overview, messages, and the signing ceremony."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Request
+
+from chalicelib.api.routing import Routes, body_of, query_param
+from chalicelib.auth.principal import Principal
+from chalicelib.messaging import service as messages
+
+routes = Routes(__name__, role="client")
+
+
+@routes.route("/portal/messages")
+def list_messages(request: Request, principal: Principal) -> dict[str, Any]:
+    return messages.portal_messages(principal, query_param(request, "limit"), query_param(request, "cursor"))
+
+
+@routes.route("/portal/messages/{message_id}")
+def get_message(request: Request, principal: Principal, message_id: str) -> dict[str, Any]:
+    return messages.open_message(principal, message_id)
+
+
+@routes.route("/portal/messages/{message_id}/reply", methods=("POST",), status=201)
+def reply(request: Request, principal: Principal, message_id: str) -> dict[str, Any]:
+    return messages.reply(principal, message_id, body_of(request))
+
+
+@routes.route("/portal/messages/{message_id}/approve", methods=("POST",))
+def approve(request: Request, principal: Principal, message_id: str) -> dict[str, Any]:
+    return messages.answer_approval(principal, message_id, True, body_of(request))
+
+
+@routes.route("/portal/messages/{message_id}/reject", methods=("POST",))
+def reject(request: Request, principal: Principal, message_id: str) -> dict[str, Any]:
+    return messages.answer_approval(principal, message_id, False, body_of(request))
+
+
+@routes.route("/portal/signing-requests/{request_id}/reject", methods=("POST",))
+def reject_signing(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    return messages.reject_signing(principal, request_id, body_of(request))

@@ -1,0 +1,29 @@
+"""The built-in authorizer: every protected route's bearer token is verified here."""
+
+from __future__ import annotations
+
+from chalice import AuthResponse, Blueprint
+from chalice.app import AuthRequest
+
+from chalicelib.auth.service import authenticate, bearer_token
+from chalicelib.errors import Unauthenticated
+from chalicelib.observability import logger
+
+security = Blueprint(__name__)
+
+
+class TokenRejected(Exception):
+    """Raised to API Gateway; the exact message 'Unauthorized' makes it answer 401."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
+
+
+@security.authorizer(ttl_seconds=300)
+def token_authorizer(auth_request: AuthRequest) -> AuthResponse:
+    try:
+        principal = authenticate(bearer_token(auth_request.token))
+    except Unauthenticated:
+        logger.info("token rejected")
+        raise TokenRejected() from None
+    return AuthResponse(routes=["*"], principal_id=principal.sub, context=principal.as_context())

@@ -1,0 +1,123 @@
+"""The composition root: real adapters, built lazily once per container.
+
+Nothing here runs at import time, so a cold start only pays for what a request uses.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.clock import Clock, SystemClock
+from chalicelib.config import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.auth.identity import CognitoIdentity
+    from chalicelib.auth.tokens import TokenVerifier
+    from chalicelib.documents.storage import DocumentStorage
+    from chalicelib.notify.email import Mailer
+    from chalicelib.notify.sms import SmsSender
+    from chalicelib.signing.crypto import Sealer, Vault
+
+
+@functools.cache
+def client(service: str) -> Any:
+    """A boto3 client with short timeouts and standard retries (endpoint from AWS_ENDPOINT_URL)."""
+    import boto3
+    from botocore.config import Config
+
+    settings = get_settings()
+    config = Config(
+        region_name=settings.region,
+        connect_timeout=3,
+        read_timeout=10,
+        retries={"mode": "standard", "max_attempts": 3},
+        signature_version="s3v4" if service == "s3" else None,
+    )
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+
+
+@functools.cache
+def bind_store() -> None:
+    """Point the PynamoDB models at the configured table, once."""
+    from chalicelib.store.models import bind
+
+    settings = get_settings()
+    bind(settings.table_name, settings.region)
+
+
+def clock() -> Clock:
+    return _clock_override or SystemClock()
+
+
+_clock_override: Clock | None = None
+
+
+def use_clock(replacement: Clock | None) -> None:
+    """Tests and the local reminder trigger move time; production never calls this."""
+    global _clock_override  # noqa: PLW0603 - one process-wide seam for time
+    _clock_override = replacement
+
+
+@functools.cache
+def token_verifier() -> TokenVerifier:
+    from chalicelib.auth.tokens import TokenVerifier
+
+    settings = get_settings()
+    return TokenVerifier(
+        jwks_url=settings.jwks_url,
+        issuer=settings.token_issuer,
+        audience=settings.user_pool_client_id,
+    )
+
+
+@functools.cache
+def identity() -> CognitoIdentity:
+    from chalicelib.auth.identity import CognitoIdentity
+
+    settings = get_settings()
+    return CognitoIdentity(client("cognito-idp"), settings.user_pool_id, settings.user_pool_client_id)
+
+
+@functools.cache
+def mailer() -> Mailer:
+    from chalicelib.notify.email import Mailer
+
+    return Mailer(client("ses"), get_settings().sender_email)
+
+
+@functools.cache
+def sms() -> SmsSender:
+    from chalicelib.notify.sms import SmsSender
+
+    return SmsSender(client("sns"))
+
+
+@functools.cache
+def document_storage() -> DocumentStorage:
+    from chalicelib.documents.storage import DocumentStorage
+
+    settings = get_settings()
+    return DocumentStorage(client("s3"), settings.documents_bucket, settings.data_key_id)
+
+
+@functools.cache
+def sealer() -> Sealer:
+    from chalicelib.signing.crypto import Sealer
+
+    return Sealer(client("kms"), get_settings().seal_key_id)
+
+
+@functools.cache
+def vault() -> Vault:
+    from chalicelib.signing.crypto import Vault
+
+    return Vault(client("kms"), get_settings().data_key_id)
+
+
+@functools.cache
+def otp_secret() -> bytes:
+    """The HMAC key for SMS codes, fetched once per container."""
+    settings = get_settings()
+    value = client("secretsmanager").get_secret_value(SecretId=settings.otp_secret_id)["SecretString"]
+    return str(value).encode()

@@ -1,0 +1,69 @@
+"""Uploading documents straight to S3, then checking what really arrived."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.auth.principal import Principal
+from chalicelib.clock import iso
+from chalicelib.config import get_settings
+from chalicelib.documents.model import MAGIC, SNIFF_BYTES, Document, matches_type
+from chalicelib.errors import DocumentNotReady, PayloadTooLarge, UnsupportedMediaType
+from chalicelib.ids import new_id
+from chalicelib.store.documents import DocumentRepository
+from chalicelib.validation import Fields
+
+
+def _repository() -> DocumentRepository:
+    aws.bind_store()
+    return DocumentRepository()
+
+
+def create_upload(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Register a document and hand out a presigned POST for exactly the declared size."""
+    fields = Fields(body)
+    filename = fields.text("filename", max_length=200)
+    content_type = fields.text("content_type", max_length=200)
+    size = body.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        fields.add("size", "invalid_size")
+    if filename and any(c in filename for c in "/\\\x00"):
+        fields.add("filename", "invalid_filename")
+    fields.done()
+    assert filename is not None and content_type is not None and isinstance(size, int)
+    if size > get_settings().max_document_bytes:
+        raise PayloadTooLarge("file_too_large", max_mib=get_settings().max_document_bytes // (1024 * 1024))
+    if content_type.lower() not in MAGIC:
+        raise UnsupportedMediaType("type_not_allowed")
+    document_id = new_id()
+    document = Document(
+        id=document_id, tenant_id=principal.tenant_id, filename=filename, content_type=content_type.lower(),
+        declared_size=size, status="pending", s3_key=f"tenants/{principal.tenant_id}/documents/{document_id}",
+        sha256=None, size=None, version_id=None,
+    )
+    _repository().add(document, created_by=principal.subject_id, created_at=iso(aws.clock().now()))
+    upload = aws.document_storage().upload_form(document.s3_key, document.content_type, size)
+    return {"id": document_id, "status": "pending", "upload": upload}
+
+
+def complete_upload(principal: Principal, document_id: str) -> dict[str, Any]:
+    """Read the object back, check its real type and size, fingerprint it, mark it ready."""
+    repository = _repository()
+    document = repository.get(principal.tenant_id, document_id)
+    if document.status == "ready":
+        return _ready_answer(document)
+    stored = aws.document_storage().read(document.s3_key, sniff=SNIFF_BYTES)
+    if stored is None:
+        raise DocumentNotReady("document_missing")
+    if stored.size != document.declared_size:
+        raise DocumentNotReady("document_size_mismatch", declared=document.declared_size, actual=stored.size)
+    if not matches_type(document.content_type, stored.head):
+        raise DocumentNotReady("document_type_mismatch")
+    ready = repository.mark_ready(principal.tenant_id, document_id, stored.sha256, stored.size, stored.version_id)
+    return _ready_answer(ready)
+
+
+def _ready_answer(document: Document) -> dict[str, Any]:
+    return {"id": document.id, "status": document.status, "filename": document.filename,
+            "content_type": document.content_type, "size": document.size, "sha256": document.sha256}

@@ -1,0 +1,99 @@
+"""S3 adapter for documents and signature images: presigned transfers, streaming reads."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+CHUNK = 1024 * 1024
+UPLOAD_SECONDS = 15 * 60
+DOWNLOAD_SECONDS = 5 * 60
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    sha256: str
+    head: bytes
+    version_id: str | None
+
+
+class DocumentStorage:
+    def __init__(self, s3: Any, bucket: str, kms_key_id: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._kms_key_id = kms_key_id
+
+    def upload_form(self, key: str, content_type: str, size: int) -> dict[str, Any]:
+        """A presigned POST that accepts exactly `size` bytes of `content_type`, encrypted under our key."""
+        fields = {
+            "Content-Type": content_type,
+            "x-amz-server-side-encryption": "aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id": self._kms_key_id,
+        }
+        conditions: list[Any] = [
+            ["content-length-range", size, size],
+            {"Content-Type": content_type},
+            {"x-amz-server-side-encryption": "aws:kms"},
+            {"x-amz-server-side-encryption-aws-kms-key-id": self._kms_key_id},
+        ]
+        form = self._s3.generate_presigned_post(
+            Bucket=self._bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=UPLOAD_SECONDS,
+        )
+        return {"url": form["url"], "fields": form["fields"]}
+
+    def read(self, key: str, version_id: str | None = None, sniff: int = 8) -> StoredObject | None:
+        """Size, SHA-256 and leading bytes of an object, streamed in chunks; None when it is not there."""
+        from botocore.exceptions import ClientError
+
+        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        if version_id:
+            args["VersionId"] = version_id
+        try:
+            answer = self._s3.get_object(**args)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404", "InvalidArgument"}:
+                return None
+            raise
+        digest = hashlib.sha256()
+        size = 0
+        head = b""
+        for chunk in answer["Body"].iter_chunks(CHUNK):
+            if len(head) < sniff:
+                head += chunk[: sniff - len(head)]
+            digest.update(chunk)
+            size += len(chunk)
+        return StoredObject(size=size, sha256=digest.hexdigest(), head=head, version_id=answer.get("VersionId"))
+
+    def download_url(self, key: str, version_id: str | None, filename: str) -> str:
+        params: dict[str, Any] = {
+            "Bucket": self._bucket, "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{_safe_filename(filename)}"',
+        }
+        if version_id:
+            params["VersionId"] = version_id
+        return str(self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS))
+
+    def put(self, key: str, data: bytes, content_type: str) -> str | None:
+        """Store bytes encrypted under our key; the new version id."""
+        answer = self._s3.put_object(
+            Bucket=self._bucket, Key=key, Body=data, ContentType=content_type,
+            ServerSideEncryption="aws:kms", SSEKMSKeyId=self._kms_key_id,
+        )
+        return answer.get("VersionId")
+
+    def get_bytes(self, key: str, version_id: str | None = None) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
+        if version_id:
+            args["VersionId"] = version_id
+        try:
+            return bytes(self._s3.get_object(**args)["Body"].read())
+        except ClientError:
+            return None
+
+
+def _safe_filename(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._- " else "_" for c in name)[:150]

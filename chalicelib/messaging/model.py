@@ -1,0 +1,108 @@
+"""Messages of the communication module and the signing requests they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+RESPONSE_TYPES = ("none", "reply", "approve", "sign")
+OPEN_MESSAGE_STATES = ("sent", "read")
+OPEN_SIGNING_STATES = ("sent", "viewed")
+SIGNING_STATES = ("sent", "viewed", "signed", "rejected", "withdrawn")
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    s3_key: str
+    version_id: str | None
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.id, "filename": self.filename, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    tenant_id: str
+    conversation_id: str
+    client_id: str
+    advisor_id: str
+    subject: str
+    body: str
+    response_type: str
+    documents: tuple[DocumentRef, ...]
+    status: str
+    deadline: str | None
+    created_at: str
+    signing_request_id: str | None = None
+    signing_status: str | None = None
+    signed_at: str | None = None
+    rejected_at: str | None = None
+    reject_reason: str | None = None
+    overdue: bool = False
+    notice_status: str = "pending"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_MESSAGE_STATES
+
+    def signing_summary(self) -> dict[str, Any] | None:
+        if not self.signing_request_id:
+            return None
+        return {
+            "id": self.signing_request_id, "status": self.signing_status, "deadline": self.deadline,
+            "overdue": self.overdue, "signed_at": self.signed_at, "rejected_at": self.rejected_at,
+            "reject_reason": self.reject_reason,
+        }
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "conversation_id": self.conversation_id, "client_id": self.client_id,
+            "subject": self.subject, "body": self.body, "response_type": self.response_type,
+            "documents": [d.to_api() for d in self.documents], "status": self.status,
+            "deadline": self.deadline, "created_at": self.created_at, "overdue": self.overdue,
+            "reject_reason": self.reject_reason if self.response_type == "approve" else None,
+            "notice_status": self.notice_status, "signing": self.signing_summary(),
+        }
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    id: str
+    tenant_id: str
+    message_id: str
+    conversation_id: str
+    client_id: str
+    advisor_id: str
+    status: str
+    deadline: str | None
+    document: DocumentRef
+    created_at: str
+    audit_seq: int
+    audit_head: str
+    signed_at: str | None = None
+    rejected_at: str | None = None
+    reject_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_SIGNING_STATES
+
+
+@dataclass(frozen=True)
+class Reply:
+    id: str
+    message_id: str
+    author: str
+    body: str
+    created_at: str
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.id, "message_id": self.message_id, "author": self.author, "body": self.body,
+                "created_at": self.created_at}

@@ -1,0 +1,56 @@
+"""Who is told what, and how: the client's e-mail notice and the advisor's notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.clients.model import Client
+from chalicelib.config import get_settings
+from chalicelib.errors import DependencyFailed
+from chalicelib.ids import new_id
+from chalicelib.messaging.model import Message
+from chalicelib.notify.templates import render_email
+from chalicelib.observability import logger
+from chalicelib.store.messages import MessageRepository
+from chalicelib.store.tenants import TenantRepository
+
+
+def send_client_notice(message: Message, client: Client, firm_name: str) -> str:
+    """E-mail the client that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
+
+    A failed notice is recorded on the message (and retried by the scheduled job), never lost.
+    """
+    email = render_email("new_message", client.language, {
+        "name": client.name, "firm": firm_name, "subject": message.subject,
+        "link": f"{get_settings().portal_url}/#/messages/{message.id}",
+    })
+    try:
+        aws.mailer().send(client.email, email)
+        status = "sent"
+    except DependencyFailed:
+        logger.warning("client notice failed", extra={"message_id": message.id})
+        status = "failed"
+    MessageRepository().set_notice_status(message.tenant_id, message.id, status)
+    return status
+
+
+def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]:
+    return {"id": new_id(), "type": kind, "message_id": message.id, "signing_request_id": message.signing_request_id,
+            "client_id": message.client_id, "created_at": created_at}
+
+
+def email_advisor(kind: str, message: Message, client_name: str, reason: str | None = None) -> None:
+    """Tell the advisor who sent the message by e-mail; the in-app notification is already stored."""
+    tenants = TenantRepository()
+    try:
+        advisor = tenants.get_advisor(message.tenant_id, message.advisor_id)
+        firm = tenants.get(message.tenant_id)
+        email = render_email(f"advisor_{kind}", "nl", {
+            "client": client_name, "subject": message.subject, "firm": firm.name, "reason": reason or "-",
+            "link": f"{get_settings().portal_url}/advisor#/messages/{message.id}",
+        })
+        aws.mailer().send(advisor.email, email)
+    except DependencyFailed:
+        # The notification in the dashboard stands; the mail is a courtesy copy.
+        logger.warning("advisor e-mail failed", extra={"message_id": message.id, "type": kind})

@@ -1,0 +1,75 @@
+"""The one place where domain errors become RFC 9457 problem+json answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib import errors
+from chalicelib.messages import text
+
+PROBLEM_TYPE_BASE = "https://docs.portal.example/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+STATUS: dict[str, int] = {
+    "validation_error": 400,
+    "invalid_credentials": 401,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "feature_not_enabled": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "otp_required": 409,
+    "already_signed": 409,
+    "not_open": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "phone_required": 422,
+    "invalid_code": 422,
+    "idempotency_key_reused": 422,
+    "document_not_ready": 422,
+    "invalid_signature_image": 422,
+    "rate_limited": 429,
+    "otp_locked": 429,
+    "service_unavailable": 503,
+    "internal_error": 500,
+}
+
+
+def problem(code: str, language: str, detail: str | None = None, **extra: Any) -> tuple[int, dict[str, Any]]:
+    """Status and body of a problem answer with a contract `code`."""
+    status = STATUS[code]
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": text(code, language),
+        "status": status,
+        "detail": detail or text(code, language),
+        "code": code,
+    }
+    body.update(extra)
+    return status, body
+
+
+def from_error(error: errors.DomainError, language: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Status, body and extra headers for a domain error."""
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+    if isinstance(error, errors.ValidationFailed):
+        extra["errors"] = [
+            {"field": e.field, "message": text(e.message, language, **e.params)} for e in error.errors
+        ]
+    if isinstance(error, errors.RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+        extra["retry_after"] = error.retry_after
+    if "attempts_left" in error.params:
+        extra["attempts_left"] = error.params["attempts_left"]
+    detail = text(error.message, language, **{k: v for k, v in error.params.items() if k != "attempts_left"})
+    if "errors" in extra and error.message == "validation_error":
+        detail = " ".join(f"{e['field']}: {e['message']}" for e in extra["errors"])
+    status, body = problem(error.code, language, detail, **extra)
+    return status, body, headers
+
+
+def render(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    """Serialise a problem body with its content type."""
+    return status, json.dumps(body, ensure_ascii=False), {"Content-Type": CONTENT_TYPE, **(headers or {})}

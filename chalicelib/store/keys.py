@@ -1,0 +1,93 @@
+"""Every DynamoDB key of the single table, built in one place."""
+
+from __future__ import annotations
+
+
+def tenant(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+TENANT_PROFILE = "TENANT"
+PRINCIPAL = "PRINCIPAL"
+INVITE = "INVITE"
+COUNTER = "COUNTER"
+
+
+def advisor(advisor_id: str) -> str:
+    return f"ADVISOR#{advisor_id}"
+
+
+def principal(sub: str) -> str:
+    return f"SUB#{sub}"
+
+
+def client(client_id: str) -> str:
+    return f"CLIENT#{client_id}"
+
+
+def client_email(email: str) -> str:
+    return f"EMAIL#{email.lower()}"
+
+
+def invite(token_hash: str) -> str:
+    return f"INVITE#{token_hash}"
+
+
+def document(document_id: str) -> str:
+    return f"DOC#{document_id}"
+
+
+def message(message_id: str) -> str:
+    return f"MSG#{message_id}"
+
+
+def client_messages(tenant_id: str, client_id: str) -> str:
+    return f"TENANT#{tenant_id}#CLIENT#{client_id}"
+
+
+def signing_request(request_id: str) -> str:
+    return f"SR#{request_id}"
+
+
+def audit_chain(tenant_id: str, request_id: str) -> str:
+    return f"TENANT#{tenant_id}#SR#{request_id}"
+
+
+def audit_event(seq: int) -> str:
+    return f"EVENT#{seq:06d}"
+
+
+def otp(request_id: str) -> str:
+    return f"OTP#{request_id}"
+
+
+def sms_counter(tenant_id: str, phone_digest: str, day: str) -> str:
+    return f"TENANT#{tenant_id}#SMS#{phone_digest}#{day}"
+
+
+def conversation(tenant_id: str, conversation_id: str) -> str:
+    return f"TENANT#{tenant_id}#CONV#{conversation_id}"
+
+
+def reply(reply_id: str) -> str:
+    return f"REPLY#{reply_id}"
+
+
+def receipt(request_id: str) -> str:
+    return f"RECEIPT#{request_id}"
+
+
+def advisor_inbox(tenant_id: str, advisor_id: str) -> str:
+    return f"TENANT#{tenant_id}#ADVISOR#{advisor_id}"
+
+
+def notification(notification_id: str) -> str:
+    return f"NOTIF#{notification_id}"
+
+
+REMINDER_SHARDS = 8
+
+
+def reminder_shard(shard: int) -> str:
+    """Reminders spread over a few index partitions so no single one runs hot."""
+    return f"REMIND#{shard}"

@@ -1,0 +1,231 @@
+"""PynamoDB models of the single table. Only the store package imports these."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class ByClientIndex(GlobalSecondaryIndex["MessageItem"]):
+    """A client's messages, newest first."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class DueReminderIndex(GlobalSecondaryIndex["MessageItem"]):
+    """Sparse: only messages with a pending reminder or overdue check carry these attributes."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    class Meta:
+        table_name = "unset"  # bound at first use by chalicelib.store.bind
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class TenantItem(Item):
+    name = UnicodeAttribute()
+    features = UnicodeSetAttribute(default=set)
+    created_at = UnicodeAttribute()
+
+
+class AdvisorItem(Item):
+    advisor_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    sub = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class PrincipalItem(Item):
+    tenant_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+
+
+class ClientItem(Item):
+    client_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    city = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(default="nl")
+    portal_access = UnicodeAttribute(default="none")
+    sub = UnicodeAttribute(null=True)
+    search = UnicodeAttribute()  # lower-case name and email, for the card search
+    created_at = UnicodeAttribute()
+
+
+class EmailClaimItem(Item):
+    client_id = UnicodeAttribute()
+
+
+class InviteItem(Item):
+    tenant_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    used_at = UnicodeAttribute(null=True)
+    ttl = NumberAttribute()
+
+
+class DocumentItem(Item):
+    document_id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    declared_size = NumberAttribute()
+    status = UnicodeAttribute()
+    s3_key = UnicodeAttribute()
+    sha256 = UnicodeAttribute(null=True)
+    size = NumberAttribute(null=True)
+    version_id = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class DocumentRef(MapAttribute[str, object]):
+    id = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    sha256 = UnicodeAttribute()
+    s3_key = UnicodeAttribute()
+    version_id = UnicodeAttribute(null=True)
+
+
+class MessageItem(Item):
+    message_id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    advisor_id = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    body = UnicodeAttribute()
+    response_type = UnicodeAttribute()
+    documents = ListAttribute(of=DocumentRef, default=list)
+    status = UnicodeAttribute()
+    deadline = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
+    reject_reason = UnicodeAttribute(null=True)
+    signing_request_id = UnicodeAttribute(null=True)
+    signing_status = UnicodeAttribute(null=True)  # mirrors the request, so lists need no second read
+    signed_at = UnicodeAttribute(null=True)
+    rejected_at = UnicodeAttribute(null=True)
+    notice_status = UnicodeAttribute(default="pending")
+    overdue = BooleanAttribute(default=False)
+    reminders_sent = ListAttribute(of=UnicodeAttribute, default=list)
+    next_reminder_at = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_client = ByClientIndex()
+    due_reminders = DueReminderIndex()
+
+
+class SigningRequestItem(Item):
+    request_id = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    conversation_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    advisor_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    deadline = UnicodeAttribute(null=True)
+    document = DocumentRef()
+    created_at = UnicodeAttribute()
+    viewed_at = UnicodeAttribute(null=True)
+    signed_at = UnicodeAttribute(null=True)
+    rejected_at = UnicodeAttribute(null=True)
+    reject_reason = UnicodeAttribute(null=True)
+    withdrawn_at = UnicodeAttribute(null=True)
+    audit_seq = NumberAttribute(default=0)
+    audit_head = UnicodeAttribute(default="")
+
+
+class AuditEventItem(Item):
+    seq = NumberAttribute()
+    type = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    data = UnicodeAttribute()  # canonical JSON, so the hash can be recomputed byte for byte
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+
+
+class OtpItem(Item):
+    code_hmac = UnicodeAttribute(null=True)
+    issued_at = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    verified_at = UnicodeAttribute(null=True)
+    sends = ListAttribute(of=UnicodeAttribute, default=list)
+    version = NumberAttribute(default=0)
+
+
+class CounterItem(Item):
+    total = NumberAttribute(default=0)
+    ttl = NumberAttribute()
+
+
+class ReceiptItem(Item):
+    request_id = UnicodeAttribute()
+    receipt_code = UnicodeAttribute()
+    ciphertext = BinaryAttribute(legacy_encoding=False)
+    encrypted_data_key = BinaryAttribute(legacy_encoding=False)
+    nonce = BinaryAttribute(legacy_encoding=False)
+    created_at = UnicodeAttribute()
+
+
+class ReplyItem(Item):
+    reply_id = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    author = UnicodeAttribute()
+    body = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class NotificationItem(Item):
+    notification_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    signing_request_id = UnicodeAttribute(null=True)
+    client_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    read = BooleanAttribute(default=False)
+
+
+ALL_MODELS: tuple[type[Item], ...] = (
+    TenantItem, AdvisorItem, PrincipalItem, ClientItem, EmailClaimItem, InviteItem,
+    DocumentItem, MessageItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
+    ReceiptItem, ReplyItem, NotificationItem,
+)
+
+
+def bind(table_name: str, region: str) -> None:
+    """Point every model at the deployed table (called once by the composition root)."""
+    models: tuple[type[Model], ...] = (Item, *ALL_MODELS)
+    for model in models:
+        model.Meta.table_name = table_name
+        model.Meta.region = region

@@ -1,0 +1,45 @@
+"""Operator command line: firms, their features, their advisors.
+
+Runs against whatever the environment points at (the local stack's moto, or a deployed
+stage's resources with the operator's AWS credentials).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+
+from chalicelib.tenants import service as tenants
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m local.cli", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create-tenant", help="create a firm")
+    create.add_argument("name")
+    create.add_argument("--signing", action="store_true", help="enable digital signing")
+    feature = commands.add_parser("set-feature", help="switch a feature of a firm on or off")
+    feature.add_argument("tenant_id")
+    feature.add_argument("feature", choices=["signing"])
+    feature.add_argument("state", choices=["on", "off"])
+    advisor = commands.add_parser("add-advisor", help="add an advisor login to a firm")
+    advisor.add_argument("tenant_id")
+    advisor.add_argument("name")
+    advisor.add_argument("email")
+    args = parser.parse_args(argv)
+
+    if args.command == "create-tenant":
+        tenant = tenants.create_tenant(args.name, frozenset({"signing"}) if args.signing else frozenset())
+        print(json.dumps({"id": tenant.id, "name": tenant.name, "features": sorted(tenant.features)}))
+    elif args.command == "set-feature":
+        tenant = tenants.set_feature(args.tenant_id, args.feature, args.state == "on")
+        print(json.dumps({"id": tenant.id, "features": sorted(tenant.features)}))
+    else:
+        password = getpass.getpass("Password for the new advisor: ")
+        created = tenants.add_advisor(args.tenant_id, args.name, args.email, password)
+        print(json.dumps({"id": created.id, "tenant_id": created.tenant_id, "email": created.email}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Create the stateful resources of infra/stateful.yaml in moto, from that very file.
+
+The template is the one source of truth: the local stack reads each resource's properties
+from it, so a table index or a key spec cannot differ between local and deployed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "stateful.yaml"
+SENDER_EMAIL = "noreply@portaal.example"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub, !GetAtt) as plain mappings."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {f"Fn::{suffix}" if suffix not in ("Ref",) else "Ref": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return dict(template["Resources"][logical_id]["Properties"])
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    table_name: str
+    idempotency_table_name: str
+    documents_bucket: str
+    data_key_id: str
+    seal_key_id: str
+    user_pool_id: str
+    user_pool_client_id: str
+    otp_secret_id: str
+    sender_email: str
+
+    def environment(self, endpoint: str, portal_url: str, stage: str = "local") -> dict[str, str]:
+        """The app's environment for these resources (what the prod stage gets from stack outputs)."""
+        return {
+            "STAGE": stage,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "TABLE_NAME": self.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
+            "DOCUMENTS_BUCKET": self.documents_bucket,
+            "DATA_KEY_ID": self.data_key_id,
+            "SEAL_KEY_ID": self.seal_key_id,
+            "USER_POOL_ID": self.user_pool_id,
+            "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+            "OTP_SECRET_ID": self.otp_secret_id,
+            "SENDER_EMAIL": self.sender_email,
+            "PORTAL_URL": portal_url,
+        }
+
+
+def _table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
+    args: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(**args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def _key(kms: Any, props: dict[str, Any]) -> str:
+    answer = kms.create_key(Description=props["Description"], KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"])
+    return str(answer["KeyMetadata"]["Arn"])
+
+
+def _bucket(s3: Any, name: str, region: str, props: dict[str, Any], data_key_arn: str) -> None:
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region},
+                     ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled")))
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+    rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {
+            "SSEAlgorithm": rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"], "KMSMasterKeyID": data_key_arn},
+        "BucketKeyEnabled": rule.get("BucketKeyEnabled", False),
+    }]})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    rules = [
+        {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items()}  # CFN vs S3 API name
+        for rule in props["CorsConfiguration"]["CorsRules"]
+    ]
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+
+
+def _user_pool(cognito: Any, pool_props: dict[str, Any], client_props: dict[str, Any]) -> tuple[str, str]:
+    pool = cognito.create_user_pool(
+        PoolName="signing-portal",
+        UsernameAttributes=pool_props["UsernameAttributes"],
+        AdminCreateUserConfig=pool_props["AdminCreateUserConfig"],
+        Policies={"PasswordPolicy": pool_props["Policies"]["PasswordPolicy"]},
+    )["UserPool"]
+    app_client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName="portal",
+        GenerateSecret=client_props["GenerateSecret"],
+        ExplicitAuthFlows=client_props["ExplicitAuthFlows"],
+        PreventUserExistenceErrors=client_props["PreventUserExistenceErrors"],
+    )["UserPoolClient"]
+    return str(pool["Id"]), str(app_client["ClientId"])
+
+
+def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "signing") -> LocalResources:
+    """Create every stateful resource in the moto server at `endpoint`."""
+    template = load_template()
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=region)
+
+    def client(name: str) -> Any:
+        return session.client(name, endpoint_url=endpoint)  # type: ignore[call-overload]
+
+    dynamodb = client("dynamodb")
+    table_name, idempotency_name = f"{prefix}-main", f"{prefix}-idempotency"
+    _table(dynamodb, table_name, resource(template, "MainTable"))
+    _table(dynamodb, idempotency_name, resource(template, "IdempotencyTable"))
+    kms = client("kms")
+    data_key = _key(kms, resource(template, "DataKey"))
+    seal_key = _key(kms, resource(template, "SealKey"))
+    bucket = f"{prefix}-documents"
+    _bucket(client("s3"), bucket, region, resource(template, "DocumentsBucket"), data_key)
+    pool_id, client_id = _user_pool(client("cognito-idp"), resource(template, "UserPool"),
+                                    resource(template, "UserPoolClient"))
+    client("ses").verify_email_identity(EmailAddress=SENDER_EMAIL)
+    secret = client("secretsmanager").create_secret(Name=f"{prefix}-otp-secret", SecretString=secrets.token_hex(32))
+    return LocalResources(
+        table_name=table_name, idempotency_table_name=idempotency_name, documents_bucket=bucket,
+        data_key_id=data_key, seal_key_id=seal_key, user_pool_id=pool_id, user_pool_client_id=client_id,
+        otp_secret_id=str(secret["ARN"]), sender_email=SENDER_EMAIL,
+    )
