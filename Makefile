@@ -7,9 +7,13 @@ PORT ?= 8000
 MOTO_PORT ?= 5000
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: setup run test lint unit bench package clean
+.PHONY: setup browser run test lint unit bench package clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed browser
+
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

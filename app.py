@@ -6,14 +6,14 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public
+from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public, web
 from chalicelib.api.security import security
 from chalicelib.observability import logger, metrics
 
 app = Chalice(app_name="signing-portal")
 
 app.register_blueprint(security)
-for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, portal, dev):
+for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, portal, dev, web):
     app.register_blueprint(module.routes.blueprint)
 
 
