@@ -64,6 +64,22 @@ _NL: dict[str, str] = {
     "approval_not_asked": "Bij dit bericht wordt geen akkoord gevraagd.",
     "invalid_idempotency_key": "De Idempotency-Key moet 1 tot 255 tekens zijn.",
     "request_in_progress": "Hetzelfde verzoek wordt nog verwerkt.",
+    "code_format": "De code bestaat uit 6 cijfers.",
+    "no_code": "Er is geen geldige code. Vraag een nieuwe code aan.",
+    "code_expired": "De code is verlopen. Vraag een nieuwe code aan.",
+    "wrong_code": "De code is onjuist. U heeft nog {attempts_left} poging(en).",
+    "code_race": "De code kon niet worden gecontroleerd. Probeer het opnieuw.",
+    "code_locked": "Te veel onjuiste codes: deze code is ongeldig gemaakt. Vraag een nieuwe code aan.",
+    "too_many_codes": "U heeft te veel codes aangevraagd. Probeer het over {retry_after} seconden opnieuw.",
+    "too_many_sms_for_phone": "Er zijn vandaag te veel sms-berichten naar dit nummer gestuurd. Probeer het morgen opnieuw.",
+    "phone_country_not_allowed": "Naar dit telefoonnummer kunnen wij geen sms sturen. Neem contact op met uw adviseur.",
+    "document_changed": "Het document is gewijzigd sinds het werd verstuurd en kan niet worden ondertekend.",
+    "not_signed_yet": "Dit verzoek is (nog) niet ondertekend.",
+    "receipt_unreadable": "De transactiebon kan niet worden gelezen.",
+    "signature_not_png": "De handtekening moet een PNG-afbeelding zijn.",
+    "signature_too_large": "De handtekening is groter dan 512 KiB.",
+    "signature_dimensions": "De afmetingen van de handtekening zijn niet geldig.",
+    "signature_blank": "De handtekening is leeg. Teken uw handtekening in het vak.",
 }
 
 _EN: dict[str, str] = {
@@ -123,6 +139,22 @@ _EN: dict[str, str] = {
     "approval_not_asked": "This message does not ask for approval.",
     "invalid_idempotency_key": "The Idempotency-Key must be 1 to 255 characters.",
     "request_in_progress": "The same request is still being processed.",
+    "code_format": "The code consists of 6 digits.",
+    "no_code": "There is no valid code. Request a new code.",
+    "code_expired": "The code has expired. Request a new code.",
+    "wrong_code": "The code is incorrect. You have {attempts_left} attempt(s) left.",
+    "code_race": "The code could not be checked. Please try again.",
+    "code_locked": "Too many wrong codes: this code has been invalidated. Request a new code.",
+    "too_many_codes": "You have requested too many codes. Try again in {retry_after} seconds.",
+    "too_many_sms_for_phone": "Too many text messages were sent to this number today. Try again tomorrow.",
+    "phone_country_not_allowed": "We cannot send a text message to this phone number. Contact your advisor.",
+    "document_changed": "The document has changed since it was sent and cannot be signed.",
+    "not_signed_yet": "This request has not been signed (yet).",
+    "receipt_unreadable": "The transaction receipt cannot be read.",
+    "signature_not_png": "The signature must be a PNG image.",
+    "signature_too_large": "The signature is larger than 512 KiB.",
+    "signature_dimensions": "The signature's dimensions are not valid.",
+    "signature_blank": "The signature is empty. Draw your signature in the box.",
 }
 
 CATALOG: dict[str, dict[str, str]] = {"nl": _NL, "en": _EN}
@@ -132,7 +164,14 @@ def text(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The sentence for `key` in `language`, falling back to Dutch and then to the key itself."""
     catalog = CATALOG.get(language, _NL)
     template = catalog.get(key) or _NL.get(key) or key
-    return template.format(**params) if params else template
+    return template.format_map(_Missing(params)) if "{" in template else template
+
+
+class _Missing(dict[str, object]):
+    """Leaves an unknown placeholder visible instead of failing the whole answer."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 def pick_language(accept_language: str | None) -> str:

@@ -63,7 +63,8 @@ def from_error(error: errors.DomainError, language: str) -> tuple[int, dict[str,
         extra["retry_after"] = error.retry_after
     if "attempts_left" in error.params:
         extra["attempts_left"] = error.params["attempts_left"]
-    detail = text(error.message, language, **{k: v for k, v in error.params.items() if k != "attempts_left"})
+    params = {**error.params, **({"retry_after": error.retry_after} if isinstance(error, errors.RateLimited) else {})}
+    detail = text(error.message, language, **params)
     if "errors" in extra and error.message == "validation_error":
         detail = " ".join(f"{e['field']}: {e['message']}" for e in extra["errors"])
     status, body = problem(error.code, language, detail, **extra)

@@ -125,3 +125,62 @@ def upload(api: Api, token: str, content: bytes = PDF_BYTES, filename: str = "ja
 def client_id(api: Api, token: str, name: str) -> str:
     items = api.get(f"/advisor/clients?q={name}", token).json["items"]
     return str(items[0]["id"])
+
+
+def activate_client(api: Api, firm: dict[str, Any], backend: LocalStack, client: dict[str, Any],
+                    password: str = "Klant-wachtwoord-2026!") -> str:
+    """Invite the client, follow the e-mailed link, set a password, log in; the client's token."""
+    import re
+    from urllib.parse import parse_qs, urlparse
+
+    assert api.post(f"/advisor/clients/{client['id']}/invite", firm["token"]).status_code == 202
+    body = emails_to(backend, client["email"])[-1]["body"]
+    link = re.search(r'href="([^"]+)"', body).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+    token = parse_qs(urlparse(link).query)["token"][0]
+    assert api.post("/auth/activate", body={"token": token, "password": password}).status_code == 200
+    return api.login(client["email"], password)
+
+
+def random_mobile() -> str:
+    import secrets
+
+    return "+3161" + "".join(str(secrets.randbelow(10)) for _ in range(7))
+
+
+@pytest.fixture
+def signer(api: Api, firm: dict[str, Any], backend: LocalStack) -> dict[str, Any]:
+    """A fresh client with a phone and a portal login, in the fresh firm."""
+    from chalicelib.ids import new_id
+
+    client = api.post("/advisor/clients", firm["token"], {
+        "name": "Eva de Jong", "email": f"eva-{new_id().lower()}@example.com", "phone": random_mobile(),
+        "city": "Haarlem"}).json
+    return {**client, "token": activate_client(api, firm, backend, client)}
+
+
+def signature_png(width: int = 400, height: int = 160, blank: bool = False) -> bytes:
+    """A drawing-pad PNG: transparent canvas with a dark stroke (or nothing when blank)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    if not blank:
+        ImageDraw.Draw(image).line([(20, 120), (90, 30), (160, 110), (260, 40), (380, 100)], fill=(20, 20, 60, 255),
+                                   width=4)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def data_url(png: bytes) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def last_code(backend: LocalStack, phone: str) -> str:
+    import re
+
+    texts = [s["message"] for s in outbox(backend)["sms"] if s["to"] == phone]
+    return re.search(r":\s(\d{6})\.", texts[-1]).group(1)  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ from chalice.app import Request
 
 from chalicelib.api.routing import Routes, body_of, query_param
 from chalicelib.auth.principal import Principal
+from chalicelib.idempotency import run_once
 from chalicelib.messaging import service as messages
 
 routes = Routes(__name__, role="client")
@@ -41,3 +42,35 @@ def reject(request: Request, principal: Principal, message_id: str) -> dict[str,
 @routes.route("/portal/signing-requests/{request_id}/reject", methods=("POST",))
 def reject_signing(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
     return messages.reject_signing(principal, request_id, body_of(request))
+
+
+@routes.route("/portal/signing-requests/{request_id}")
+def signing_request(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib.signing.ceremony import signing_request_view
+
+    return signing_request_view(principal, request_id)
+
+
+@routes.route("/portal/signing-requests/{request_id}/otp", methods=("POST",), status=202)
+def request_code(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib.signing.ceremony import request_code
+
+    return request_code(principal, request_id)
+
+
+@routes.route("/portal/signing-requests/{request_id}/otp/verify", methods=("POST",))
+def verify_code(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib.signing.ceremony import verify_code
+
+    return verify_code(principal, request_id, body_of(request))
+
+
+@routes.route("/portal/signing-requests/{request_id}/sign", methods=("POST",))
+def sign(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib.signing.receipts import sign
+
+    body = body_of(request)
+    identity = (request.context or {}).get("identity") or {}
+    return run_once("sign", principal, request.headers.get("idempotency-key"), body,
+                    lambda: sign(principal, request_id, body, identity.get("sourceIp"),
+                                 request.headers.get("user-agent")))

@@ -175,18 +175,20 @@ class AuditEventItem(Item):
 
 
 class OtpItem(Item):
-    code_hmac = UnicodeAttribute(null=True)
+    code_hmac = UnicodeAttribute(null=True)  # HMAC-SHA-256 of the code; the code itself is never stored
     issued_at = UnicodeAttribute(null=True)
     expires_at = UnicodeAttribute(null=True)
     attempts = NumberAttribute(default=0)
+    locked = BooleanAttribute(default=False)
     verified_at = UnicodeAttribute(null=True)
+    used_at = UnicodeAttribute(null=True)
     sends = ListAttribute(of=UnicodeAttribute, default=list)
-    version = NumberAttribute(default=0)
+    version = NumberAttribute(null=True)
 
 
 class CounterItem(Item):
-    total = NumberAttribute(default=0)
-    ttl = NumberAttribute()
+    total = NumberAttribute(null=True)
+    ttl = NumberAttribute(null=True)
 
 
 class ReceiptItem(Item):

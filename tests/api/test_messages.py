@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from chalicelib.ids import new_id
-from tests.conftest import PNG_BYTES, Api, client_id, emails_to, upload
+from tests.conftest import PNG_BYTES, Api, activate_client, client_id, emails_to, upload
 
 
 def _sign_message(api: Api, token: str, client: str, document_id: str, **extra) -> dict:
@@ -198,10 +198,8 @@ def test_a_withdrawn_request_cannot_be_rejected_or_withdrawn_again(api: Api, tok
 
 
 def test_reply_and_approval_answers_reach_the_advisor(api: Api, firm, backend):
-    from chalicelib.clients import service as clients_service  # noqa: F401 - activation below uses the API
-
     client = _new_client(api, firm)
-    token = _client_login(api, firm, backend, client)
+    token = activate_client(api, firm, backend, client)
     reply = api.post("/advisor/messages", firm["token"], {
         "client_id": client["id"], "subject": "Vraag", "body": "Klopt dit?", "response_type": "reply"}).json
     approve = api.post("/advisor/messages", firm["token"], {
@@ -225,13 +223,3 @@ def test_reply_and_approval_answers_reach_the_advisor(api: Api, firm, backend):
     filtered = api.get(f"/advisor/messages?client_id={client['id']}&status=replied", firm["token"]).json["items"]
     assert [m["id"] for m in filtered] == [reply["id"]]
 
-
-def _client_login(api: Api, firm, backend, client: dict) -> str:
-    import re
-    from urllib.parse import parse_qs, urlparse
-
-    api.post(f"/advisor/clients/{client['id']}/invite", firm["token"])
-    body = emails_to(backend, client["email"])[-1]["body"]
-    token = parse_qs(urlparse(re.search(r'href="([^"]+)"', body).group(1).replace("&amp;", "&")).query)["token"][0]
-    assert api.post("/auth/activate", body={"token": token, "password": "Klant-wachtwoord-2026!"}).status_code == 200
-    return api.login(client["email"], "Klant-wachtwoord-2026!")

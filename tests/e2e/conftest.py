@@ -39,7 +39,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     output = tmp_path_factory.mktemp("stack") / "run.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE", "USER_POOL", "STAGE"))}
     with output.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own entry point
+        process = subprocess.Popen(
             [sys.executable, "-m", "local.run", "--port", str(port), "--moto-port", str(moto_port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
         )

@@ -1,0 +1,195 @@
+"""The client's side of signing: the request, 'Akkoord en ondertekenen' → SMS code → verified."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib import aws
+from chalicelib.auth.principal import Principal
+from chalicelib.clients import phone as phones
+from chalicelib.clock import AMSTERDAM, iso, parse_iso
+from chalicelib.config import get_settings
+from chalicelib.errors import (
+    AlreadySigned,
+    InvalidCode,
+    NotFound,
+    NotOpen,
+    OtpLocked,
+    PhoneRequired,
+    RateLimited,
+)
+from chalicelib.messaging.model import SigningRequest
+from chalicelib.notify.templates import render_sms
+from chalicelib.observability import count, logger
+from chalicelib.signing import otp
+from chalicelib.signing.audit import next_event
+from chalicelib.store.clients import ClientRepository
+from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, advance_chain, audit_item
+from chalicelib.store.models import SigningRequestItem
+from chalicelib.store.signing import SigningRepository
+from chalicelib.store.tenants import TenantRepository
+from chalicelib.validation import Fields
+
+
+def own_request(principal: Principal, request_id: str) -> SigningRequest:
+    """The client's own signing request; any other is NotFound, exactly like a missing one."""
+    aws.bind_store()
+    request = MessageRepository().get_request(principal.tenant_id, request_id)
+    if request.client_id != principal.subject_id:
+        raise NotFound()
+    return request
+
+
+def ensure_open(request: SigningRequest) -> None:
+    if request.status == "signed":
+        raise AlreadySigned()
+    if not request.is_open:
+        raise NotOpen()
+
+
+def signing_request_view(principal: Principal, request_id: str) -> dict[str, Any]:
+    """What the signing screen needs: the document, the prefilled city, the masked phone."""
+    request = own_request(principal, request_id)
+    if request.status == "sent":
+        from chalicelib.messaging.service import open_message
+
+        open_message(principal, request.message_id)  # the first look counts as viewing
+        request = own_request(principal, request_id)
+    client = ClientRepository().get(principal.tenant_id, principal.subject_id)
+    document = request.document
+    url = aws.document_storage().download_url(document.s3_key, document.version_id, document.filename)
+    return {
+        "id": request.id, "status": request.status, "deadline": request.deadline, "message_id": request.message_id,
+        "document": {**document.to_api(), "download_url": url},
+        "prefill": {"city": client.city or ""},
+        "phone_hint": phones.mask(client.phone) if client.phone else None,
+        "signed_at": request.signed_at,
+    }
+
+
+def _usable_phone(phone: str | None) -> str:
+    if not phone:
+        raise PhoneRequired()
+    if phones.country_code(phone) not in get_settings().sms_allowed_country_codes:
+        raise PhoneRequired("phone_country_not_allowed")
+    return phone
+
+
+def request_code(principal: Principal, request_id: str) -> dict[str, Any]:
+    """Send a fresh 6-digit code by SMS, within the limits per request and per phone number."""
+    request = own_request(principal, request_id)
+    ensure_open(request)
+    client = ClientRepository().get(principal.tenant_id, principal.subject_id)
+    phone = _usable_phone(client.phone)
+    firm = TenantRepository().get(principal.tenant_id)
+    now = aws.clock().now()
+    signing = SigningRepository()
+    state = signing.otp_state(principal.tenant_id, request_id)
+    otp.check_send_limits(state, now)
+
+    secret = aws.otp_secret()
+    code = otp.new_code()
+    issued = otp.issue(state, otp.code_hmac(secret, principal.tenant_id, request_id, request.document.sha256, code), now)
+    event = next_event(request.audit_seq, request.audit_head, "code_sent", iso(now), f"client:{principal.subject_id}",
+                       {"phone": phones.mask(phone), "expires_at": issued.expires_at})
+    transition = Transition()
+    actions, lock = signing.otp_write(issued, state.version)
+    transition.update("otp", signing.otp_item(principal.tenant_id, request_id), actions, lock)
+    counter, counter_actions, under_limit = signing.phone_counter(principal.tenant_id, otp.phone_digest(secret, phone), now)
+    transition.update("phone_limit", counter, counter_actions, under_limit)
+    _advance(transition, request, event)
+    try:
+        transition.commit()
+    except TransitionRefused as exc:
+        if "phone_limit" in exc.failed:
+            raise RateLimited("too_many_sms_for_phone", retry_after=_seconds_to_midnight(now)) from exc
+        raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds())) from exc
+
+    text = render_sms("otp", client.language, {"code": code, "firm": firm.name, "document": request.document.filename})
+    aws.sms().send(phone, text)
+    count("CodesSent")
+    logger.info("signing code sent", extra={"signing_request_id": request_id})
+    return {"expires_in": int(otp.CODE_LIFETIME.total_seconds()), "phone_hint": phones.mask(phone),
+            "resend_after": int(otp.RESEND_AFTER.total_seconds())}
+
+
+def verify_code(principal: Principal, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Check the code in constant time; the fifth wrong try burns it."""
+    fields = Fields(body)
+    code = fields.text("code", max_length=16)
+    if code is not None and not (len(code) == 6 and code.isdigit()):
+        fields.add("code", "code_format")
+    fields.done()
+    assert code is not None
+    request = own_request(principal, request_id)
+    ensure_open(request)
+    now = aws.clock().now()
+    signing = SigningRepository()
+    state = signing.otp_state(principal.tenant_id, request_id)
+    if state.locked:
+        raise OtpLocked("code_locked", retry_after=_resend_wait(state, now))
+    if not state.code_hmac or not state.expires_at:
+        raise InvalidCode("no_code", attempts_left=0)
+    if parse_iso(state.expires_at) <= now:
+        raise InvalidCode("code_expired", attempts_left=0)
+    candidate = otp.code_hmac(aws.otp_secret(), principal.tenant_id, request_id, request.document.sha256, code)
+    actor = f"client:{principal.subject_id}"
+    if otp.codes_match(state.code_hmac, candidate):
+        verified = replace(state, code_hmac=None, verified_at=iso(now), used_at=None, version=state.version + 1)
+        _record(request, state, verified, next_event(request.audit_seq, request.audit_head, "code_verified",
+                                                     iso(now), actor))
+        count("CodesVerified")
+        return {"verified": True, "expires_in": int(otp.VERIFIED_WINDOW.total_seconds())}
+    attempts = state.attempts + 1
+    if attempts >= otp.MAX_ATTEMPTS:
+        burned = replace(state, code_hmac=None, attempts=attempts, locked=True, version=state.version + 1)
+        _record(request, state, burned, next_event(request.audit_seq, request.audit_head, "code_locked",
+                                                   iso(now), actor, {"attempts": attempts}))
+        count("CodesLocked")
+        raise OtpLocked("code_locked", retry_after=_resend_wait(state, now))
+    failed = replace(state, attempts=attempts, version=state.version + 1)
+    _record(request, state, failed, next_event(request.audit_seq, request.audit_head, "code_failed",
+                                               iso(now), actor, {"attempts": attempts}))
+    count("CodesFailed")
+    raise InvalidCode("wrong_code", attempts_left=otp.MAX_ATTEMPTS - attempts)
+
+
+def _record(request: SigningRequest, before: otp.OtpState, after: otp.OtpState, event: Any) -> None:
+    """Write the new code state and its audit event together; a concurrent try makes this one fail."""
+    signing = SigningRepository()
+    transition = Transition()
+    actions, lock = signing.otp_write(after, before.version)
+    transition.update("otp", signing.otp_item(request.tenant_id, request.id), actions, lock)
+    _advance(transition, request, event)
+    try:
+        transition.commit()
+    except TransitionRefused as exc:
+        raise InvalidCode("code_race", attempts_left=max(0, otp.MAX_ATTEMPTS - after.attempts)) from exc
+
+
+def _advance(transition: Transition, request: SigningRequest, event: Any) -> None:
+    repository = MessageRepository()
+    actions, chain = advance_chain(event)
+    transition.update("request", repository.request_item(request.tenant_id, request.id), actions,
+                      chain & SigningRequestItem.status.is_in("sent", "viewed"))
+    transition.put("audit", audit_item(request.tenant_id, request.id, event))
+
+
+def _resend_wait(state: otp.OtpState, now: datetime) -> int:
+    try:
+        otp.check_send_limits(state, now)
+    except RateLimited as limited:
+        return limited.retry_after
+    return 1
+
+
+def _seconds_to_midnight(now: datetime) -> int:
+    """Until the SMS counter's day (in Amsterdam) rolls over."""
+    from datetime import timedelta
+
+    local = now.astimezone(AMSTERDAM)
+    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int((tomorrow - local).total_seconds()) + 1
+

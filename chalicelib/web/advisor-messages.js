@@ -1,0 +1,187 @@
+// The communication module: every message with its status and overdue mark, one message in full,
+// and the advisor's notifications.
+
+import { formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
+import { t } from './i18n.js';
+import { alert, errorAlert, errorText, field, isOpenSigning, loading, statusBadge } from './ui.js';
+
+const FILTERS = ['', 'sent', 'read', 'replied', 'approved', 'rejected', 'signed', 'withdrawn'];
+
+function messageLink(m) {
+  return `#/messages/${encodeURIComponent(m.id)}`;
+}
+
+function receiptLink(signingId, messageId) {
+  return `#/receipts/${encodeURIComponent(signingId)}?message=${encodeURIComponent(messageId)}`;
+}
+
+function isOverdue(m) {
+  return Boolean(m.overdue || m.signing?.overdue);
+}
+
+/** One message in a list; a signed request carries the 'Ondertekend en verzegeld' line to its receipt. */
+export function advisorMessageRow(m, clientsById, { showClient = true } = {}) {
+  const client = clientsById.get(m.client_id);
+  const reason = m.signing ? m.signing.reject_reason : m.reject_reason;
+  const status = m.signing?.status || m.status;
+  const extra = [];
+  if (m.signing?.status === 'signed') {
+    extra.push(h('a', { class: 'sealed', href: receiptLink(m.signing.id, m.id) },
+      icon('seal'), h('span', { text: t('receipt.line') })));
+    if (m.signing.signed_at) extra.push(h('span', { class: 'muted small', text: formatDateTime(m.signing.signed_at) }));
+  }
+  if (status === 'rejected' && reason) {
+    extra.push(h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), reason));
+  }
+  return h('li', { 'data-message-id': m.id },
+    h('a', { class: 'row-link', href: messageLink(m) },
+      h('div', { class: 'row-main' },
+        h('div', { class: 'row-title', text: m.subject }),
+        h('div', { class: 'row-meta' },
+          showClient ? h('span', { text: client ? client.name : t('messages.unknown_client') }) : null,
+          h('span', { text: t(`type.${m.response_type}`) }),
+          h('span', { text: t('messages.sent_on', { date: formatDate(m.created_at) }) }),
+          m.deadline ? h('span', { class: isOverdue(m) ? 'deadline overdue' : 'deadline', text: t('deadline.until', { date: formatDate(m.deadline) }) }) : null)),
+      h('div', { class: 'row-side' },
+        statusBadge(m),
+        isOverdue(m) && ['sent', 'viewed', 'read'].includes(status) ? h('span', { class: 'badge badge-bad', text: t('messages.overdue') }) : null),
+      h('span', { class: 'chevron', 'aria-hidden': 'true', text: '›' })),
+    extra.length ? h('div', { class: 'row-extra' }, extra) : null);
+}
+
+export async function messagesView(app, query) {
+  const { main } = app.frame;
+  const current = FILTERS.includes(query.get('status') || '') ? query.get('status') || '' : '';
+  const filter = h('select', { id: 'status-filter', name: 'status' },
+    FILTERS.map((s) => h('option', { value: s, selected: s === current, text: s ? t(`status.${s}`) : t('messages.all') })));
+  filter.addEventListener('change', () => app.go(filter.value ? `#/messages?status=${filter.value}` : '#/messages'));
+  const list = h('section', { class: 'card', 'aria-labelledby': 'messages-title' }, loading());
+  mount(main,
+    h('div', { class: 'page-head' },
+      h('div', {}, h('h1', { id: 'messages-title', text: t('messages.title') }), h('p', { class: 'lead', text: t('messages.lead') })),
+      h('div', { class: 'filter' }, field(t('messages.filter'), filter))),
+    list);
+  try {
+    const [answer, clientsById] = await Promise.all([
+      app.api.get(`/advisor/messages?limit=200${current ? `&status=${current}` : ''}`), app.clientsById(),
+    ]);
+    mount(list, answer.items.length
+      ? h('ul', { class: 'rows' }, answer.items.map((m) => advisorMessageRow(m, clientsById)))
+      : h('p', { class: 'empty', text: t('messages.empty') }));
+  } catch (error) {
+    mount(list, errorAlert(error));
+  }
+}
+
+export async function messageDetailView(app, id) {
+  const { main } = app.frame;
+  const back = h('a', { class: 'back', href: '#/messages', text: `‹ ${t('messages.back')}` });
+  mount(main, back, loading());
+  let m;
+  let clientsById;
+  try {
+    [m, clientsById] = await Promise.all([app.api.get(`/advisor/messages/${encodeURIComponent(id)}`), app.clientsById()]);
+  } catch (error) {
+    mount(main, back, errorAlert(error));
+    return;
+  }
+  const client = clientsById.get(m.client_id);
+  const row = (label, value) => (value ? [h('dt', { text: label }), h('dd', {}, value)] : null);
+  mount(main, back,
+    h('div', { class: 'page-head' },
+      h('div', {}, h('h1', { text: m.subject }),
+        h('p', { class: 'lead', text: t('messages.sent_on', { date: formatDateTime(m.created_at) }) })),
+      statusBadge(m)),
+    h('div', { class: 'grid-aside' },
+      h('section', { class: 'card', 'aria-labelledby': 'msg-details' },
+        h('h2', { id: 'msg-details', text: t('messages.details') }),
+        h('dl', { class: 'details' },
+          row(t('compose.recipient'), client
+            ? h('a', { href: `#/clients/${encodeURIComponent(client.id)}`, text: client.name }) : t('messages.unknown_client')),
+          row(t('compose.type'), t(`type.${m.response_type}`)),
+          row(t('compose.deadline'), m.deadline ? formatDate(m.deadline) : null),
+          row(t('messages.notice'), m.notice_status ? t(`notice.${m.notice_status}`, {}, m.notice_status) : null))),
+      h('div', {},
+        h('section', { class: 'card', 'aria-label': t('compose.body') },
+          h('div', { class: 'message-body', text: m.body }),
+          m.documents.length ? h('div', { class: 'stack' }, h('h2', { class: 'section-title', text: t('portal.message.documents') }),
+            m.documents.map(documentLine)) : null),
+        m.signing ? signingCard(app, m) : null,
+        conversationCard(m))));
+}
+
+function documentLine(d) {
+  return h('div', { class: 'doc' }, icon('file', 'doc-icon'),
+    h('div', { class: 'row-main' },
+      h('div', { class: 'doc-name', text: d.filename }),
+      h('div', { class: 'row-meta' }, h('span', { text: formatSize(d.size) }), h('span', { class: 'mono', text: `SHA-256 ${d.sha256}` }))));
+}
+
+function signingCard(app, m) {
+  const s = m.signing;
+  const notice = h('div');
+  const events = (s.audit_events || []).map((e) => h('li', {},
+    h('span', { class: 'when', text: formatDateTime(e.at) }),
+    h('span', { text: t(`audit.${e.type}`, {}, e.type) })));
+  const withdraw = isOpenSigning(m) ? h('button', { type: 'button', class: 'btn btn-danger', text: t('messages.withdraw'),
+    onclick: async (event) => {
+      const button = event.currentTarget;
+      if (!window.confirm(t('messages.withdraw_confirm'))) return;
+      button.disabled = true;
+      try {
+        await app.api.post(`/advisor/signing-requests/${encodeURIComponent(s.id)}/withdraw`, {});
+        app.flash('ok', t('messages.withdrawn'));
+        await messageDetailView(app, m.id);
+      } catch (error) {
+        mount(notice, alert('error', errorText(error)));
+        button.disabled = false;
+      }
+    } }) : null;
+  return h('section', { class: 'card', 'aria-labelledby': 'signing-title' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'signing-title', text: t('messages.signing') }), statusBadge(m)),
+    s.status === 'signed' ? h('p', {}, h('a', { class: 'sealed', href: receiptLink(s.id, m.id) }, icon('seal'), h('span', { text: t('receipt.line') }))) : null,
+    s.status === 'rejected' && s.reject_reason
+      ? h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), s.reject_reason) : null,
+    events.length ? [h('h3', { text: t('messages.audit') }), h('ol', { class: 'timeline' }, events)] : null,
+    notice, withdraw);
+}
+
+function conversationCard(m) {
+  const replies = m.conversation || [];
+  if (!replies.length && m.response_type !== 'reply') return null;
+  return h('section', { class: 'card', 'aria-labelledby': 'conv-title' },
+    h('h2', { id: 'conv-title', text: t('messages.conversation') }),
+    replies.length
+      ? h('ul', { class: 'conversation' }, replies.map((r) => h('li', {},
+        h('div', { class: 'row-meta', text: formatDateTime(r.created_at) }), h('div', { class: 'prewrap', text: r.body }))))
+      : h('p', { class: 'muted', text: t('messages.no_reply') }));
+}
+
+export async function notificationsView(app) {
+  const { main } = app.frame;
+  const list = h('section', { class: 'card', 'aria-labelledby': 'notes-title' }, loading());
+  mount(main, h('div', { class: 'page-head' }, h('div', {},
+    h('h1', { id: 'notes-title', text: t('notifications.title') }), h('p', { class: 'lead', text: t('notifications.lead') }))), list);
+  try {
+    const [answer, messages, clientsById] = await Promise.all([
+      app.api.get('/advisor/notifications?limit=200'), app.api.get('/advisor/messages?limit=200'), app.clientsById(),
+    ]);
+    const subjects = new Map(messages.items.map((m) => [m.id, m.subject]));
+    mount(list, answer.items.length
+      ? h('ul', { class: 'rows' }, answer.items.map((n) => {
+        const who = clientsById.get(n.client_id)?.name || t('messages.unknown_client');
+        const target = n.type === 'signed' && n.signing_request_id
+          ? receiptLink(n.signing_request_id, n.message_id) : `#/messages/${encodeURIComponent(n.message_id)}`;
+        return h('li', {}, h('a', { class: 'row-link', href: target },
+          h('div', { class: 'row-main' },
+            h('div', { class: n.read ? 'row-title' : 'row-title unread', text: t(`notifications.${n.type}`, { client: who }) }),
+            h('div', { class: 'row-meta' },
+              h('span', { text: subjects.get(n.message_id) || '' }),
+              h('span', { text: formatDateTime(n.created_at) }))),
+          h('span', { class: 'chevron', 'aria-hidden': 'true', text: '›' })));
+      }))
+      : h('p', { class: 'empty', text: t('notifications.empty') }));
+  } catch (error) {
+    mount(list, errorAlert(error));
+  }
+}

@@ -1,0 +1,117 @@
+// The advisor dashboard (/advisor): login, then clients, the communication module, notifications,
+// a new message and the receipt view, each behind a hash route.
+
+import { clientCardView, clientsView } from './advisor-clients.js';
+import { messageDetailView, messagesView, notificationsView } from './advisor-messages.js';
+import { createApi } from './api.js';
+import { composeView } from './compose.js';
+import { h } from './dom.js';
+import { t } from './i18n.js';
+import { receiptView } from './receipt.js';
+import { alert, currentRoute, flashMessage, focusHeading, loginView, shell, startRouter } from './ui.js';
+
+const api = createApi({ key: 'advisor.session', onSignedOut: () => render({ expired: true }) });
+const SECTIONS = { clients: 'clients', messages: 'messages', notifications: 'notifications', compose: 'compose', receipts: 'messages' };
+let clientCache = null;
+let unreadCache = null;
+let pendingNotice = null;
+
+const app = {
+  api,
+  frame: null,
+  /** Every client of the firm (the list is small: one firm's clients), cached until a change. */
+  async clients({ fresh = false } = {}) {
+    if (!clientCache || fresh) {
+      clientCache = api.get('/advisor/clients?limit=200').then((answer) => answer.items);
+      clientCache.catch(() => { clientCache = null; });
+    }
+    return clientCache;
+  },
+  async clientsById() {
+    return new Map((await app.clients()).map((c) => [c.id, c]));
+  },
+  forgetClients() {
+    clientCache = null;
+  },
+  flash(kind, text) {
+    flashMessage(app.frame.flash, kind, text);
+  },
+  /** Navigate; `notice` ([kind, text]) is shown on the page navigated to. */
+  go(hash, notice = null) {
+    pendingNotice = notice;
+    if (location.hash === hash) render({ navigated: true });
+    else location.hash = hash;
+  },
+};
+
+async function render({ navigated = false, expired = false } = {}) {
+  if (!api.session.get()) {
+    clientCache = null;
+    unreadCache = null;
+    app.frame = shell({ area: 'advisor', narrow: true });
+    loginView(app.frame.main, {
+      api, role: 'advisor', title: t('advisor.login.title'), lead: t('advisor.login.lead'), otherPage: './',
+      notice: expired ? alert('info', t('error.unauthenticated')) : null,
+      onSignedIn: () => render({ navigated: true }),
+    });
+    return;
+  }
+  const { parts, query } = currentRoute();
+  const section = SECTIONS[parts[0]] || 'messages';
+  app.frame = shell({ area: 'advisor', signedIn: true, onLogout: logout, nav: navigation(section) });
+  if (pendingNotice) {
+    app.flash(...pendingNotice);
+    pendingNotice = null;
+  }
+  const views = {
+    clients: () => (parts[1] ? clientCardView(app, parts[1]) : clientsView(app, query)),
+    messages: () => (parts[1] ? messageDetailView(app, parts[1]) : messagesView(app, query)),
+    notifications: () => notificationsView(app),
+    compose: () => composeView(app, query, { fresh: navigated }),
+    receipts: () => receiptView(app, parts[1], query),
+  };
+  await (views[parts[0]] || views.messages)();
+  if (navigated) focusHeading(app.frame.main);
+  showUnreadCount();
+}
+
+function navigation(current) {
+  const link = (name, hash) => h('a', { href: hash, 'aria-current': current === name ? 'page' : false },
+    h('span', { text: t(`advisor.nav.${name}`) }),
+    name === 'notifications' ? h('span', { class: 'count', id: 'unread-count', hidden: true }) : null);
+  return h('nav', { class: 'nav', 'aria-label': t('advisor.nav.label') },
+    h('div', { class: 'nav-inner' },
+      link('messages', '#/messages'),
+      link('clients', '#/clients'),
+      link('notifications', '#/notifications'),
+      h('span', { class: 'nav-action' },
+        h('a', { class: 'btn', href: '#/compose', 'aria-current': current === 'compose' ? 'page' : false, 'aria-label': t('advisor.nav.compose') },
+          h('span', { class: 'wide-only', text: t('advisor.nav.compose') }),
+          h('span', { class: 'narrow-only', 'aria-hidden': 'true', text: t('advisor.nav.compose_short') })))));
+}
+
+async function showUnreadCount() {
+  try {
+    unreadCache = unreadCache || api.get('/advisor/notifications?limit=200')
+      .then((answer) => answer.items.filter((n) => !n.read).length);
+    const unread = await unreadCache;
+    const badge = document.getElementById('unread-count');
+    if (badge && unread) {
+      badge.textContent = String(unread);
+      badge.setAttribute('aria-label', t('advisor.nav.unread', { n: unread }));
+      badge.hidden = false;
+    }
+  } catch {
+    unreadCache = null;
+  } finally {
+    setTimeout(() => { unreadCache = null; }, 30000);
+  }
+}
+
+function logout() {
+  api.session.clear();
+  // A fresh page load: nothing of this session (ceremony state, lists, links) stays in memory.
+  location.replace(location.pathname);
+}
+
+startRouter(render);

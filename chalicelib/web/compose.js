@@ -1,0 +1,224 @@
+// "Nieuw bericht": recipient, subject, 'soort reactie', deadline, body and attachments (straight to S3).
+// 'Bestand laten ondertekenen' for a client without a phone number is blocked at once.
+
+import { formatSize, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
+import { t } from './i18n.js';
+import { ACCEPTED, contentTypeOf, uploadDocument } from './upload.js';
+import { alert, errorAlert, errorText, field, loading, showFieldErrors } from './ui.js';
+
+const TYPES = ['none', 'reply', 'approve', 'sign'];
+const PDF = 'application/pdf';
+// The form being written survives a re-render of the same route (a language switch), uploads included.
+let draft = null;
+
+export async function composeView(app, query, { fresh = true } = {}) {
+  const { main } = app.frame;
+  mount(main, h('div', { class: 'page-head' }, h('h1', { text: t('compose.title') })), loading());
+  let clients;
+  try {
+    clients = [...await app.clients({ fresh: true })].sort((a, b) => a.name.localeCompare(b.name));
+  } catch (error) {
+    mount(main, errorAlert(error));
+    return;
+  }
+  const fromCard = query.get('client');
+  if (fresh || !draft || draft.route !== location.hash) draft = { route: location.hash, uploads: [], values: null };
+  const mine = draft;
+  const { uploads } = mine;
+  const el = controls(clients, mine.values?.client ?? fromCard);
+  if (mine.values) {
+    for (const name of ['subject', 'type', 'deadline', 'body']) el[name].value = mine.values[name];
+  }
+  const phoneBlock = h('div', { id: 'phone-block', hidden: true });
+  const notice = h('div');
+  const uploadList = h('ul', { class: 'uploads', 'aria-live': 'polite' });
+  const send = h('button', { type: 'submit', class: 'btn', text: t('compose.send') });
+  const cancel = h('a', { class: 'btn btn-secondary', text: t('common.cancel'),
+    href: fromCard ? `#/clients/${encodeURIComponent(fromCard)}` : '#/messages' });
+
+  const chosenClient = () => clients.find((c) => c.id === el.client.value) || null;
+  const needsPhone = () => el.type.value === 'sign' && chosenClient() && !chosenClient().phone;
+
+  function update() {
+    const type = el.type.value;
+    el.deadline.disabled = type === 'none';
+    if (type === 'none') el.deadline.value = '';
+    el.deadlineHint.textContent = type === 'none' ? t('compose.deadline_none') : t('compose.deadline_hint');
+    el.typeHint.textContent = t(`compose.type_hint.${type}`);
+    el.file.multiple = type !== 'sign';
+    el.file.accept = type === 'sign' ? `.pdf,${PDF}` : ACCEPTED;
+    el.fileHint.textContent = type === 'sign' ? t('compose.attach_sign') : t('compose.attach_hint');
+    const client = chosenClient();
+    const blocked = needsPhone();
+    phoneBlock.hidden = !blocked;
+    if (blocked) {
+      mount(phoneBlock, alert('warn', t('compose.phone_needed', { name: client.name }),
+        h('a', { href: `#/clients/${encodeURIComponent(client.id)}`, text: t('compose.phone_fix') })));
+    }
+    const busy = uploads.some((u) => u.status === 'uploading');
+    send.disabled = blocked || busy;
+    if (blocked) send.setAttribute('aria-describedby', 'phone-block');
+    else send.removeAttribute('aria-describedby');
+  }
+
+  function renderUploads() {
+    mount(uploadList, uploads.map((u) => h('li', {},
+      h('div', { class: 'row-main' },
+        h('div', { class: 'doc-name', text: u.file.name }),
+        h('div', { class: `upload-state ${u.status === 'ready' ? 'ok' : u.status === 'failed' ? 'bad' : ''}`,
+          text: u.status === 'ready' ? t('compose.upload_ready', { size: formatSize(u.file.size) })
+            : u.status === 'failed' ? t('compose.upload_failed', { reason: u.error })
+              : t('compose.uploading', { pct: Math.round(u.progress * 100) }) })),
+      h('button', { type: 'button', class: 'btn btn-quiet', text: t('compose.remove'),
+        'aria-label': `${t('compose.remove')}: ${u.file.name}`, onclick: () => {
+          uploads.splice(uploads.indexOf(u), 1);
+          renderUploads();
+        } }),
+      u.status === 'uploading' ? h('progress', { max: '100', value: String(Math.round(u.progress * 100)),
+        'aria-label': t('compose.progress', { name: u.file.name }) }) : null)));
+    update();
+  }
+
+  function showProgress(u) {
+    const item = uploadList.children[uploads.indexOf(u)];
+    const pct = Math.round(u.progress * 100);
+    const bar = item?.querySelector('progress');
+    if (bar) bar.value = pct;
+    const label = item?.querySelector('.upload-state');
+    if (label) label.textContent = t('compose.uploading', { pct });
+  }
+  // Uploads report to whichever view of this draft is on screen now.
+  mine.render = renderUploads;
+  mine.progress = showProgress;
+
+  el.file.addEventListener('change', () => {
+    const files = [...el.file.files];
+    el.file.value = '';
+    if (el.type.value === 'sign') uploads.splice(0, uploads.length);  // one PDF only: a new choice replaces it
+    for (const file of files) {
+      const u = { file, status: 'uploading', progress: 0, document: null, error: '' };
+      uploads.push(u);
+      uploadDocument(app.api, file, (fraction) => {
+        u.progress = fraction;
+        mine.progress(u);
+      }).then((document) => {
+        Object.assign(u, { status: 'ready', document });
+      }).catch((error) => {
+        Object.assign(u, { status: 'failed', error: errorText(error) });
+      }).finally(() => mine.render());
+    }
+    renderUploads();
+  });
+  el.client.addEventListener('change', update);
+  el.type.addEventListener('change', update);
+
+  const form = h('form', { novalidate: true, 'aria-labelledby': 'compose-title', onsubmit: async (event) => {
+    event.preventDefault();
+    showFieldErrors(form, null);
+    const problem = checkForm(el, uploads, needsPhone());
+    if (problem) {
+      mount(notice, alert('error', problem));
+      notice.scrollIntoView({ block: 'nearest' });
+      return;
+    }
+    send.disabled = true;
+    const body = {
+      client_id: el.client.value, subject: el.subject.value.trim(), body: el.body.value, response_type: el.type.value,
+      document_ids: uploads.filter((u) => u.status === 'ready').map((u) => u.document.id),
+    };
+    if (el.deadline.value) body.deadline = el.deadline.value;
+    try {
+      const message = await sendOnce(app, body);
+      const failed = message.notice_status === 'failed';
+      draft = null;
+      app.go(fromCard ? `#/clients/${encodeURIComponent(fromCard)}` : '#/messages',
+        [failed ? 'warn' : 'ok', t(failed ? 'compose.sent_notice_failed' : 'compose.sent', { name: chosenClient().name })]);
+    } catch (error) {
+      mount(notice, errorAlert(error));
+      showFieldErrors(form, error);
+      if (error.code === 'phone_required') {
+        app.forgetClients();
+        phoneBlock.hidden = false;
+        mount(phoneBlock, alert('warn', t('compose.phone_needed', { name: chosenClient()?.name || '' })));
+      }
+      notice.scrollIntoView({ block: 'nearest' });
+      update();
+    }
+  } },
+  notice,
+  h('div', { class: 'form-grid' },
+    h('div', { class: 'span-2' }, field(t('compose.recipient'), el.client)),
+    h('div', { class: 'span-2' }, field(t('compose.subject'), el.subject)),
+    h('div', { class: 'field' }, h('label', { for: 'compose-type', text: t('compose.type') }), el.type, el.typeHint),
+    h('div', { class: 'field' }, h('label', { for: 'compose-deadline', text: t('compose.deadline') }), el.deadline, el.deadlineHint),
+    h('div', { class: 'span-2' }, phoneBlock)),
+  field(t('compose.body'), el.body),
+  h('div', { class: 'field' },
+    h('span', { class: 'label', text: t('compose.attachments') }),
+    el.file,
+    h('label', { for: 'compose-file', class: 'btn btn-secondary file-button' }, icon('file'), h('span', { text: t('compose.attach') })),
+    el.fileHint, uploadList),
+  h('div', { class: 'row' }, send, cancel));
+
+  mount(main,
+    h('div', { class: 'page-head' }, h('div', {}, h('h1', { id: 'compose-title', text: t('compose.title') }),
+      h('p', { class: 'lead', text: t('compose.lead') }))),
+    h('section', { class: 'card' }, form));
+  const remember = () => {
+    mine.values = { client: el.client.value, subject: el.subject.value, type: el.type.value,
+      deadline: el.deadline.value, body: el.body.value };
+  };
+  form.addEventListener('input', remember);
+  form.addEventListener('change', remember);
+  renderUploads();
+}
+
+function controls(clients, selected) {
+  const typeHint = h('span', { class: 'hint', id: 'compose-type-hint' });
+  const deadlineHint = h('span', { class: 'hint', id: 'compose-deadline-hint' });
+  const fileHint = h('span', { class: 'hint', id: 'compose-file-hint' });
+  return {
+    client: h('select', { id: 'compose-client', name: 'client_id', required: true },
+      h('option', { value: '', text: t('compose.choose_client') }),
+      clients.map((c) => h('option', { value: c.id, selected: c.id === selected, text: `${c.name} (${c.email})` }))),
+    type: h('select', { id: 'compose-type', name: 'response_type', 'aria-describedby': 'compose-type-hint' },
+      TYPES.map((type) => h('option', { value: type, text: t(`type.${type}`) }))),
+    typeHint,
+    subject: h('input', { id: 'compose-subject', name: 'subject', type: 'text', maxlength: '200', required: true }),
+    deadline: h('input', { id: 'compose-deadline', name: 'deadline', type: 'date', min: todayInAmsterdam(),
+      'aria-describedby': 'compose-deadline-hint' }),
+    deadlineHint,
+    body: h('textarea', { id: 'compose-body', name: 'body', maxlength: '20000', required: true, rows: '7' }),
+    file: h('input', { id: 'compose-file', name: 'document_ids', type: 'file', class: 'visually-hidden file-input',
+      'aria-describedby': 'compose-file-hint' }),
+    fileHint,
+  };
+}
+
+/** The first thing that stops this form from being sent, as a sentence; null when it can go. */
+function checkForm(el, uploads, needsPhone) {
+  if (!el.client.value) return t('compose.check.client');
+  if (needsPhone) return t('compose.check.phone');
+  if (!el.subject.value.trim()) return t('compose.check.subject');
+  if (!el.body.value.trim()) return t('compose.check.body');
+  if (uploads.some((u) => u.status === 'uploading')) return t('compose.check.uploading');
+  if (uploads.some((u) => u.status === 'failed')) return t('compose.check.failed');
+  if (el.deadline.value && el.deadline.value < todayInAmsterdam()) return t('compose.check.deadline');
+  if (el.type.value === 'sign') {
+    const ready = uploads.filter((u) => u.status === 'ready');
+    if (ready.length !== 1 || contentTypeOf(ready[0].file) !== PDF) return t('compose.check.one_pdf');
+  }
+  return null;
+}
+
+/** One Idempotency-Key per attempt; a network failure is retried once with the same key. */
+async function sendOnce(app, body) {
+  const key = uuid();
+  const post = () => app.api.post('/advisor/messages', body, { headers: { 'Idempotency-Key': key } });
+  try {
+    return await post();
+  } catch (error) {
+    if (error.code !== 'network_error') throw error;
+    return post();
+  }
+}

@@ -1,0 +1,215 @@
+// The client portal (/): login, the overview, a message, and the signing ceremony.
+
+import { createApi } from './api.js';
+import { append, formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
+import { t } from './i18n.js';
+import { signingPanel } from './signing.js';
+import {
+  alert, currentRoute, errorAlert, errorText, field, flashMessage, focusHeading, isOpenSigning, loading,
+  loginView, shell, startRouter, statusBadge,
+} from './ui.js';
+
+let frame = null;
+const api = createApi({ key: 'portal.session', onSignedOut: () => render({ expired: true }) });
+
+async function render({ navigated = false, expired = false } = {}) {
+  if (!api.session.get()) {
+    frame = shell({ area: 'portal', narrow: true });
+    loginView(frame.main, {
+      api, role: 'client', title: t('portal.login.title'), lead: t('portal.login.lead'), otherPage: 'advisor',
+      notice: expired ? alert('info', t('error.unauthenticated')) : null,
+      onSignedIn: () => render({ navigated: true }),
+    });
+    return;
+  }
+  frame = shell({ area: 'portal', narrow: true, signedIn: true, onLogout: logout });
+  const { parts } = currentRoute();
+  const view = parts[0] === 'messages' && parts[1] ? messageView(parts[1]) : overview();
+  await view;
+  if (navigated) focusHeading(frame.main);
+}
+
+function logout() {
+  api.session.clear();
+  // A fresh page load: nothing of this session (ceremony state, lists, links) stays in memory.
+  location.replace(location.pathname);
+}
+
+// ---- the overview: signing requests that wait first, then every message -----------------------
+
+async function overview() {
+  const { main } = frame;
+  mount(main, h('div', { class: 'page-head' }, h('div', {}, h('h1', { text: t('portal.overview.title') }),
+    h('p', { class: 'lead', text: t('portal.overview.lead') }))), loading());
+  let items;
+  try {
+    items = (await api.get('/portal/messages?limit=200')).items;
+  } catch (error) {
+    mount(main, errorAlert(error));
+    return;
+  }
+  const open = items.filter(isOpenSigning);
+  const others = items.filter((m) => !isOpenSigning(m));
+  main.querySelector('.loading').remove();
+  if (open.length) {
+    main.append(h('section', { class: 'card todo', 'aria-labelledby': 'todo-title' },
+      h('h2', { id: 'todo-title', text: t('portal.overview.to_sign', { n: open.length }) }),
+      open.map((m) => h('div', { class: 'todo-item' },
+        h('div', { class: 'row-main' },
+          h('div', { class: 'row-title', text: m.subject }),
+          h('div', { class: 'row-meta' },
+            h('span', { text: t('portal.received', { date: formatDate(m.created_at) }) }),
+            deadlineText(m.signing.deadline || m.deadline, m.signing.overdue))),
+        h('a', { class: 'btn', href: `#/messages/${encodeURIComponent(m.id)}`, text: t('portal.overview.open_sign'),
+          'aria-label': `${t('portal.overview.open_sign')}: ${m.subject}` })))));
+  }
+  main.append(h('h2', { class: 'section-title', id: 'all-title', text: t('portal.overview.all') }),
+    h('section', { class: 'card', 'aria-labelledby': 'all-title' },
+      others.length ? h('ul', { class: 'rows' }, others.map(messageRow))
+        : h('p', { class: 'empty', text: items.length ? t('portal.overview.none_other') : t('portal.overview.empty') })));
+}
+
+function messageRow(m) {
+  const asked = ['reply', 'approve'].includes(m.response_type) && ['sent', 'read'].includes(m.status);
+  return h('li', {}, h('a', { class: 'row-link', href: `#/messages/${encodeURIComponent(m.id)}` },
+    h('div', { class: 'row-main' },
+      h('div', { class: m.status === 'sent' ? 'row-title unread' : 'row-title', text: m.subject }),
+      h('div', { class: 'row-meta' },
+        h('span', { text: formatDate(m.created_at) }),
+        asked ? h('span', { text: t(`type.${m.response_type}`) }) : null,
+        asked && m.deadline ? deadlineText(m.deadline, m.overdue) : null)),
+    h('div', { class: 'row-side' }, statusBadge(m, { forClient: true })),
+    h('span', { class: 'chevron', 'aria-hidden': 'true', text: '›' })));
+}
+
+function deadlineText(deadline, overdue) {
+  if (!deadline) return null;
+  return h('span', { class: overdue ? 'deadline overdue' : 'deadline',
+    text: overdue ? t('deadline.overdue', { date: formatDate(deadline) }) : t('deadline.until', { date: formatDate(deadline) }) });
+}
+
+// ---- one message -------------------------------------------------------------------------------
+
+async function messageView(id) {
+  const { main } = frame;
+  mount(main, backLink(), loading());
+  let message;
+  try {
+    message = await api.get(`/portal/messages/${encodeURIComponent(id)}`);
+  } catch (error) {
+    mount(main, backLink(), errorAlert(error));
+    return;
+  }
+  const fetchedAt = Date.now();
+  const refresh = () => messageView(id);
+  mount(main,
+    backLink(),
+    h('div', { class: 'page-head' }, h('div', {},
+      h('h1', { text: message.subject }),
+      h('p', { class: 'lead', text: t('portal.received', { date: formatDateTime(message.created_at) }) })),
+    statusBadge(message, { forClient: true })),
+    h('section', { class: 'card', 'aria-label': t('portal.message.body') },
+      h('div', { class: 'message-body', text: message.body }),
+      message.documents.length && message.response_type !== 'sign'
+        ? h('div', { class: 'stack' }, h('h2', { class: 'section-title', text: t('portal.message.documents') }),
+          message.documents.map((d) => documentCard(d, fetchedAt, refresh)))
+        : null),
+    answerSection(message, fetchedAt, refresh));
+}
+
+function backLink() {
+  return h('a', { class: 'back', href: '#/', text: `‹ ${t('portal.back')}` });
+}
+
+/** A document with its (short-lived) download link; a stale link is renewed by reloading the view. */
+export function documentCard(doc, fetchedAt, refresh) {
+  const link = h('a', { class: 'btn btn-secondary', href: doc.download_url, download: doc.filename,
+    'aria-label': `${t('portal.document.download')}: ${doc.filename}`, rel: 'noopener' },
+  icon('download'), h('span', { text: t('portal.document.download') }));
+  link.addEventListener('click', (event) => {
+    if (Date.now() - fetchedAt > 4 * 60 * 1000) {  // presigned links live 5 minutes
+      event.preventDefault();
+      refresh();
+    }
+  });
+  return h('div', { class: 'doc' },
+    icon('file', 'doc-icon'),
+    h('div', { class: 'row-main' },
+      h('div', { class: 'doc-name', text: doc.filename }),
+      h('div', { class: 'row-meta', text: formatSize(doc.size) })),
+    link);
+}
+
+function answerSection(message, fetchedAt, refresh) {
+  if (message.response_type === 'sign') return signingPanel({ api, message, fetchedAt, refresh, documentCard });
+  if (message.response_type === 'reply') return replySection(message);
+  if (message.response_type === 'approve') return approveSection(message);
+  return null;
+}
+
+function replySection(message) {
+  const box = h('textarea', { id: 'reply-body', name: 'body', required: true, maxlength: '20000' });
+  const notice = h('div');
+  const send = h('button', { type: 'submit', class: 'btn', text: t('portal.reply.send') });
+  const conversation = (message.conversation || []).map((r) => h('li', {},
+    h('div', { class: 'row-meta', text: formatDateTime(r.created_at) }),
+    h('div', { class: 'prewrap', text: r.body })));
+  const form = h('form', { novalidate: true, onsubmit: async (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) { mount(notice, alert('error', t('portal.reply.empty'))); box.focus(); return; }
+    send.disabled = true;
+    try {
+      await api.post(`/portal/messages/${encodeURIComponent(message.id)}/reply`, { body: box.value });
+      flashMessage(frame.flash, 'ok', t('portal.reply.sent'));
+      await messageView(message.id);
+    } catch (error) {
+      mount(notice, errorAlert(error));
+      send.disabled = false;
+    }
+  } }, notice, field(t('portal.reply.label'), box), h('div', { class: 'row' }, send));
+  const canAnswer = ['sent', 'read', 'replied'].includes(message.status);
+  return h('section', { class: 'card', 'aria-labelledby': 'reply-title' },
+    h('h2', { id: 'reply-title', text: t('portal.reply.title') }),
+    message.deadline ? h('p', {}, deadlineText(message.deadline, message.overdue)) : null,
+    conversation.length ? h('ul', { class: 'conversation' }, conversation) : null,
+    canAnswer ? form : h('p', { class: 'muted', text: t('portal.closed') }));
+}
+
+function approveSection(message) {
+  const section = h('section', { class: 'card', 'aria-labelledby': 'approve-title' },
+    h('h2', { id: 'approve-title', text: t('portal.approve.title') }));
+  if (!['sent', 'read'].includes(message.status)) {
+    section.append(h('p', { text: t(`portal.approve.done_${message.status}`, {}, t(`status.${message.status}`)) }));
+    if (message.reject_reason) section.append(h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), message.reject_reason));
+    return section;
+  }
+  const notice = h('div');
+  const reason = h('textarea', { id: 'approve-reason', name: 'reason', maxlength: '500' });
+  const rejectForm = h('form', { hidden: true, novalidate: true, onsubmit: (event) => {
+    event.preventDefault();
+    answer('reject', { reason: reason.value.trim() || undefined });
+  } }, field(t('common.reason_optional'), reason, t('common.reason_hint')),
+  h('div', { class: 'row actions-stack' },
+    h('button', { type: 'submit', class: 'btn btn-danger', text: t('portal.approve.confirm_reject') }),
+    h('button', { type: 'button', class: 'btn btn-secondary', text: t('common.cancel'), onclick: () => { rejectForm.hidden = true; buttons.hidden = false; } })));
+  const buttons = h('div', { class: 'row actions-stack' },
+    h('button', { type: 'button', class: 'btn', text: t('portal.approve.approve'), onclick: () => answer('approve', {}) }),
+    h('button', { type: 'button', class: 'btn btn-danger', text: t('portal.approve.reject'), onclick: () => { buttons.hidden = true; rejectForm.hidden = false; reason.focus(); } }));
+  async function answer(kind, body) {
+    for (const b of section.querySelectorAll('button')) b.disabled = true;
+    try {
+      await api.post(`/portal/messages/${encodeURIComponent(message.id)}/${kind}`, body);
+      flashMessage(frame.flash, 'ok', t(kind === 'approve' ? 'portal.approve.approved' : 'portal.approve.rejected'));
+      await messageView(message.id);
+    } catch (error) {
+      mount(notice, alert('error', errorText(error)));
+      for (const b of section.querySelectorAll('button')) b.disabled = false;
+    }
+  }
+  append(section,
+    message.deadline ? h('p', {}, deadlineText(message.deadline, message.overdue)) : null,
+    h('p', { text: t('portal.approve.lead') }), notice, buttons, rejectForm);
+  return section;
+}
+
+startRouter(render);

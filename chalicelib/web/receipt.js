@@ -1,0 +1,118 @@
+// 'Ondertekend en verzegeld': the transaction receipt, with a fresh check of seal and document.
+
+import { formatDateTime, formatSize, h, icon, mount } from './dom.js';
+import { t } from './i18n.js';
+import { errorAlert, loading } from './ui.js';
+
+export async function receiptView(app, id, query) {
+  const { main } = app.frame;
+  const messageId = query.get('message');
+  const back = h('a', { class: 'back', href: messageId ? `#/messages/${encodeURIComponent(messageId)}` : '#/messages',
+    text: `‹ ${messageId ? t('receipt.back_message') : t('messages.back')}` });
+  mount(main, back, loading());
+  let receipt;
+  try {
+    receipt = await app.api.get(`/advisor/signing-requests/${encodeURIComponent(id || '')}/receipt`);
+  } catch (error) {
+    mount(main, back, errorAlert(error));
+    return;
+  }
+  const v = receipt.verification || {};
+  mount(main, back,
+    h('div', { class: 'page-head' },
+      h('div', { class: 'receipt-head' }, icon('seal'),
+        h('div', {}, h('h1', { text: t('receipt.line') }),
+          h('p', { class: 'lead', text: t('receipt.code', { code: receipt.receipt_code || '' }) }))),
+      evidenceButton(app, id)),
+    h('div', { class: 'grid-2' },
+      h('section', { class: 'card', 'aria-labelledby': 'verify-title' },
+        h('h2', { id: 'verify-title', text: t('receipt.verification') }),
+        h('ul', { class: 'verify' },
+          check('seal', v.seal_valid === true),
+          check('document', v.document_intact === true)),
+        v.checked_at ? h('p', { class: 'small muted', text: t('receipt.checked_at', { when: formatDateTime(v.checked_at) }) }) : null),
+      signatureCard(receipt)),
+    documentCard(receipt),
+    sealCard(receipt));
+}
+
+function check(what, ok) {
+  return h('li', { class: ok ? 'ok' : 'bad', 'data-check': what, 'data-result': ok ? 'valid' : 'invalid' },
+    icon(ok ? 'checkCircle' : 'crossCircle'),
+    h('div', {},
+      h('strong', { text: t(`receipt.${what}_${ok ? 'ok' : 'bad'}`) }),
+      h('span', { class: 'small', text: t(`receipt.${what}_${ok ? 'ok' : 'bad'}_text`) })));
+}
+
+function signatureCard(r) {
+  const signer = r.signer || {};
+  const image = r.signature?.image;
+  const row = (label, ...value) => [h('dt', { text: label }), h('dd', {}, ...value)];
+  return h('section', { class: 'card', 'aria-labelledby': 'signature-title' },
+    h('h2', { id: 'signature-title', text: t('receipt.signature') }),
+    h('div', { class: 'signature-box' },
+      image && image.startsWith('data:image/png;base64,')
+        ? h('img', { src: image, alt: t('receipt.signature_alt', { name: signer.name || '' }) })
+        : h('p', { class: 'muted', text: t('receipt.no_image') })),
+    h('dl', { class: 'details' },
+      row(t('receipt.signer'), signer.name || '', signer.phone_hint ? h('span', { class: 'muted', text: ` · ${signer.phone_hint}` }) : null),
+      row(t('receipt.time'), formatDateTime(r.signed_at)),
+      row(t('receipt.place'), r.place || '', placeNote(r))));
+}
+
+/** Whether the signer kept the suggested place (`place_prefilled` holds the suggestion). */
+function placeNote(r) {
+  const suggested = typeof r.place_prefilled === 'string' ? r.place_prefilled : null;
+  let note = null;
+  if (suggested && suggested !== r.place) note = t('receipt.place_changed', { suggested });
+  else if (suggested || r.place_prefilled === true) note = t('receipt.place_prefilled');
+  return note ? h('span', { class: 'muted', text: ` · ${note}` }) : null;
+}
+
+function documentCard(r) {
+  const d = r.document || {};
+  return h('section', { class: 'card', 'aria-labelledby': 'document-title' },
+    h('h2', { id: 'document-title', text: t('receipt.document') }),
+    h('div', { class: 'doc' }, icon('file', 'doc-icon'),
+      h('div', { class: 'row-main' }, h('div', { class: 'doc-name', text: d.filename || '' }),
+        h('div', { class: 'row-meta', text: formatSize(d.size) }))),
+    h('h3', { class: 'section-title', id: 'fingerprint-label', text: t('receipt.fingerprint') }),
+    h('p', { class: 'fingerprint', 'aria-labelledby': 'fingerprint-label', 'data-sha256': d.sha256 || '', text: d.sha256 || '' }),
+    h('p', { class: 'small muted', text: t('receipt.fingerprint_text') }));
+}
+
+function sealCard(r) {
+  const seal = r.seal || {};
+  const row = (label, value, cls = '') => [h('dt', { text: label }), h('dd', { class: cls, text: value || '—' })];
+  return h('section', { class: 'card', 'aria-labelledby': 'seal-title' },
+    h('h2', { id: 'seal-title', text: t('receipt.seal') }),
+    h('dl', { class: 'details' },
+      row(t('receipt.algorithm'), seal.algorithm),
+      row(t('receipt.key'), seal.key_id, 'mono'),
+      row(t('receipt.digest'), seal.digest, 'mono'),
+      row(t('receipt.signature_sha'), r.signature?.sha256, 'mono')),
+    h('details', {}, h('summary', { text: t('receipt.seal_value') }), h('p', { class: 'mono', text: seal.signature || '' })));
+}
+
+/** The evidence bundle as a JSON file, for checking the seal outside this service. */
+function evidenceButton(app, id) {
+  const button = h('button', { type: 'button', class: 'btn btn-secondary' }, icon('download'), h('span', { text: t('receipt.evidence') }));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const bundle = await app.api.get(`/advisor/signing-requests/${encodeURIComponent(id)}/evidence`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }));
+      const link = h('a', { href: 'blob-placeholder', download: `bewijs-${id}.json` });
+      link.setAttribute('href', url);  // a blob: URL made here, from our own data
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (error) {
+      app.flash('error', errorAlert(error).textContent);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}

@@ -1,0 +1,176 @@
+"""What the browser tests share: Debian's Chromium, page sizes, screenshots, logins, a PDF, the SMS code."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+# Playwright cannot download its own browser here (no network): drive the system's Chromium.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+ADVISOR = ("adviseur@demo.example", "Adviseur-demo-2026!")
+HARRY = ("harry@demo.example", "Harry-demo-2026!")
+HARRY_PHONE = "+31612345678"
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        raise RuntimeError("Chromium is missing: `make browser` installs Debian's chromium")
+    return found
+
+
+@contextmanager
+def launch_browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Tab:
+    """A page in its own context (its own sessionStorage), collecting script errors and CSP refusals."""
+
+    def __init__(self, browser: Browser, base_url: str, phone: bool = False) -> None:
+        options: dict[str, Any] = {"viewport": PHONE if phone else DESKTOP, "locale": "nl-NL",
+                                   "timezone_id": "Europe/Amsterdam", "base_url": base_url}
+        if phone:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        self.context: BrowserContext = browser.new_context(**options)
+        self.context.set_default_timeout(15_000)
+        self.page: Page = self.context.new_page()
+        self.phone = phone
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(f"script error: {error}"))
+        self.page.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # A refused request (4xx answer) is logged by Chromium too; those are expected in these flows.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def snap(self, name: str, both: bool = True) -> None:
+        """Full-page screenshots of the current screen at this tab's width and, with `both`, at the other."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        sizes = [PHONE, DESKTOP] if self.phone else [DESKTOP, PHONE]
+        for size in sizes if both else sizes[:1]:
+            self.page.set_viewport_size(size)
+            self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            label = "phone" if size is PHONE else "desktop"
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+        self.page.set_viewport_size(sizes[0])
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def log_in(page: Page, email: str, password: str) -> None:
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+    page.get_by_role("button", name="Uitloggen").wait_for()
+
+
+def deadline_in(days: int) -> str:
+    """A date `days` ahead in Amsterdam, where the API's deadlines live."""
+    today: date = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    return (today + timedelta(days=days)).isoformat()
+
+
+def small_pdf(title: str) -> bytes:
+    """A one-page PDF with one line of text, its cross-reference table at the right offsets."""
+    text = title.replace("\\", "").replace("(", "").replace(")", "")
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def sms_count(stack: Any, phone: str) -> int:
+    return sum(1 for sms in stack.outbox()["sms"] if sms["to"] == phone)
+
+
+def wait_for_sms_code(stack: Any, phone: str, seen: int, timeout: float = 15) -> str:
+    """The 6-digit code of the first SMS to `phone` after the `seen` ones already there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = [sms["message"] for sms in stack.outbox()["sms"] if sms["to"] == phone]
+        if len(texts) > seen:
+            found = re.search(r"\b(\d{6})\b", texts[-1])
+            assert found, f"no 6-digit code in the SMS: {texts[-1]!r}"
+            return found.group(1)
+        time.sleep(0.2)  # polling the outbox, not waiting for a fixed time
+    raise AssertionError(f"no new SMS to {phone} within {timeout} s")
+
+
+def draw_signature(page: Page, canvas: Locator) -> None:
+    """Two strokes with the mouse, like a hurried initial and surname."""
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box, "the drawing pad is not visible"
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    strokes = [
+        [(0.10, 0.65), (0.14, 0.30), (0.18, 0.62), (0.22, 0.35), (0.26, 0.60)],
+        [(0.32, 0.55), (0.40, 0.35), (0.47, 0.62), (0.55, 0.40), (0.63, 0.58), (0.72, 0.42), (0.85, 0.50)],
+    ]
+    for stroke in strokes:
+        page.mouse.move(x + stroke[0][0] * w, y + stroke[0][1] * h)
+        page.mouse.down()
+        for fx, fy in stroke[1:]:
+            page.mouse.move(x + fx * w, y + fy * h, steps=6)
+        page.mouse.up()
+
+
+def send_signing_request(stack: Any, client_name: str, subject: str, deadline: str) -> dict[str, Any]:
+    """Through the API (the browser path is test 1's): a ready PDF and a `sign` message to the client."""
+    token = stack.login(*ADVISOR)
+    headers = {"Authorization": f"Bearer {token}"}
+    clients = requests.get(f"{stack.url}/advisor/clients", headers=headers, timeout=10).json()["items"]
+    client = next(c for c in clients if c["name"] == client_name)
+    pdf = small_pdf(subject)
+    created = requests.post(f"{stack.url}/advisor/documents", headers=headers, timeout=10, json={
+        "filename": "volmacht.pdf", "content_type": "application/pdf", "size": len(pdf)}).json()
+    upload = created["upload"]
+    stored = requests.post(upload["url"], data=upload["fields"], timeout=10,
+                           files={"file": ("volmacht.pdf", pdf, "application/pdf")})
+    assert stored.ok, stored.text
+    ready = requests.post(f"{stack.url}/advisor/documents/{created['id']}/complete", headers=headers, timeout=10)
+    assert ready.ok, ready.text
+    sent = requests.post(f"{stack.url}/advisor/messages", headers=headers, timeout=10, json={
+        "client_id": client["id"], "subject": subject, "body": "Graag uw handtekening onder de volmacht.",
+        "response_type": "sign", "document_ids": [created["id"]], "deadline": deadline})
+    assert sent.status_code == 201, sent.text
+    return dict(sent.json())

@@ -1,0 +1,230 @@
+"""The pages in a real browser: the advisor asks, the client signs or rejects, the advisor sees the seal.
+
+Chromium (Debian's, headless) drives the local stack. Screenshots of each step land in
+artifacts/screenshots/, at desktop (1280 px) and phone (375 px) width.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.browser_helpers import (
+    ADVISOR,
+    HARRY,
+    HARRY_PHONE,
+    Tab,
+    deadline_in,
+    draw_signature,
+    launch_browser,
+    log_in,
+    send_signing_request,
+    small_pdf,
+    sms_count,
+    wait_for_sms_code,
+)
+
+pytestmark = pytest.mark.e2e
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def tabs(browser: Browser, stack) -> Iterator[list[Tab]]:
+    """Open tabs; each must end without a script error or a Content-Security-Policy refusal."""
+    opened: list[Tab] = []
+    yield opened
+    errors = [error for tab in opened for error in tab.errors]
+    for tab in opened:
+        tab.close()
+    assert not errors, errors
+
+
+def open_tab(tabs: list[Tab], browser: Browser, stack, path: str, phone: bool = False) -> Tab:
+    tab = Tab(browser, stack.url, phone=phone)
+    tabs.append(tab)
+    tab.page.goto(path)
+    return tab
+
+
+def message_row(page: Page, subject: str):
+    return page.locator("li", has=page.get_by_role("link", name=re.compile(re.escape(subject))))
+
+
+def test_the_advisor_sends_a_signing_request_and_harry_signs_it_on_his_phone(browser, stack, tabs):
+    subject = f"Jaarrekening 2025 ter ondertekening {uuid.uuid4().hex[:6]}"
+    advisor = open_tab(tabs, browser, stack, "/advisor")
+    page = advisor.page
+    expect(page.get_by_role("heading", name="Inloggen voor adviseurs")).to_be_visible()
+    advisor.snap("01-advisor-login")
+    log_in(page, *ADVISOR)
+
+    page.get_by_role("link", name="Cliënten", exact=True).click()
+    page.get_by_role("link", name=re.compile("Harry de Vries")).click()
+    expect(page.get_by_role("heading", name="Harry de Vries", level=1)).to_be_visible()
+    advisor.snap("02-advisor-client-card")
+
+    page.locator(".page-head").get_by_role("link", name="Nieuw bericht").click()
+    expect(page.get_by_label("Aan", exact=True)).to_have_value(re.compile(".+"))
+    page.get_by_label("Onderwerp", exact=True).fill(subject)
+    page.get_by_label("Soort reactie", exact=True).select_option(label="Bestand laten ondertekenen")
+    page.get_by_label("Deadline", exact=True).fill(deadline_in(14))
+    page.get_by_label("Bericht", exact=True).fill(
+        "Beste Harry,\n\nHierbij de jaarrekening 2025. Wilt u die ondertekenen?\n\nMet vriendelijke groet")
+    page.get_by_label("Bijlage toevoegen", exact=True).set_input_files(
+        files=[{"name": "jaarrekening-2025.pdf", "mimeType": "application/pdf", "buffer": small_pdf(subject)}])
+    expect(page.get_by_text("Gecontroleerd en gereed")).to_be_visible()
+    advisor.snap("03-advisor-new-signing-request")
+    page.get_by_role("button", name="Versturen").click()
+    expect(page.get_by_text("Het bericht is verstuurd aan Harry de Vries.")).to_be_visible()
+
+    harry = open_tab(tabs, browser, stack, "/", phone=True)
+    portal = harry.page
+    expect(portal.get_by_role("heading", name="Inloggen")).to_be_visible()
+    harry.snap("04-client-login")
+    log_in(portal, *HARRY)
+    waiting = portal.locator(".todo")
+    expect(waiting.get_by_text(subject)).to_be_visible()
+    expect(waiting.get_by_text("Deadline:").first).to_be_visible()
+    harry.snap("05-client-overview")
+
+    portal.get_by_role("link", name=f"Bekijken en ondertekenen: {subject}").click()
+    expect(portal.get_by_role("heading", name=subject)).to_be_visible()
+    expect(portal.get_by_text("jaarrekening-2025.pdf")).to_be_visible()
+    harry.snap("06-client-signing-request")
+
+    seen = sms_count(stack, HARRY_PHONE)
+    portal.get_by_role("button", name="Akkoord en ondertekenen").click()
+    expect(portal.get_by_text("+31 6 ****5678")).to_be_visible()
+    code = wait_for_sms_code(stack, HARRY_PHONE, seen)
+    expect(portal.get_by_role("button", name=re.compile(r"Nieuwe code sturen \(over \d+ s\)"))).to_be_disabled()
+    portal.get_by_label("Sms-code", exact=True).fill(code)
+    harry.snap("07-client-sms-code")
+    portal.get_by_role("button", name="Bevestigen").click()
+
+    pad = portal.locator("canvas#signature-pad")
+    expect(pad).to_be_visible()
+    city = portal.get_by_label("Plaats van ondertekening", exact=True)
+    expect(city).to_have_value("Amsterdam")
+    draw_signature(portal, pad)
+    city.fill("Haarlem")
+    harry.snap("08-client-signature")
+    portal.get_by_role("button", name="Ondertekenen", exact=True).click()
+    expect(portal.get_by_role("heading", name="Ondertekend")).to_be_visible()
+    expect(portal.get_by_text("in Haarlem")).to_be_visible()
+    harry.snap("09-client-signed")
+
+    page.get_by_role("link", name="Communicatie").click()
+    row = message_row(page, subject)
+    expect(row.get_by_text("Ondertekend", exact=True)).to_be_visible()
+    sealed = row.get_by_role("link", name="Ondertekend en verzegeld")
+    expect(sealed).to_be_visible()
+    advisor.snap("10-advisor-communication")
+    sealed.click()
+
+    expect(page.get_by_role("heading", name="Ondertekend en verzegeld")).to_be_visible()
+    expect(page.locator("[data-check=seal]")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.locator("[data-check=document]")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.get_by_text("Zegel geldig")).to_be_visible()
+    expect(page.get_by_text("Document ongewijzigd")).to_be_visible()
+    expect(page.locator(".fingerprint")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    expect(page.get_by_text("Haarlem")).to_be_visible()
+    expect(page.get_by_role("img", name="Handtekening van Harry de Vries")).to_be_visible()
+    advisor.snap("11-advisor-receipt")
+
+
+def test_harry_rejects_a_signing_request_with_a_reason_and_the_advisor_sees_it(browser, stack, tabs):
+    subject = f"Volmacht belastingaangifte {uuid.uuid4().hex[:6]}"
+    reason = "Het bedrag op pagina 2 klopt niet; graag eerst aanpassen."
+    send_signing_request(stack, "Harry de Vries", subject, deadline_in(7))
+
+    harry = open_tab(tabs, browser, stack, "/")
+    portal = harry.page
+    log_in(portal, *HARRY)
+    portal.get_by_role("link", name=f"Bekijken en ondertekenen: {subject}").click()
+    expect(portal.get_by_role("heading", name=subject)).to_be_visible()
+    portal.get_by_role("button", name="Afwijzen").click()
+    portal.get_by_label("Reden (optioneel)", exact=True).fill(reason)
+    harry.snap("12-client-reject")
+    portal.get_by_role("button", name="Afwijzing versturen").click()
+    expect(portal.get_by_text("U heeft dit verzoek afgewezen")).to_be_visible()
+    expect(portal.get_by_text(reason)).to_be_visible()
+    harry.snap("13-client-rejected")
+
+    advisor = open_tab(tabs, browser, stack, "/advisor#/messages")
+    page = advisor.page
+    log_in(page, *ADVISOR)
+    row = message_row(page, subject)
+    expect(row.get_by_text("Afgewezen", exact=True)).to_be_visible()
+    expect(row.get_by_text(reason)).to_be_visible()
+    advisor.snap("14-advisor-sees-rejection")
+
+    page.get_by_role("link", name="Meldingen").click()
+    expect(page.get_by_text("Harry de Vries heeft afgewezen").first).to_be_visible()
+
+
+def test_a_signing_request_for_a_client_without_a_phone_is_blocked_before_sending(browser, stack, tabs):
+    emails_before = len(stack.outbox()["emails"])
+    advisor = open_tab(tabs, browser, stack, "/advisor")
+    page = advisor.page
+    log_in(page, *ADVISOR)
+    page.get_by_role("link", name="Nieuw bericht").click()
+    page.get_by_label("Aan", exact=True).select_option(label="Sanne Bakker (sanne@demo.example)")
+    page.get_by_label("Onderwerp", exact=True).fill("Machtiging")
+    page.get_by_label("Bericht", exact=True).fill("Graag ondertekenen.")
+    send = page.get_by_role("button", name="Versturen")
+    expect(send).to_be_enabled()
+
+    page.get_by_label("Soort reactie", exact=True).select_option(label="Bestand laten ondertekenen")
+    block = page.locator("#phone-block")
+    expect(block).to_be_visible()
+    expect(block).to_contain_text("mobiel nummer van Sanne Bakker nodig")
+    expect(send).to_be_disabled()
+    advisor.snap("15-advisor-phone-required")
+
+    page.get_by_role("button", name="English").click()  # English by the switch; the form keeps what was typed
+    expect(block).to_contain_text("Signing needs a mobile number for Sanne Bakker")
+    expect(page.get_by_label("Subject", exact=True)).to_have_value("Machtiging")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_disabled()
+    advisor.snap("16-advisor-phone-required-english", both=False)
+    page.get_by_role("button", name="Nederlands").click()
+    expect(block).to_contain_text("mobiel nummer van Sanne Bakker nodig")
+
+    send.click(force=True)  # a disabled button does nothing, even when clicked
+    expect(page.get_by_role("heading", name="Nieuw bericht")).to_be_visible()
+    assert len(stack.outbox()["emails"]) == emails_before
+
+    page.get_by_label("Soort reactie", exact=True).select_option(label="Akkoord gevraagd")
+    expect(block).to_be_hidden()
+    expect(send).to_be_enabled()
+
+
+def test_the_pages_carry_a_strict_policy_and_serve_only_allow_listed_files(stack):
+    for path in ("/", "/advisor", "/activate", "/outbox"):
+        answer = requests.get(f"{stack.url}{path}", timeout=10)
+        assert answer.status_code == 200, path
+        assert answer.headers["Content-Type"].startswith("text/html")
+        policy = answer.headers["Content-Security-Policy"]
+        for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
+                          "base-uri 'none'", "form-action 'self'"):
+            assert directive in policy, (path, directive)
+        assert "unsafe-inline" not in policy
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert "<script>" not in answer.text and "style=" not in answer.text
+    script = requests.get(f"{stack.url}/static/portal.js", timeout=10)
+    assert script.status_code == 200 and script.headers["Content-Type"].startswith("text/javascript")
+    assert requests.get(f"{stack.url}/static/signature_pad.umd.min.js", timeout=10).status_code == 200
+    for name in ("web.py", "..%2Fapi%2Fweb.py", "%2E%2E", ".hidden.js", "index.html", "nothing.js"):
+        refused = requests.get(f"{stack.url}/static/{name}", timeout=10)
+        assert refused.status_code == 404, name
