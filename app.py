@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public, web
 from chalicelib.api.security import security
@@ -28,3 +28,12 @@ def observe(event: Any, get_response: Any) -> Any:
         if metrics.metric_set:
             metrics.flush_metrics()
         logger.remove_keys(["request_id", "tenant_id"])
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def send_reminders(event: Any) -> dict[str, int]:
+    """Hourly: reminders before deadlines, overdue notices, retried e-mail notices."""
+    from chalicelib import aws
+    from chalicelib.reminders.job import run
+
+    return run(aws.clock().now()).to_api()

@@ -27,12 +27,12 @@ def send_client_notice(message: Message, client: Client, firm_name: str) -> str:
     })
     try:
         aws.mailer().send(client.email, email)
-        status = "sent"
     except DependencyFailed:
-        logger.warning("client notice failed", extra={"message_id": message.id})
-        status = "failed"
-    MessageRepository().set_notice_status(message.tenant_id, message.id, status)
-    return status
+        logger.warning("client notice failed; the reminder job retries it", extra={"message_id": message.id})
+        MessageRepository().mark_notice_failed(message.tenant_id, message.id, aws.clock().now())
+        return "failed"
+    MessageRepository().set_notice_status(message.tenant_id, message.id, "sent")
+    return "sent"
 
 
 def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]:

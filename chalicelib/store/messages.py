@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -222,3 +223,13 @@ class MessageRepository:
 
     def set_notice_status(self, tenant_id: str, message_id: str, status: str) -> None:
         self.message_item(tenant_id, message_id).update(actions=[MessageItem.notice_status.set(status)])
+
+    def mark_notice_failed(self, tenant_id: str, message_id: str, retry_at: datetime) -> None:
+        """Record a failed e-mail notice and make the message due for the job, which sends it again."""
+        from chalicelib.reminders.schedule import index_fields
+
+        fields = index_fields(message_id, retry_at)
+        self.message_item(tenant_id, message_id).update(actions=[
+            MessageItem.notice_status.set("failed"), MessageItem.next_reminder_at.set(fields["next_reminder_at"]),
+            MessageItem.gsi2pk.set(fields["gsi2pk"]), MessageItem.gsi2sk.set(fields["gsi2sk"]),
+        ])

@@ -135,7 +135,7 @@ class MessageItem(Item):
     rejected_at = UnicodeAttribute(null=True)
     notice_status = UnicodeAttribute(default="pending")
     overdue = BooleanAttribute(default=False)
-    reminders_sent = ListAttribute(of=UnicodeAttribute, default=list)
+    reminders_sent = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     next_reminder_at = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
@@ -182,7 +182,7 @@ class OtpItem(Item):
     locked = BooleanAttribute(default=False)
     verified_at = UnicodeAttribute(null=True)
     used_at = UnicodeAttribute(null=True)
-    sends = ListAttribute(of=UnicodeAttribute, default=list)
+    sends = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     version = NumberAttribute(null=True)
 
 

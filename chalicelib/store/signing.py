@@ -32,7 +32,7 @@ class SigningRepository:
     def otp_write(self, state: OtpState, previous_version: int) -> tuple[list[Action], Condition]:
         """Actions writing `state`, and the optimistic lock on the version it was derived from."""
         actions: list[Action] = [OtpItem.version.set(state.version), OtpItem.attempts.set(state.attempts),
-                                 OtpItem.locked.set(state.locked), OtpItem.sends.set(list(state.sends))]  # type: ignore[arg-type]
+                                 OtpItem.locked.set(state.locked), OtpItem.sends.set(list(state.sends))]
         for attribute, value in ((OtpItem.code_hmac, state.code_hmac), (OtpItem.issued_at, state.issued_at),
                                  (OtpItem.expires_at, state.expires_at), (OtpItem.verified_at, state.verified_at),
                                  (OtpItem.used_at, state.used_at)):

@@ -1,0 +1,125 @@
+"""The reminder job against moto, with the clock injected: each step once, at the right moment."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib import aws
+from chalicelib.clock import FixedClock
+from chalicelib.ids import new_id
+from chalicelib.reminders.job import run
+from tests.conftest import Api, emails_to, random_mobile, upload
+
+UTC = timezone.utc
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def send_at(api: Api, firm):
+    """Send a message to a new client as if the clock read `moment`; (message, client email)."""
+    def send(moment: datetime, deadline: str, response_type: str = "sign") -> tuple[dict, str]:
+        email = f"herinnering-{new_id().lower()}@example.com"
+        client = api.post("/advisor/clients", firm["token"], {
+            "name": "Herman Herinnering", "email": email, "phone": random_mobile(), "language": "nl"}).json
+        documents = [upload(api, firm["token"]).json["id"]] if response_type == "sign" else []
+        aws.use_clock(FixedClock(moment))
+        try:
+            message = api.post("/advisor/messages", firm["token"], {
+                "client_id": client["id"], "subject": "Aangifte 2025", "body": "Graag reageren.",
+                "response_type": response_type, "document_ids": documents, "deadline": deadline})
+        finally:
+            aws.use_clock(None)
+        assert message.status_code == 201, message.body
+        return message.json, email
+    return send
+
+
+def reminders_to(backend, email: str) -> list[dict]:
+    return [m for m in emails_to(backend, email) if m["subject"].startswith("Herinnering")]
+
+
+def test_a_five_day_deadline_reminds_at_d3_and_d1_and_then_goes_overdue_once(send_at, backend, api, firm):
+    message, email = send_at(at("2026-12-01T09:00:00"), "2026-12-06")
+    run(at("2026-12-03T07:00:00"))  # D-3 08:00 in Amsterdam: too early
+    assert reminders_to(backend, email) == []
+    run(at("2026-12-03T08:30:00"))  # D-3 09:30
+    assert len(reminders_to(backend, email)) == 1
+    run(at("2026-12-03T09:30:00"))  # D-3 10:30: nothing new
+    assert len(reminders_to(backend, email)) == 1
+    run(at("2026-12-05T08:05:00"))  # D-1 09:05
+    assert len(reminders_to(backend, email)) == 2
+    mail = reminders_to(backend, email)[-1]
+    assert "06-12-2026" in mail["subject"] and "Aangifte 2025" in mail["subject"]
+    assert firm["tenant"].name in mail["subject"] and "/#/messages/" in mail["body"]
+
+    advisor_mails = len(emails_to(backend, firm["advisor_email"]))
+    run(at("2026-12-06T22:59:00"))  # still D, 23:59 in Amsterdam
+    assert api.get(f"/advisor/messages/{message['id']}", firm["token"]).json["overdue"] is False
+    run(at("2026-12-06T23:01:00"))  # D has ended
+    run(at("2026-12-07T10:00:00"))
+    seen = api.get(f"/advisor/messages/{message['id']}", firm["token"]).json
+    assert seen["overdue"] is True and seen["signing"]["overdue"] is True
+    assert [n["type"] for n in api.get("/advisor/notifications", firm["token"]).json["items"]].count("overdue") == 1
+    assert len(emails_to(backend, firm["advisor_email"])) == advisor_mails + 1
+    events = [e["type"] for e in seen["signing"]["audit_events"]]
+    assert events == ["sent", "reminder", "reminder", "overdue"]
+    assert len(reminders_to(backend, email)) == 2
+
+
+def test_two_concurrent_runs_send_each_reminder_once(send_at, backend):
+    _, email = send_at(at("2026-12-01T09:00:00"), "2026-12-06", response_type="approve")
+    moment = at("2026-12-03T08:30:00")
+    runs = [threading.Thread(target=run, args=(moment,)) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join()
+    assert len(reminders_to(backend, email)) == 1
+
+
+def test_a_request_sent_at_d2_gets_only_the_d1_reminder(send_at, backend):
+    _, email = send_at(at("2026-12-04T11:00:00"), "2026-12-06")
+    run(at("2026-12-04T12:00:00"))
+    assert reminders_to(backend, email) == []
+    run(at("2026-12-05T08:05:00"))
+    assert len(reminders_to(backend, email)) == 1
+
+
+def test_a_rejected_or_answered_request_gets_no_reminder(send_at, backend, api, firm):
+    from tests.conftest import activate_client
+
+    message, email = send_at(at("2026-12-01T09:00:00"), "2026-12-06")
+    client = {"id": message["client_id"], "email": email}
+    token = activate_client(api, firm, backend, client)
+    assert api.post(f"/portal/signing-requests/{message['signing']['id']}/reject", token).status_code == 200
+    run(at("2026-12-03T08:30:00"))
+    run(at("2026-12-07T10:00:00"))
+    assert reminders_to(backend, email) == []
+    assert api.get(f"/advisor/messages/{message['id']}", firm["token"]).json["overdue"] is False
+
+
+def test_a_deadline_across_the_october_change_reminds_at_nine_local(send_at, backend):
+    _, email = send_at(at("2026-10-20T09:00:00"), "2026-10-27", response_type="reply")
+    run(at("2026-10-24T06:59:00"))  # 08:59 CEST
+    assert reminders_to(backend, email) == []
+    run(at("2026-10-24T07:01:00"))  # 09:01 CEST
+    assert len(reminders_to(backend, email)) == 1
+    run(at("2026-10-26T07:30:00"))  # 08:30 CET, after the change
+    assert len(reminders_to(backend, email)) == 1
+    run(at("2026-10-26T08:01:00"))  # 09:01 CET
+    assert len(reminders_to(backend, email)) == 2
+
+
+def test_the_local_trigger_runs_the_job_at_a_chosen_moment(api: Api, send_at, backend):
+    _, email = send_at(at("2026-12-01T09:00:00"), "2026-12-06", response_type="approve")
+    answer = api.post("/dev/reminders/run", body={"at": "2026-12-03T08:30:00Z"})
+    assert answer.status_code == 200
+    assert answer.json["reminders_sent"] >= 1
+    assert len(reminders_to(backend, email)) == 1
+    assert api.post("/dev/reminders/run", body={"at": "tomorrow"}).status_code == 400
