@@ -10,6 +10,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from local import moto_fixes
 from local.resources import LocalResources, create_resources
 
 
@@ -34,6 +35,7 @@ class LocalStack:
     def start_backend(self, stage: str = "local", seed: bool = True) -> None:
         """moto on its port, every resource created, settings in the environment, demo data seeded."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        moto_fixes.apply()
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
         self.moto.start()
         self.resources = create_resources(self.endpoint)

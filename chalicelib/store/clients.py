@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.clients.model import Client
 from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.store import keys
+from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import ClientItem, EmailClaimItem, InviteItem, PrincipalItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
 
@@ -31,7 +31,7 @@ class ClientRepository:
         """Store a new card; the e-mail claim makes a second card with that address a Conflict."""
         pk = keys.tenant(client.tenant_id)
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=shared_connection()) as tx:
                 tx.save(
                     ClientItem(pk, keys.client(client.id), client_id=client.id, name=client.name,
                                email=client.email, phone=client.phone, city=client.city,
@@ -84,7 +84,7 @@ class ClientRepository:
         """Record a new invitation; an active client cannot be invited again."""
         pk = keys.tenant(tenant_id)
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=shared_connection()) as tx:
                 tx.update(ClientItem(pk, keys.client(client_id)),
                           actions=[ClientItem.portal_access.set("invited")],
                           condition=ClientItem.pk.exists() & (ClientItem.portal_access != "active"))
@@ -104,7 +104,7 @@ class ClientRepository:
         """Use the invitation once, mark the portal access active and map the login to the client."""
         pk = keys.tenant(invite.tenant_id)
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=shared_connection()) as tx:
                 tx.update(invite, actions=[InviteItem.used_at.set(now)],
                           condition=InviteItem.used_at.does_not_exist() & (InviteItem.expires_at > now))
                 tx.update(ClientItem(pk, keys.client(invite.client_id)),
@@ -119,7 +119,7 @@ class ClientRepository:
     def activate_directly(self, tenant_id: str, client_id: str, sub: str) -> None:
         """Operator/seed path: give a client portal access without an invitation e-mail."""
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=shared_connection()) as tx:
                 tx.update(ClientItem(keys.tenant(tenant_id), keys.client(client_id)),
                           actions=[ClientItem.portal_access.set("active"), ClientItem.sub.set(sub)],
                           condition=ClientItem.pk.exists())

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -19,6 +18,7 @@ from chalicelib.errors import NotFound
 from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.store import keys
+from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import (
     AuditEventItem,
     Item,
@@ -103,7 +103,7 @@ class Transition:
     def commit(self) -> None:
         names = [name for name, *_ in self.updates] + [name for name, _ in self.puts]
         try:
-            with TransactWrite(connection=Connection()) as tx:
+            with TransactWrite(connection=shared_connection()) as tx:
                 for _, item, actions, condition in self.updates:
                     tx.update(item, actions=actions, condition=condition)
                 for _, item in self.puts:

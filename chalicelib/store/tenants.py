@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import Principal
 from chalicelib.errors import NotFound
 from chalicelib.store import keys
+from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import AdvisorItem, PrincipalItem, TenantItem
 from chalicelib.tenants.model import Advisor, Tenant
 
@@ -34,7 +34,7 @@ class TenantRepository:
 
     def add_advisor(self, advisor: Advisor, sub: str, created_at: str) -> None:
         """Store the advisor and its login mapping together."""
-        with TransactWrite(connection=Connection()) as tx:
+        with TransactWrite(connection=shared_connection()) as tx:
             tx.save(
                 AdvisorItem(keys.tenant(advisor.tenant_id), keys.advisor(advisor.id), advisor_id=advisor.id,
                             name=advisor.name, email=advisor.email, sub=sub, created_at=created_at),
