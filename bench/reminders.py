@@ -43,6 +43,20 @@ class ReadMeter:
         self.units += max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
 
 
+def _meter_every_client(meter: ReadMeter) -> None:
+    """Attach the meter to every botocore client made from now on (PynamoDB makes one per model)."""
+    import botocore.session
+
+    create = botocore.session.Session.create_client
+
+    def create_metered(self: Any, *args: Any, **kwargs: Any) -> Any:
+        client = create(self, *args, **kwargs)
+        client.meta.events.register("after-call.dynamodb", meter)
+        return client
+
+    botocore.session.Session.create_client = create_metered  # type: ignore[method-assign]
+
+
 def _item(tenant_id: str, client_id: str, advisor_id: str, n: int, deadline: date) -> dict[str, Any]:
     from chalicelib.ids import new_id
     from chalicelib.reminders.schedule import index_fields, next_due
@@ -83,6 +97,8 @@ def main() -> None:
     args = parser.parse_args()
     small, large = 1_000, 5_000 if args.quick else 50_000
 
+    meter = ReadMeter()
+    _meter_every_client(meter)
     stack = LocalStack(host="127.0.0.1", moto_port=free_port(), port=free_port())
     stack.start_backend(stage="test", seed=False)
     try:
@@ -99,11 +115,6 @@ def main() -> None:
         dynamodb = aws.client("dynamodb")
         assert stack.resources is not None
         table = stack.resources.table_name
-        meter = ReadMeter()
-        aws.client("dynamodb").meta.events.register("after-call.dynamodb", meter)
-        from chalicelib.store.models import MessageItem
-
-        MessageItem._get_connection().connection.client.meta.events.register("after-call.dynamodb", meter)
 
         rows = []
         seed(dynamodb, table, context, due=100, later=small - 100)

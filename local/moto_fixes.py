@@ -1,4 +1,4 @@
-"""Two fixes to moto's DynamoDB TransactWriteItems, applied to the local stack only.
+"""Fixes to moto's DynamoDB emulation, applied to the local stack only.
 
 1. moto snapshots every touched *table* (a deep copy of all its items) before each
    transaction, so a transaction costs time in proportion to the table's size; DynamoDB's
@@ -6,6 +6,9 @@
    not our code, dominates any measurement. Here only the touched items are snapshotted.
 2. moto's threaded server runs transactions of concurrent requests interleaved; DynamoDB
    runs them atomically. A lock serialises them, so concurrency tests mean what they say.
+3. A query on a secondary index makes moto sort every item of the table and test each one,
+   so its cost grows with the table; DynamoDB reads only the queried index partition. Here the
+   candidates are narrowed to the items in that partition first (same results, same order).
 """
 
 from __future__ import annotations
@@ -76,4 +79,83 @@ def apply() -> None:
                 raise
 
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _narrow_index_queries()
     _applied = True
+
+
+_STRING_COMPARISONS = {
+    "<": lambda a, b: a < b[0], "<=": lambda a, b: a <= b[0], ">": lambda a, b: a > b[0],
+    ">=": lambda a, b: a >= b[0], "=": lambda a, b: a == b[0], "BETWEEN": lambda a, b: b[0] <= a <= b[1],
+    "BEGINS_WITH": lambda a, b: a.startswith(b[0]),
+}
+
+
+def _in_range(attribute: Any, comparison: str, values: list[Any]) -> bool:
+    """A cheap pre-check of a string sort-key condition; anything else is left to moto."""
+    test = _STRING_COMPARISONS.get(comparison.upper())
+    if test is None or any(v.type != "S" for v in values):
+        return True
+    return attribute is not None and attribute.type == "S" and test(attribute.value, [v.value for v in values])
+
+
+class _WriteClock:
+    """Counts writes, so a grouping of a table's items stays valid until the next write."""
+
+    value = 0
+
+    @classmethod
+    def wrap(cls, method: Any) -> Any:
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            cls.value += 1
+            return method(self, *args, **kwargs)
+
+        return counted
+
+
+def _narrow_index_queries() -> None:
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models.table import Table
+
+    backend = dynamodb_models.DynamoDBBackend
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        setattr(backend, name, _WriteClock.wrap(getattr(backend, name)))
+    original_query = Table.query
+    query_lock = threading.RLock()
+    groupings: dict[tuple[int, tuple[str, ...]], tuple[int, dict[tuple[Any, ...], list[Any]]]] = {}
+
+    def partitions(table: Any, names: tuple[str, ...]) -> dict[tuple[Any, ...], list[Any]]:
+        """The table's items grouped by the index hash values: built once per write, not per query."""
+        key = (id(table), names)
+        cached = groupings.get(key)
+        if cached and cached[0] == _WriteClock.value:
+            return cached[1]
+        grouped: dict[tuple[Any, ...], list[Any]] = {}
+        for hash_set in table.items.values():
+            for item in (hash_set.values() if table.range_key_attr else [hash_set]):
+                values = tuple(item.attrs.get(n) for n in names)
+                if all(v is not None for v in values):
+                    grouped.setdefault(tuple((v.type, v.value) for v in values), []).append(item)
+        groupings[key] = (_WriteClock.value, grouped)
+        return grouped
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        conditions = kwargs.get("hash_key_conditions")
+        index_name = kwargs.get("index_name", args[7] if len(args) > 7 else None)  # moto passes it by position
+        if not index_name or not conditions:
+            return original_query(self, *args, **kwargs)
+        with query_lock:  # the narrowed view is an instance attribute for the length of one query
+            names = tuple(name for name, _ in conditions)
+            members = partitions(self, names).get(tuple((v.type, v.value) for _, v in conditions), [])
+            ranges = kwargs.get("range_key_conditions") or []
+            partition = sorted(
+                (item for item in members
+                 if all(_in_range(item.attrs.get(name), comparison, values) for name, comparison, values in ranges)),
+                key=lambda x: (x.hash_key.value, x.range_key.value if x.range_key else ""),  # moto's own order
+            )
+            self.all_items = lambda: partition
+            try:
+                return original_query(self, *args, **kwargs)
+            finally:
+                del self.all_items
+
+    Table.query = query  # type: ignore[method-assign]
