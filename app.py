@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Chalice, Rate
 
 from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public, web
+from chalicelib.api.routing import framework_error_as_problem
 from chalicelib.api.security import security
 from chalicelib.observability import logger, metrics
 
@@ -17,10 +18,17 @@ for module in (public, auth, advisor_clients, advisor_documents, advisor_message
     app.register_blueprint(module.routes.blueprint)
 
 
+@app.middleware("http")
+def problems_everywhere(request: Any, get_response: Any) -> Any:
+    """Even Chalice's own refusals (415, 405) answer problem+json."""
+    return framework_error_as_problem(get_response(request), request.headers.get("accept-language"))
+
+
 @app.middleware("all")
 def observe(event: Any, get_response: Any) -> Any:
     """Request id on every log line; business metrics flushed once per invocation."""
-    request_id = getattr(getattr(event, "context", None), "aws_request_id", None)
+    context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
+    request_id = getattr(context, "aws_request_id", None)
     logger.append_keys(request_id=request_id)
     try:
         return get_response(event)

@@ -32,6 +32,20 @@ def problem_response(error: DomainError, language: str) -> Response:
     return Response(body=text, status_code=rendered_status, headers=dict(rendered_headers))
 
 
+# Chalice answers some requests itself, before any view runs; those become problems too.
+_FRAMEWORK_ERRORS = {415: "unsupported_media_type", 405: "not_found", 400: "validation_error", 404: "not_found"}
+
+
+def framework_error_as_problem(response: Response, accept_language: str | None) -> Response:
+    """Chalice's own {"Code", "Message"} error bodies (415, 405, …) as problem+json."""
+    code = _FRAMEWORK_ERRORS.get(response.status_code)
+    if code is None or not isinstance(response.body, dict) or "Code" not in response.body:
+        return response
+    status, body = problems.problem(code, pick_language(accept_language))
+    status, text, headers = problems.render(status, body)
+    return Response(body=text, status_code=status, headers=dict(headers))
+
+
 def _current_principal(request: Request, role: Role | None) -> Principal | None:
     if role is None:
         return None
@@ -68,6 +82,8 @@ class Routes:
                 language = pick_language(request.headers.get("accept-language"))
                 try:
                     principal = _current_principal(request, self.role)
+                    if principal is not None:
+                        logger.append_keys(tenant_id=principal.tenant_id)
                     result = view(request, principal, **params)
                 except DomainError as error:
                     return problem_response(error, language)

@@ -42,8 +42,9 @@ def own_request(principal: Principal, request_id: str) -> SigningRequest:
     return request
 
 
-def ensure_open(request: SigningRequest) -> None:
-    if request.status == "signed":
+def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
+    """NotOpen unless the request is open; a second signature is AlreadySigned."""
+    if signing and request.status == "signed":
         raise AlreadySigned()
     if not request.is_open:
         raise NotOpen()

@@ -61,7 +61,7 @@ def sign(principal: Principal, request_id: str, body: dict[str, Any], source_ip:
     fields.done()
     assert city is not None
     request = own_request(principal, request_id)
-    ensure_open(request)
+    ensure_open(request, signing=True)
     now = aws.clock().now()
     state = SigningRepository().otp_state(principal.tenant_id, request_id)
     if not state.has_live_verification(now):

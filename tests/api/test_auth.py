@@ -120,3 +120,14 @@ def test_a_missing_token_gets_401_problem_json(api: Api):
 
 def test_the_genuine_token_still_works_after_all_that(api: Api, tokens):
     assert api.get("/advisor/clients", tokens["demo_advisor"]).status_code == 200
+
+
+def test_chalices_own_refusals_are_problem_json_too(api: Api, tokens):
+    wrong_type = api.call("POST", "/advisor/clients", tokens["demo_advisor"], raw=b"name=x",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert wrong_type.status_code == 415
+    assert wrong_type.headers["Content-Type"] == "application/problem+json"
+    assert wrong_type.json["code"] == "unsupported_media_type"
+    wrong_method = api.call("DELETE", "/health")
+    assert wrong_method.headers["Content-Type"] == "application/problem+json"
+    assert wrong_method.json["code"] == "not_found"
