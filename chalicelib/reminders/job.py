@@ -124,15 +124,20 @@ def _unindex(message: Message, old_moment: str) -> None:
         transition.commit()
 
 
-def _reindex(message: Message, old_moment: str, due: datetime, sent: list[str]) -> None:
+def _move(transition: Transition, message: Message, old_moment: str, due: datetime, sent: list[str]) -> str:
+    """Claim the step due at `old_moment` by moving the message to its next moment; that moment."""
     fields = index_fields(message.id, due)
-    repository = MessageRepository()
-    transition = Transition()
-    transition.update("message", repository.message_item(message.tenant_id, message.id),
+    transition.update("message", MessageRepository().message_item(message.tenant_id, message.id),
                       [MessageItem.next_reminder_at.set(fields["next_reminder_at"]),
                        MessageItem.gsi2pk.set(fields["gsi2pk"]), MessageItem.gsi2sk.set(fields["gsi2sk"]),
                        MessageItem.reminders_sent.set(sent)],
                       _claim_condition(old_moment))
+    return str(fields["next_reminder_at"])
+
+
+def _reindex(message: Message, old_moment: str, due: datetime, sent: list[str]) -> None:
+    transition = Transition()
+    _move(transition, message, old_moment, due, sent)
     transition.commit()
 
 
@@ -151,14 +156,8 @@ def _signing_event(transition: Transition, message: Message, kind: str, at: str,
 
 def _send_reminder(message: Message, item: MessageItem, old_moment: str, offset: int, done: set[int],
                    following: datetime, now: datetime) -> int:
-    fields = index_fields(message.id, following)
-    repository = MessageRepository()
     claim = Transition()
-    claim.update("message", repository.message_item(message.tenant_id, message.id),
-                 [MessageItem.next_reminder_at.set(fields["next_reminder_at"]),
-                  MessageItem.gsi2pk.set(fields["gsi2pk"]), MessageItem.gsi2sk.set(fields["gsi2sk"]),
-                  MessageItem.reminders_sent.set(sorted(str(k) for k in done))],
-                 _claim_condition(old_moment))
+    new_moment = _move(claim, message, old_moment, following, sorted(str(k) for k in done))
     _signing_event(claim, message, "reminder", iso(now), {"days_before": offset})
     try:
         claim.commit()
@@ -168,7 +167,7 @@ def _send_reminder(message: Message, item: MessageItem, old_moment: str, offset:
         _email_reminder(message)
     except DependencyFailed:
         # Hand the step back so a later run sends it; the audit event already says it was attempted.
-        _reindex(message, fields["next_reminder_at"], parse_iso(old_moment), [str(k) for k in item.reminders_sent or []])
+        _reindex(message, new_moment, parse_iso(old_moment), [str(k) for k in item.reminders_sent or []])
         raise
     return 1
 

@@ -123,3 +123,25 @@ def test_the_local_trigger_runs_the_job_at_a_chosen_moment(api: Api, send_at, ba
     assert answer.json["reminders_sent"] >= 1
     assert len(reminders_to(backend, email)) == 1
     assert api.post("/dev/reminders/run", body={"at": "tomorrow"}).status_code == 400
+
+
+def test_a_reminder_whose_email_fails_is_sent_by_a_later_run(send_at, backend, monkeypatch):
+    from chalicelib.errors import DependencyFailed
+
+    _, email = send_at(at("2026-12-01T09:00:00"), "2026-12-06", response_type="approve")
+    mailer = aws.mailer()
+    real_send = mailer.send
+
+    def failing_for_this_client(to: str, message) -> str:
+        if to == email:
+            raise DependencyFailed()
+        return real_send(to, message)
+
+    monkeypatch.setattr(mailer, "send", failing_for_this_client)
+    run(at("2026-12-03T08:30:00"))
+    assert reminders_to(backend, email) == []
+    monkeypatch.setattr(mailer, "send", real_send)
+    run(at("2026-12-03T09:30:00"))
+    assert len(reminders_to(backend, email)) == 1
+    run(at("2026-12-03T10:30:00"))
+    assert len(reminders_to(backend, email)) == 1
