@@ -7,7 +7,7 @@ PORT ?= 8000
 MOTO_PORT ?= 5000
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: setup browser run test lint unit bench package clean
+.PHONY: setup browser run test lint bench package deploy clean
 
 setup: $(VENV)/.installed node_modules/.installed browser
 
@@ -41,5 +41,13 @@ test: setup lint
 bench: setup
 	$(BIN)/python -m bench.run_all
 
+# The app as a CloudFormation/SAM template in build/ (no AWS account needed).
+package: setup
+	infra/package.sh build
+
+# The whole deployment, in order (docs/deploy.md): SENDER_EMAIL=... [ALERT_EMAIL=...] make deploy
+deploy: setup
+	infra/deploy.sh
+
 clean:
-	rm -rf $(VENV) node_modules chalicelib/web/vendor .pytest_cache .mypy_cache .ruff_cache build
+	rm -rf $(VENV) node_modules chalicelib/web/vendor .pytest_cache .mypy_cache .ruff_cache build .chalice/deployments

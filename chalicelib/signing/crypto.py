@@ -76,7 +76,8 @@ class Vault:
         from botocore.exceptions import ClientError
 
         try:
-            data_key = self._kms.decrypt(CiphertextBlob=sealed.encrypted_data_key, EncryptionContext=context)
+            data_key = self._kms.decrypt(CiphertextBlob=sealed.encrypted_data_key, EncryptionContext=context,
+                                         KeyId=self._key_id)  # only ever our data key
             return AESGCM(data_key["Plaintext"]).decrypt(sealed.nonce, sealed.ciphertext, rfc8785.dumps(context))
         except (InvalidTag, ClientError, ValueError):
             return None

@@ -14,33 +14,50 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _send_signing_request(stack, advisor: str) -> str:
-    clients = requests.get(f"{stack.url}/advisor/clients?q=harry", headers=_auth(advisor), timeout=10).json()
+def _new_signer(stack, advisor: str) -> tuple[str, str, str]:
+    """A client of its own (own phone, so no shared SMS limit), invited and activated over HTTP."""
+    from urllib.parse import parse_qs, urlparse
+
+    from chalicelib.ids import new_id
+    from tests.conftest import random_mobile
+
+    email, phone = f"gelijktijdig-{new_id().lower()}@example.com", random_mobile()
+    client = requests.post(f"{stack.url}/advisor/clients", headers=_auth(advisor), timeout=10,
+                           json={"name": "Gert Gelijktijdig", "email": email, "phone": phone}).json()
+    requests.post(f"{stack.url}/advisor/clients/{client['id']}/invite", headers=_auth(advisor), timeout=10)
+    body = [m for m in stack.outbox()["emails"] if email in m["to"]][-1]["body"]
+    link = re.search(r'href="([^"]+)"', body).group(1).replace("&amp;", "&")
+    token = parse_qs(urlparse(link).query)["token"][0]
+    requests.post(f"{stack.url}/auth/activate", json={"token": token, "password": "Gelijk-tijdig-2026!"}, timeout=10)
+    return client["id"], phone, stack.login(email, "Gelijk-tijdig-2026!")
+
+
+def _send_signing_request(stack, advisor: str, client_id: str) -> str:
     created = requests.post(f"{stack.url}/advisor/documents", headers=_auth(advisor), timeout=10,
                             json={"filename": "akte.pdf", "content_type": "application/pdf", "size": len(PDF_BYTES)}).json()
     form = created["upload"]
     requests.post(form["url"], data=form["fields"], files={"file": ("akte.pdf", PDF_BYTES)}, timeout=10)
     requests.post(f"{stack.url}/advisor/documents/{created['id']}/complete", headers=_auth(advisor), timeout=10)
     message = requests.post(f"{stack.url}/advisor/messages", headers=_auth(advisor), timeout=10, json={
-        "client_id": clients["items"][0]["id"], "subject": "Akte", "body": "Graag tekenen.",
+        "client_id": client_id, "subject": "Akte", "body": "Graag tekenen.",
         "response_type": "sign", "document_ids": [created["id"]]}).json()
     return str(message["signing"]["id"])
 
 
 def test_twenty_concurrent_signs_give_one_200_and_one_receipt(stack):
     advisor = stack.login("adviseur@demo.example", "Adviseur-demo-2026!")
-    harry = stack.login("harry@demo.example", "Harry-demo-2026!")
-    request_id = _send_signing_request(stack, advisor)
+    client_id, phone, signer = _new_signer(stack, advisor)
+    request_id = _send_signing_request(stack, advisor, client_id)
     base = f"{stack.url}/portal/signing-requests/{request_id}"
-    assert requests.post(f"{base}/otp", headers=_auth(harry), timeout=10).status_code == 202
-    sms = [s["message"] for s in stack.outbox()["sms"] if s["to"] == "+31612345678"][-1]
+    assert requests.post(f"{base}/otp", headers=_auth(signer), timeout=10).status_code == 202
+    sms = [s["message"] for s in stack.outbox()["sms"] if s["to"] == phone][-1]
     code = re.search(r":\s(\d{6})\.", sms).group(1)
-    assert requests.post(f"{base}/otp/verify", headers=_auth(harry), json={"code": code}, timeout=10).ok
+    assert requests.post(f"{base}/otp/verify", headers=_auth(signer), json={"code": code}, timeout=10).ok
 
     body = {"signature_image": data_url(signature_png()), "city": "Amsterdam"}
 
     def sign(_: int) -> requests.Response:
-        return requests.post(f"{base}/sign", headers=_auth(harry), json=body, timeout=60)
+        return requests.post(f"{base}/sign", headers=_auth(signer), json=body, timeout=60)
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         answers = list(pool.map(sign, range(20)))
