@@ -9,7 +9,7 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: setup browser run test lint bench package deploy clean
 
-setup: $(VENV)/.installed node_modules/.installed browser
+setup: $(VENV)/.installed node_modules/.installed
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser:
@@ -35,7 +35,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: setup lint
+test: setup browser lint
 	$(BIN)/python -m pytest
 
 bench: setup
