@@ -17,9 +17,8 @@ routes = Routes(__name__, role="advisor")
 
 @routes.route("/advisor/messages", methods=("POST",), status=201)
 def create_message(request: Request, principal: Principal) -> dict[str, Any]:
-    body = body_of(request)
-    return run_once("send_message", principal, request.headers.get("idempotency-key"), body,
-                    lambda: send_message(principal, body))
+    body, key = body_of(request), request.headers.get("idempotency-key")
+    return run_once("send_message", principal, key, body, lambda: send_message(principal, body, key))
 
 
 @routes.route("/advisor/messages")

@@ -62,9 +62,11 @@ def _current_principal(request: Request, role: Role | None) -> Principal | None:
 
 def _is_dependency_failure(exc: Exception) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBConnectionError
+    from pynamodb.exceptions import PynamoDBException
 
-    return isinstance(exc, (BotoCoreError, ClientError, PynamoDBConnectionError))
+    # Business-rule refusals (failed conditions) are translated by the store; what reaches here
+    # from AWS is throttling, a 5xx or a timeout.
+    return isinstance(exc, (BotoCoreError, ClientError, PynamoDBException))
 
 
 class Routes:

@@ -31,7 +31,11 @@ def send_client_notice(message: Message, client: Client, firm_name: str) -> str:
         logger.warning("client notice failed; the reminder job retries it", extra={"message_id": message.id})
         MessageRepository().mark_notice_failed(message.tenant_id, message.id, aws.clock().now())
         return "failed"
-    MessageRepository().set_notice_status(message.tenant_id, message.id, "sent")
+    from chalicelib.clock import parse_iso
+    from chalicelib.reminders.schedule import schedule_fields
+
+    MessageRepository().notice_sent(message.tenant_id, message.id,
+                                    schedule_fields(message, parse_iso(message.created_at)))
     return "sent"
 
 

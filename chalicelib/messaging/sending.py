@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 from chalicelib import aws
@@ -13,15 +14,17 @@ from chalicelib.errors import DocumentNotReady, FeatureNotEnabled, FieldError, P
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import RESPONSE_TYPES, DocumentRef, Message, SigningRequest
 from chalicelib.messaging.notices import send_client_notice
+from chalicelib.reminders.schedule import index_fields
 from chalicelib.signing.audit import GENESIS, next_event
 from chalicelib.store.clients import ClientRepository
 from chalicelib.store.documents import DocumentRepository
-from chalicelib.store.messages import MessageRepository, Transition, audit_item
+from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, audit_item
 from chalicelib.store.tenants import TenantRepository
 from chalicelib.tenants.model import SIGNING
 from chalicelib.validation import Fields
 
 MAX_DOCUMENTS = 10
+NOTICE_GRACE = timedelta(minutes=5)
 
 
 def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
@@ -81,7 +84,7 @@ def _documents(principal: Principal, ids: list[str], response_type: str) -> tupl
     )
 
 
-def send_message(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+def send_message(principal: Principal, body: dict[str, Any], request_key: str | None = None) -> dict[str, Any]:
     """Check every rule, store message (+ signing request + first audit event) at once, then notify.
 
     Nothing is stored or sent when a rule fails.
@@ -109,11 +112,13 @@ def send_message(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     repository = MessageRepository()
     transition = Transition()
     message_item = repository.new_message_item(message)
-    from chalicelib.reminders.schedule import schedule_fields
-
-    for name, value in schedule_fields(message, now).items():
+    # The notice is queued with the message: should this request die before sending it, the
+    # reminder job finds it due after a short grace and sends it.
+    for name, value in index_fields(message.id, now + NOTICE_GRACE).items():
         setattr(message_item, name, value)
     transition.put("message", message_item)
+    if request_key:
+        transition.put("key", repository.new_key_claim(principal.tenant_id, request_key, message.id, now))
     if request_id:
         first = next_event(0, GENESIS, "sent", created_at, f"advisor:{principal.subject_id}",
                            {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id})
@@ -124,7 +129,14 @@ def send_message(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             audit_seq=first.seq, audit_head=first.hash,
         )))
         transition.put("audit", audit_item(principal.tenant_id, request_id, first))
-    transition.commit()
-
-    notice = send_client_notice(message, client, firm.name)
-    return {**message.to_api(), "notice_status": notice}
+    try:
+        transition.commit()
+    except TransitionRefused as exc:
+        if "key" not in exc.failed or not request_key:
+            raise
+        # A retry of a send whose write landed but whose answer was lost: finish that one.
+        message = repository.get_message(principal.tenant_id, repository.key_claim(principal.tenant_id, request_key))
+    if message.notice_status != "sent":
+        notice = send_client_notice(message, client, firm.name)
+        message = replace(message, notice_status=notice)
+    return message.to_api()

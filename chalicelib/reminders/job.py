@@ -87,10 +87,11 @@ def _process(item: MessageItem, now: datetime, result: RunResult) -> None:
     if not message.is_open:
         _unindex(message, old_moment)
         return
-    if message.notice_status == "failed":
-        if not _retry_notice(message):
-            return  # still failing: it stays due and the next run tries again
-        result.notices_retried += 1
+    if message.notice_status in ("pending", "failed"):
+        # The notice never went out (the request died, or SES failed): send it now. Its
+        # reminders, if any, are scheduled by the successful send and handled by later runs.
+        result.notices_retried += _retry_notice(message)
+        return
     if message.deadline is None:
         _unindex(message, old_moment)
         return
@@ -209,7 +210,8 @@ def _retry_notice(message: Message) -> int:
     repository = MessageRepository()
     claim = Transition()
     claim.update("message", repository.message_item(message.tenant_id, message.id),
-                 [MessageItem.notice_status.set("retrying")], MessageItem.notice_status == "failed")
+                 [MessageItem.notice_status.set("retrying")],
+                 MessageItem.notice_status == message.notice_status)
     try:
         claim.commit()
     except TransitionRefused:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from chalicelib.clock import AMSTERDAM, iso, parse_iso
 from chalicelib.config import get_settings
 from chalicelib.errors import (
     AlreadySigned,
+    DependencyFailed,
     InvalidCode,
     NotFound,
     NotOpen,
@@ -109,11 +111,32 @@ def request_code(principal: Principal, request_id: str) -> dict[str, Any]:
         raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds())) from exc
 
     text = render_sms("otp", client.language, {"code": code, "firm": firm.name, "document": request.document.filename})
-    aws.sms().send(phone, text)
+    try:
+        aws.sms().send(phone, text)
+    except DependencyFailed:
+        _unclaim_send(request, event, state, issued, counter, now)
+        raise
     count("CodesSent")
     logger.info("signing code sent", extra={"signing_request_id": request_id})
     return {"expires_in": int(otp.CODE_LIFETIME.total_seconds()), "phone_hint": phones.mask(phone),
             "resend_after": int(otp.RESEND_AFTER.total_seconds())}
+
+
+def _unclaim_send(request: SigningRequest, sent: Any, before: otp.OtpState, issued: otp.OtpState, counter: Any,
+                  now: datetime) -> None:
+    """An SMS that never left is no send: give back the limits it took, and say so in the audit chain."""
+    from chalicelib.store.models import CounterItem
+
+    signing = SigningRepository()
+    transition = Transition()
+    actions, lock = signing.otp_write(replace(before, version=issued.version + 1), issued.version)
+    transition.update("otp", signing.otp_item(request.tenant_id, request.id), actions, lock)
+    transition.update("phone_limit", counter, [CounterItem.total.add(-1)])
+    moved = replace(request, audit_seq=sent.seq, audit_head=sent.hash)
+    _advance(transition, moved, next_event(sent.seq, sent.hash, "code_failed", iso(now), "system:sms",
+                                           {"reason": "sms_not_delivered"}))
+    with contextlib.suppress(TransitionRefused):  # a newer code request took over; its state stands
+        transition.commit()
 
 
 def verify_code(principal: Principal, request_id: str, body: dict[str, Any]) -> dict[str, Any]:

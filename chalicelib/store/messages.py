@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -22,6 +22,7 @@ from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import (
     AuditEventItem,
     Item,
+    KeyClaimItem,
     MessageItem,
     NotificationItem,
     ReplyItem,
@@ -221,8 +222,21 @@ class MessageRepository:
         ]
         return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
 
-    def set_notice_status(self, tenant_id: str, message_id: str, status: str) -> None:
-        self.message_item(tenant_id, message_id).update(actions=[MessageItem.notice_status.set(status)])
+    def notice_sent(self, tenant_id: str, message_id: str, schedule: dict[str, Any]) -> None:
+        """The notice is out: from now on the message is due only for its reminders (if any)."""
+        actions: list[Action] = [MessageItem.notice_status.set("sent")]
+        for attribute in (MessageItem.next_reminder_at, MessageItem.gsi2pk, MessageItem.gsi2sk):
+            value = schedule.get(attribute.attr_name)
+            actions.append(attribute.set(value) if value else attribute.remove())
+        self.message_item(tenant_id, message_id).update(actions=actions)
+
+    def new_key_claim(self, tenant_id: str, request_key: str, message_id: str, now: datetime) -> KeyClaimItem:
+        """Ties an Idempotency-Key to the one message it created (kept a day, past the replay window)."""
+        return KeyClaimItem(keys.tenant(tenant_id), keys.send_key(request_key), message_id=message_id,
+                            ttl=int((now + timedelta(days=1)).timestamp()))
+
+    def key_claim(self, tenant_id: str, request_key: str) -> str:
+        return str(KeyClaimItem.get(keys.tenant(tenant_id), keys.send_key(request_key), consistent_read=True).message_id)
 
     def mark_notice_failed(self, tenant_id: str, message_id: str, retry_at: datetime) -> None:
         """Record a failed e-mail notice and make the message due for the job, which sends it again."""

@@ -186,6 +186,11 @@ class OtpItem(Item):
     version = NumberAttribute(null=True)
 
 
+class KeyClaimItem(Item):
+    message_id = UnicodeAttribute()
+    ttl = NumberAttribute()
+
+
 class CounterItem(Item):
     total = NumberAttribute(null=True)
     ttl = NumberAttribute(null=True)
@@ -220,7 +225,7 @@ class NotificationItem(Item):
 
 ALL_MODELS: tuple[type[Item], ...] = (
     TenantItem, AdvisorItem, PrincipalItem, ClientItem, EmailClaimItem, InviteItem,
-    DocumentItem, MessageItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
+    DocumentItem, MessageItem, KeyClaimItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
     ReceiptItem, ReplyItem, NotificationItem,
 )
 

@@ -145,3 +145,32 @@ def test_a_reminder_whose_email_fails_is_sent_by_a_later_run(send_at, backend, m
     assert len(reminders_to(backend, email)) == 1
     run(at("2026-12-03T10:30:00"))
     assert len(reminders_to(backend, email)) == 1
+
+
+def test_a_notice_left_pending_by_a_dying_request_is_sent_by_the_job(api: Api, firm, backend):
+    """The request stored the message but died before the e-mail: the queued notice still goes out, once."""
+    from chalicelib.messaging import sending
+
+    email = f"stil-{new_id().lower()}@example.com"
+    client = api.post("/advisor/clients", firm["token"], {"name": "Stijn Stil", "email": email}).json
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("the function was stopped")
+
+    original = sending.send_client_notice
+    sending.send_client_notice = dies
+    try:
+        answer = api.post("/advisor/messages", firm["token"], {
+            "client_id": client["id"], "subject": "Ter info", "body": "Info", "response_type": "none"})
+    finally:
+        sending.send_client_notice = original
+    assert answer.status_code == 500
+    assert emails_to(backend, email) == []
+    now = aws.clock().now()
+    from datetime import timedelta
+
+    run(now + timedelta(minutes=1))  # still within the grace the request had to send it itself
+    assert emails_to(backend, email) == []
+    run(now + timedelta(minutes=6))
+    run(now + timedelta(minutes=7))
+    assert len(emails_to(backend, email)) == 1
