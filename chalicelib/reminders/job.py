@@ -58,6 +58,8 @@ def run(now: datetime) -> RunResult:
             _process(item, now, result)
         except DependencyFailed:
             logger.warning("reminder step failed; retried next run", extra={"message_id": item.message_id})
+        except TransitionRefused:
+            pass  # a concurrent run moved this message first; what it claimed, it handles
     if result.reminders_sent:
         count("RemindersSent", result.reminders_sent)
     if result.overdue_notices:

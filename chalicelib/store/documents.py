@@ -6,7 +6,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.documents.model import Document
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, DependencyFailed, NotFound
 from chalicelib.store import keys
 from chalicelib.store.models import DocumentItem
 
@@ -19,6 +19,13 @@ def _to_document(tenant_id: str, item: DocumentItem) -> Document:
     )
 
 
+def _refused_or_failed(exc: PutError | UpdateError) -> Exception:
+    """A failed condition is a Conflict; throttling, a 5xx or a timeout is a dependency failure."""
+    if exc.cause_response_code == "ConditionalCheckFailedException":
+        return Conflict()
+    return DependencyFailed()
+
+
 class DocumentRepository:
     def add(self, document: Document, created_by: str, created_at: str) -> None:
         try:
@@ -29,7 +36,7 @@ class DocumentRepository:
                 created_by=created_by, created_at=created_at,
             ).save(condition=DocumentItem.pk.does_not_exist())
         except PutError as exc:
-            raise Conflict() from exc
+            raise _refused_or_failed(exc) from exc
 
     def get(self, tenant_id: str, document_id: str) -> Document:
         try:
@@ -46,5 +53,5 @@ class DocumentRepository:
         try:
             item.update(actions=actions, condition=DocumentItem.status == "pending")
         except UpdateError as exc:
-            raise Conflict() from exc
+            raise _refused_or_failed(exc) from exc
         return self.get(tenant_id, document_id)

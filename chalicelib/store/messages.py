@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.errors import NotFound
+from chalicelib.errors import DependencyFailed, NotFound
 from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.store import keys
@@ -102,7 +102,7 @@ class Transition:
         self.puts.append((name, item))
 
     def commit(self) -> None:
-        names = [name for name, *_ in self.updates] + [name for name, _ in self.puts]
+        names = [name for name, _ in self.puts] + [name for name, *_ in self.updates]  # PynamoDB sends puts first
         try:
             with TransactWrite(connection=shared_connection()) as tx:
                 for _, item, actions, condition in self.updates:
@@ -112,8 +112,8 @@ class Transition:
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed = {names[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"}
-            if not failed:
-                raise
+            if not failed:  # throttled, failed or timed out: the caller may retry
+                raise DependencyFailed() from exc
             raise TransitionRefused(failed) from exc
 
 

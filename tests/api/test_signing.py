@@ -333,6 +333,7 @@ def test_the_daily_sms_limit_per_phone_holds_across_requests(api: Api, firm, sig
         answers.append(api.post(urls[n % 4], signer["token"]))
     assert [a.status_code for a in answers[:10]] == [202] * 10
     assert (answers[10].status_code, answers[10].json["code"]) == (429, "rate_limited")
+    assert int(answers[10].headers["Retry-After"]) > 60  # until the day ends in Amsterdam
 
 
 def test_a_phone_outside_the_allowed_countries_gets_no_sms(api: Api, firm, signer, backend):
