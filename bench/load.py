@@ -32,23 +32,22 @@ import math
 import os
 import re
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import requests
+
+from local.launch import local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 ADVISOR = ("adviseur@demo.example", "Adviseur-demo-2026!")  # the demo firm, signing on
@@ -245,53 +244,6 @@ class HttpTransport:
             raise FlowError(f"upload URL leaves the machine: {host}")
         return self.session.post(form["url"], data=form["fields"], files={"file": ("akte.pdf", content)},
                                  timeout=60).status_code
-
-
-@dataclass
-class RunningStack:
-    process: subprocess.Popen[str]
-    url: str
-    log: Path
-
-
-@contextmanager
-def local_stack(log_dir: Path | None = None, timeout: float = 120) -> Iterator[RunningStack]:
-    """`python -m local.run` on free loopback ports, as tests/e2e/conftest.py starts it; stopped on exit."""
-    from tests.conftest import free_port
-
-    port, moto_port = free_port(), free_port()
-    log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
-    log = log_dir / f"bench-stack-{port}.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE", "USER_POOL", "STAGE"))}
-    start = ["-m", "local.run"]
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, *start, "--host", "127.0.0.1", "--port", str(port), "--moto-port", str(moto_port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"local stack exited early:\n{log.read_text()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"local stack did not come up:\n{log.read_text()}")
-            try:
-                if "Press Ctrl-C" in log.read_text() and requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.3)
-        yield RunningStack(process, url, log)
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
 
 
 @dataclass

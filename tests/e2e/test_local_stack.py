@@ -6,7 +6,7 @@ import requests
 
 
 def test_the_banner_names_the_url_the_demo_logins_and_the_outbox(stack):
-    banner = stack.output.read_text()
+    banner = stack.log.read_text()
     assert stack.url in banner
     assert "adviseur@demo.example" in banner and "Adviseur-demo-2026!" in banner
     assert "harry@demo.example" in banner and "piet@basis.example" in banner
