@@ -16,7 +16,7 @@ from chalicelib.clients import phone as phones
 from chalicelib.clock import iso
 from chalicelib.errors import AlreadySigned, DocumentNotReady, NotOpen, OtpRequired
 from chalicelib.ids import new_id
-from chalicelib.messaging.model import SigningRequest
+from chalicelib.messaging.model import Message, SigningRequest
 from chalicelib.messaging.notices import email_advisor, notification
 from chalicelib.observability import count, logger
 from chalicelib.signing import otp
@@ -99,16 +99,15 @@ def sign(principal: Principal, request_id: str, body: dict[str, Any], source_ip:
             "signature": aws.sealer().seal(digest)}
     bundle: Any = {"receipt": receipt, "seal": seal}
     sealed = aws.vault().encrypt(rfc8785.dumps(bundle), _context(request))
-    _commit_signature(principal, request, state, receipt, seal, sealed, signed_at)
+    message = _commit_signature(principal, request, state, receipt, seal, sealed, signed_at)
     count("DocumentsSigned")
     logger.info("document signed", extra={"signing_request_id": request.id})
-    message = MessageRepository().get_message(principal.tenant_id, request.message_id)
     email_advisor("signed", message, client.name)
     return {"status": "signed", "signed_at": signed_at}
 
 
 def _commit_signature(principal: Principal, request: SigningRequest, state: otp.OtpState, receipt: dict[str, Any],
-                      seal: dict[str, str], sealed: Sealed, signed_at: str) -> None:
+                      seal: dict[str, str], sealed: Sealed, signed_at: str) -> Message:
     """One transaction: request signed, code used, message signed, receipt, audit event, notification."""
     repository, signing = MessageRepository(), SigningRepository()
     event = next_event(request.audit_seq, request.audit_head, "signed", signed_at, f"client:{principal.subject_id}",
@@ -142,6 +141,7 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
         if not current.is_open:
             raise NotOpen() from exc
         raise OtpRequired() from exc
+    return message
 
 
 # --- the advisor's view ---------------------------------------------------------------------
