@@ -17,7 +17,3 @@ def new_id(now_ms: int | None = None) -> str:
         value, index = divmod(value, 32)
         chars.append(_ALPHABET[index])
     return "".join(reversed(chars))
-
-
-def is_id(value: str) -> bool:
-    return len(value) == 26 and all(c in _ALPHABET for c in value)

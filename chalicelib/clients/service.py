@@ -73,10 +73,6 @@ def list_clients(principal: Principal, query: str | None, limit: str | None, cur
     return {"items": [c.to_api() for c in clients], "next_cursor": next_cursor}
 
 
-def get_client(principal: Principal, client_id: str) -> Client:
-    return _repository().get(principal.tenant_id, client_id)
-
-
 def update_client(principal: Principal, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
     fields = Fields(body)
     values = _card_fields(fields, creating=False)

@@ -38,12 +38,5 @@ class Document:
     version_id: str | None
 
     def to_api(self) -> dict[str, Any]:
-        answer: dict[str, Any] = {"id": self.id, "status": self.status, "filename": self.filename,
-                                  "content_type": self.content_type, "size": self.size or self.declared_size}
-        if self.status == "ready":
-            answer["sha256"] = self.sha256
-        return answer
-
-    def ref(self) -> dict[str, Any]:
-        """How a message shows an attached document."""
-        return {"id": self.id, "filename": self.filename, "size": self.size, "sha256": self.sha256}
+        return {"id": self.id, "status": self.status, "filename": self.filename,
+                "content_type": self.content_type, "size": self.size, "sha256": self.sha256}

@@ -52,7 +52,7 @@ def complete_upload(principal: Principal, document_id: str) -> dict[str, Any]:
     repository = _repository()
     document = repository.get(principal.tenant_id, document_id)
     if document.status == "ready":
-        return _ready_answer(document)
+        return document.to_api()
     stored = aws.document_storage().read(document.s3_key, sniff=SNIFF_BYTES)
     if stored is None:
         raise DocumentNotReady("document_missing")
@@ -61,9 +61,4 @@ def complete_upload(principal: Principal, document_id: str) -> dict[str, Any]:
     if not matches_type(document.content_type, stored.head):
         raise DocumentNotReady("document_type_mismatch")
     ready = repository.mark_ready(principal.tenant_id, document_id, stored.sha256, stored.size, stored.version_id)
-    return _ready_answer(ready)
-
-
-def _ready_answer(document: Document) -> dict[str, Any]:
-    return {"id": document.id, "status": document.status, "filename": document.filename,
-            "content_type": document.content_type, "size": document.size, "sha256": document.sha256}
+    return ready.to_api()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 RESPONSE_TYPES = ("none", "reply", "approve", "sign")
@@ -88,7 +88,6 @@ class SigningRequest:
     signed_at: str | None = None
     rejected_at: str | None = None
     reject_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

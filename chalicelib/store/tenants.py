@@ -62,6 +62,3 @@ class TenantRepository:
             return None
         return Principal(sub=sub, tenant_id=item.tenant_id, role=item.role, subject_id=item.subject_id)  # type: ignore[arg-type]
 
-    def principal_exists(self, sub: str) -> bool:
-        return self.find_principal(sub) is not None
-
