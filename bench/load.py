@@ -52,7 +52,11 @@ from local.launch import local_stack
 ROOT = Path(__file__).resolve().parents[1]
 ADVISOR = ("adviseur@demo.example", "Adviseur-demo-2026!")  # the demo firm, signing on
 CLIENT_PASSWORD = "Bench-klant-2026!"
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+# One empty page: `complete` checks a PDF with a real parser.
+PDF = (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\n"
+       b"endobj\n3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\nxref\n0 4\n"
+       b"0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \n0000000115 00000 n \n"
+       b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n186\n%%EOF\n")
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 

@@ -96,8 +96,94 @@ def emails_to(backend: LocalStack, address: str) -> list[dict[str, Any]]:
     return [m for m in outbox(backend)["emails"] if address in m["to"]]
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+def make_pdf(*objects: bytes) -> bytes:
+    """A PDF of these objects, numbered from 1 (the first is the catalog), with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+# The catalog, the page tree and one empty A4 page: objects 1 to 3 of a PDF that opens anywhere.
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
+PDF_BYTES = make_pdf(CATALOG, PAGES, PAGE)
+
+
+def encrypted_pdf(user_password: str = "") -> bytes:
+    """A one-page PDF encrypted with AES-256; with no user password, any reader opens it without asking."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt(user_password=user_password, owner_password="eigenaar", algorithm="AES-256")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def animated_png() -> bytes:
+    """An APNG of two frames, each a stroke on a transparent canvas: a viewer shows a moving signature."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    frames = []
+    for shift in (0, 40):
+        frame = Image.new("RGBA", (400, 160), (0, 0, 0, 0))
+        ImageDraw.Draw(frame).line([(20 + shift, 120), (160 + shift, 30)], fill=(20, 20, 60, 255), width=4)
+        frames.append(frame)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="PNG", save_all=True, append_images=frames[1:], duration=500, loop=0)
+    return buffer.getvalue()
+
+WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+EXCEL_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def make_ooxml(main_part: str, main_type: str, content_types: str | None = None, extra: dict[str, bytes] | None = None) -> bytes:
+    """An OOXML package: [Content_Types].xml naming `main_part` as `main_type`, the package relationship to it."""
+    import io
+    import zipfile
+
+    if content_types is None:
+        content_types = (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/{main_part}" ContentType="{main_type}"/></Types>')
+    relationships = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Target="{main_part}" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/></Relationships>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", content_types)
+        package.writestr("_rels/.rels", relationships)
+        package.writestr(main_part, "<document/>")
+        for name, data in (extra or {}).items():
+            package.writestr(name, data)
+    return buffer.getvalue()
+
+
+DOCX_BYTES = make_ooxml("word/document.xml", WORD_MAIN)
+XLSX_BYTES = make_ooxml("xl/workbook.xml", EXCEL_MAIN)
 
 
 def upload(api: Api, token: str, content: bytes = PDF_BYTES, filename: str = "jaarrekening.pdf",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.documents.ooxml import EXCEL_WORKBOOK, WORD_DOCUMENT, check_ooxml
+from chalicelib.documents.pdf import check_pdf
+from chalicelib.errors import DocumentNotReady
+
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,11 +21,28 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
     DOCX: (b"PK\x03\x04",),
     XLSX: (b"PK\x03\x04",),
 }
-SNIFF_BYTES = 8
 
 
-def matches_type(content_type: str, head: bytes) -> bool:
-    return any(head.startswith(magic) for magic in MAGIC.get(content_type, ()))
+def matches_type(content_type: str, content: bytes) -> bool:
+    return any(content.startswith(magic) for magic in MAGIC.get(content_type, ()))
+
+
+def check_content(content_type: str, content: bytes) -> None:
+    """Refuse content that is not what its declared type claims: by its leading bytes, then by its structure.
+
+    Raises
+    ------
+    DocumentNotReady
+        With the reason as its message (see `check_pdf` and `check_ooxml`).
+    """
+    if not matches_type(content_type, content):
+        raise DocumentNotReady("document_type_mismatch")
+    if content_type == PDF:
+        check_pdf(content)
+    elif content_type == DOCX:
+        check_ooxml(content, main_type=WORD_DOCUMENT, kind="DOCX")
+    elif content_type == XLSX:
+        check_ooxml(content, main_type=EXCEL_WORKBOOK, kind="XLSX")
 
 
 @dataclass(frozen=True)

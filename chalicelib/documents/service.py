@@ -8,7 +8,7 @@ from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.clock import iso
 from chalicelib.config import get_settings
-from chalicelib.documents.model import MAGIC, SNIFF_BYTES, Document, matches_type
+from chalicelib.documents.model import MAGIC, Document, check_content
 from chalicelib.errors import DocumentNotReady, PayloadTooLarge, UnsupportedMediaType
 from chalicelib.ids import new_id
 from chalicelib.store.documents import DocumentRepository
@@ -48,17 +48,20 @@ def create_upload(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def complete_upload(principal: Principal, document_id: str) -> dict[str, Any]:
-    """Read the object back, check its real type and size, fingerprint it, mark it ready."""
+    """Read the object back, check its size and real type, fingerprint it, mark it ready.
+
+    The bytes checked are the bytes fingerprinted, of the one version that is then the document.
+    """
     repository = _repository()
     document = repository.get(principal.tenant_id, document_id)
     if document.status == "ready":
         return document.to_api()
-    stored = aws.document_storage().read(document.s3_key, sniff=SNIFF_BYTES)
+    stored = aws.document_storage().read(document.s3_key, keep=document.declared_size)
     if stored is None:
         raise DocumentNotReady("document_missing")
     if stored.size != document.declared_size:
         raise DocumentNotReady("document_size_mismatch", declared=document.declared_size, actual=stored.size)
-    if not matches_type(document.content_type, stored.head):
-        raise DocumentNotReady("document_type_mismatch")
+    assert stored.content is not None  # kept whole: it is no larger than declared
+    check_content(document.content_type, stored.content)
     ready = repository.mark_ready(principal.tenant_id, document_id, stored.sha256, stored.size, stored.version_id)
     return ready.to_api()

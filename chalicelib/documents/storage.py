@@ -15,8 +15,8 @@ DOWNLOAD_SECONDS = 5 * 60
 class StoredObject:
     size: int
     sha256: str
-    head: bytes
     version_id: str | None
+    content: bytes | None = None  # the whole object, when the reader asked to keep it
 
 
 class DocumentStorage:
@@ -43,8 +43,12 @@ class DocumentStorage:
         )
         return {"url": form["url"], "fields": form["fields"]}
 
-    def read(self, key: str, version_id: str | None = None, sniff: int = 8) -> StoredObject | None:
-        """Size, SHA-256 and leading bytes of an object, streamed in chunks; None when it is not there."""
+    def read(self, key: str, version_id: str | None = None, keep: int = 0) -> StoredObject | None:
+        """Size and SHA-256 of an object, streamed in chunks; None when it is not there.
+
+        With `keep`, also the whole content when it is at most that many bytes: one read, so what a
+        caller checks is exactly what was fingerprinted.
+        """
         from botocore.exceptions import ClientError
 
         args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
@@ -58,13 +62,18 @@ class DocumentStorage:
             raise
         digest = hashlib.sha256()
         size = 0
-        head = b""
+        kept: list[bytes] | None = [] if keep else None
         for chunk in answer["Body"].iter_chunks(CHUNK):
-            if len(head) < sniff:
-                head += chunk[: sniff - len(head)]
             digest.update(chunk)
             size += len(chunk)
-        return StoredObject(size=size, sha256=digest.hexdigest(), head=head, version_id=answer.get("VersionId"))
+            if kept is not None:
+                if size > keep:
+                    kept = None  # past the limit: count on, keep nothing
+                else:
+                    kept.append(chunk)
+        content = b"".join(kept) if kept is not None else None
+        return StoredObject(size=size, sha256=digest.hexdigest(), version_id=answer.get("VersionId"),
+                            content=content)
 
     def download_url(self, key: str, version_id: str | None, filename: str) -> str:
         params: dict[str, Any] = {

@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
-from tests.conftest import PDF_BYTES, PNG_BYTES, Api, upload
+import pytest
+
+from chalicelib.messages import text
+from tests.conftest import (
+    CATALOG,
+    DOCX,
+    DOCX_BYTES,
+    PAGE,
+    PAGES,
+    PDF_BYTES,
+    PNG_BYTES,
+    XLSX,
+    XLSX_BYTES,
+    Api,
+    encrypted_pdf,
+    make_pdf,
+    upload,
+)
+
+OPENS_WITH_A_SCRIPT = make_pdf(
+    b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>",
+    PAGES, PAGE)
+LAUNCHES_A_PROGRAM = make_pdf(
+    CATALOG, PAGES, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [4 0 R] >>",
+    b"<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] /A << /S /Launch /F (cmd.exe) >> >>")
 
 
 def _policy(created) -> dict:
@@ -71,3 +96,60 @@ def test_another_firms_document_is_not_found(api: Api, firm, tokens):
     done = upload(api, firm["token"])
     other = api.post(f"/advisor/documents/{done.json['id']}/complete", tokens["basis_advisor"])
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (OPENS_WITH_A_SCRIPT, "pdf_javascript"),
+    (LAUNCHES_A_PROGRAM, "pdf_launch_action"),
+    (encrypted_pdf(), "pdf_encrypted"),
+    (make_pdf(CATALOG, b"<< /Type /Pages /Kids [] /Count 0 >>"), "pdf_no_pages"),
+    (b"%PDF-1.7\nHet lijkt een PDF, maar het is gewoon tekst.\n", "pdf_unreadable"),
+], ids=["javascript-on-open", "launch-action", "encrypted", "no-pages", "not-a-pdf"])
+def test_a_pdf_that_is_not_a_plain_document_is_refused_saying_why(api: Api, firm, content: bytes, reason: str):
+    done = upload(api, firm["token"], content=content)
+    assert done.status_code == 422
+    assert done.json["code"] == "document_not_ready"
+    assert done.json["detail"] == text(reason, "nl")
+
+
+def test_the_reason_comes_in_the_language_asked_for(api: Api, firm):
+    created = upload(api, firm["token"], content=OPENS_WITH_A_SCRIPT, complete=False)
+    done = api.post(f"/advisor/documents/{created.json['id']}/complete", firm["token"], headers={"Accept-Language": "en"})
+    assert done.json["detail"] == "The PDF contains JavaScript. Upload a version without scripts."
+
+
+def test_a_refused_pdf_stays_unusable_for_a_signing_request(api: Api, firm, signer):
+    created = upload(api, firm["token"], content=OPENS_WITH_A_SCRIPT, complete=False)
+    assert api.post(f"/advisor/documents/{created.json['id']}/complete", firm["token"]).status_code == 422
+    sent = api.post("/advisor/messages", firm["token"], {
+        "client_id": signer["id"], "subject": "Akte", "body": "Graag ondertekenen.", "response_type": "sign",
+        "document_ids": [created.json["id"]]})
+    assert (sent.status_code, sent.json["code"]) == (422, "document_not_ready")
+
+
+@pytest.mark.parametrize(("content", "content_type", "filename"), [
+    (DOCX_BYTES, DOCX, "opdrachtbevestiging.docx"),
+    (XLSX_BYTES, XLSX, "urenoverzicht.xlsx"),
+], ids=["docx", "xlsx"])
+def test_a_real_word_document_or_excel_workbook_becomes_ready(api: Api, firm, content: bytes, content_type: str,
+                                                               filename: str):
+    done = upload(api, firm["token"], content=content, filename=filename, content_type=content_type)
+    assert done.status_code == 200, done.body
+    assert done.json["status"] == "ready"
+
+
+def test_a_docx_whose_content_types_are_not_a_word_document_is_refused(api: Api, firm):
+    done = upload(api, firm["token"], content=XLSX_BYTES, filename="stiekem.docx", content_type=DOCX)
+    assert done.status_code == 422
+    assert done.json["code"] == "document_not_ready"
+    assert done.json["detail"] == text("office_wrong_kind", "nl", kind="DOCX")
+
+
+def test_a_zip_declared_as_docx_is_refused(api: Api, firm):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("setup.exe", b"MZ")
+    done = upload(api, firm["token"], content=buffer.getvalue(), filename="brief.docx", content_type=DOCX)
+    assert (done.status_code, done.json["detail"]) == (422, text("office_unreadable", "nl", kind="DOCX"))
