@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Chalice, Rate
 
 from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public, web
-from chalicelib.api.routing import framework_error_as_problem
+from chalicelib.api.routing import framework_error_as_problem, with_answer_headers
 from chalicelib.api.security import security
 from chalicelib.observability import logger, metrics
 
@@ -20,8 +20,8 @@ for module in (public, auth, advisor_clients, advisor_documents, advisor_message
 
 @app.middleware("http")
 def problems_everywhere(request: Any, get_response: Any) -> Any:
-    """Even Chalice's own refusals (415, 405) answer problem+json."""
-    return framework_error_as_problem(get_response(request), request.headers.get("accept-language"))
+    """Even Chalice's own refusals (415, 405) answer problem+json; every answer carries the API's headers."""
+    return with_answer_headers(framework_error_as_problem(get_response(request), request.headers.get("accept-language")))
 
 
 @app.middleware("all")

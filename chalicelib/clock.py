@@ -41,3 +41,12 @@ def iso(moment: datetime) -> str:
 
 def parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def seconds_to_midnight(now: datetime) -> int:
+    """Until the calendar day in Amsterdam rolls over: when a daily limit lets go."""
+    from datetime import timedelta
+
+    local = now.astimezone(AMSTERDAM)
+    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return int((tomorrow - local).total_seconds()) + 1

@@ -27,6 +27,7 @@ class Settings:
     max_document_bytes: int = 25 * 1024 * 1024
     reminder_offsets_days: tuple[int, ...] = (3, 1)
     sms_allowed_country_codes: tuple[int, ...] = (31,)
+    sms_daily_budget: int = 500  # per firm, unless the operator set another
     tracing: bool = False
 
     @property
@@ -53,7 +54,8 @@ def load_settings(env: os._Environ[str] | dict[str, str]) -> Settings:
     """Build the settings from an environment mapping; missing names fail loudly."""
     try:
         return Settings(
-            stage=env.get("STAGE", "local"),
+            # No default: a deployed stage that forgot it must not become "local" (and grow /dev/*).
+            stage=env["STAGE"],
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "eu-west-1"),
             table_name=env["TABLE_NAME"],
             idempotency_table_name=env["IDEMPOTENCY_TABLE_NAME"],
@@ -69,6 +71,7 @@ def load_settings(env: os._Environ[str] | dict[str, str]) -> Settings:
             max_document_bytes=int(env.get("MAX_DOCUMENT_BYTES", 25 * 1024 * 1024)),
             reminder_offsets_days=_ints(env.get("REMINDER_OFFSETS_DAYS", "3,1")),
             sms_allowed_country_codes=_ints(env.get("SMS_ALLOWED_COUNTRY_CODES", "31")),
+            sms_daily_budget=int(env.get("SMS_DAILY_BUDGET", 500)),
             tracing=env.get("TRACING", "false").lower() == "true",
         )
     except KeyError as exc:

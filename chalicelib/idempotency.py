@@ -1,4 +1,10 @@
-"""Idempotency-Key support on the domain functions (Powertools Idempotency, DynamoDB persistence)."""
+"""Idempotency-Key support on the domain functions (Powertools Idempotency, DynamoDB persistence).
+
+Powertools keeps the first answer and replays it. While a call runs its record is INPROGRESS;
+with the Lambda context registered, that claim lasts only as long as the invocation could
+still run, so a call that died (a timeout) can be retried once its function would have stopped,
+instead of answering 409 for the whole hour.
+"""
 
 from __future__ import annotations
 
@@ -24,21 +30,24 @@ def _persistence() -> Any:
                                     boto3_client=aws.client("dynamodb"))
 
 
-@functools.cache
-def _config() -> Any:
+def _config(lambda_context: Any) -> Any:
+    """One config per call: it holds the invocation's context, which concurrent calls do not share."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
-    return IdempotencyConfig(
+    config = IdempotencyConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="payload",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=WINDOW_SECONDS,
         use_local_cache=False,
     )
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    return config
 
 
 def run_once(operation: str, principal: Principal, key: str | None, payload: dict[str, Any],
-             run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+             run: Callable[[], dict[str, Any]], lambda_context: Any = None) -> dict[str, Any]:
     """Run `run` once per (operation, caller, key) within an hour; replay its answer after that.
 
     The same key with a different payload is IdempotencyKeyReused; one still running is a Conflict.
@@ -54,7 +63,8 @@ def run_once(operation: str, principal: Principal, key: str | None, payload: dic
         IdempotencyValidationError,
     )
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=_persistence(), config=_config())
+    @idempotent_function(data_keyword_argument="request", persistence_store=_persistence(),
+                         config=_config(lambda_context))
     def once(request: dict[str, Any]) -> dict[str, Any]:
         return run()
 

@@ -22,6 +22,7 @@ STATUS: dict[str, int] = {
     "otp_required": 409,
     "already_signed": 409,
     "not_open": 409,
+    "not_your_turn": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "phone_required": 422,

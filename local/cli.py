@@ -1,4 +1,4 @@
-"""Operator command line: firms, their features, their advisors.
+"""Operator command line: firms, their features and SMS budget, their advisors, password resets.
 
 Runs against whatever the environment points at (the local stack's moto, or a deployed
 stage's resources with the operator's AWS credentials).
@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 
+from chalicelib.auth import service as auth
 from chalicelib.tenants import service as tenants
 
 
@@ -23,10 +24,15 @@ def main(argv: list[str] | None = None) -> None:
     feature.add_argument("tenant_id")
     feature.add_argument("feature", choices=["signing"])
     feature.add_argument("state", choices=["on", "off"])
-    advisor = commands.add_parser("add-advisor", help="add an advisor login to a firm")
+    advisor = commands.add_parser("add-advisor", help="add an advisor to a firm (a new address gets a login)")
     advisor.add_argument("tenant_id")
     advisor.add_argument("name")
     advisor.add_argument("email")
+    budget = commands.add_parser("set-sms-budget", help="a firm's daily budget of SMS codes")
+    budget.add_argument("tenant_id")
+    budget.add_argument("budget", type=int)
+    reset = commands.add_parser("reset-password", help="set a new password; every earlier token stops working")
+    reset.add_argument("email")
     args = parser.parse_args(argv)
 
     if args.command == "create-tenant":
@@ -35,8 +41,14 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "set-feature":
         tenant = tenants.set_feature(args.tenant_id, args.feature, args.state == "on")
         print(json.dumps({"id": tenant.id, "features": sorted(tenant.features)}))
+    elif args.command == "set-sms-budget":
+        tenant = tenants.set_sms_budget(args.tenant_id, args.budget)
+        print(json.dumps({"id": tenant.id, "sms_daily_budget": tenant.sms_daily_budget}))
+    elif args.command == "reset-password":
+        auth.reset_password(args.email, getpass.getpass("New password: "))
+        print(json.dumps({"email": args.email.lower(), "tokens": "revoked"}))
     else:
-        password = getpass.getpass("Password for the new advisor: ")
+        password = getpass.getpass("Password (only used when the address has no login yet): ") or None
         created = tenants.add_advisor(args.tenant_id, args.name, args.email, password)
         print(json.dumps({"id": created.id, "tenant_id": created.tenant_id, "email": created.email}))
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.clients import service as clients
-from chalicelib.store.clients import ClientRepository
 from chalicelib.tenants import service as tenants
 from chalicelib.tenants.model import SIGNING
 
@@ -53,8 +51,5 @@ def seed() -> dict[str, str]:
             card = clients.create_client(principal, {
                 "name": person.name, "email": person.email, "phone": person.phone, "city": person.city,
             })
-            identity = aws.identity()
-            sub = identity.create_user(person.email)
-            identity.set_password(person.email, person.password)
-            ClientRepository().activate_directly(tenant.id, card["id"], sub)
+            clients.grant_access_directly(tenant.id, card["id"], person.password)
     return ids

@@ -3,7 +3,8 @@
 Deployed, API Gateway answers a rejected token, a missing token and an unknown path with
 the problem+json gateway responses of infra/ (UNAUTHORIZED, MISSING_AUTHENTICATION_TOKEN).
 Chalice's local gateway answers those with its own bodies or drops the connection, so this
-subclass renders the same problem documents, from chalicelib.problems, locally.
+subclass renders the same problem documents, from chalicelib.problems, locally, with the
+headers every API answer carries.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from chalice.local import ChaliceRequestHandler, LocalGateway, LocalGatewayExcep
 from chalice.test import Client, TestHTTPClient
 
 from chalicelib import problems
+from chalicelib.api.routing import answer_headers
 from chalicelib.api.security import TokenRejected
+from chalicelib.config import get_settings
 from chalicelib.messages import pick_language
 
 # What each gateway refusal becomes, as in infra's GatewayResponses.
@@ -25,7 +28,7 @@ _GATEWAY_CODES = {401: "unauthenticated", 403: "not_found", 500: "internal_error
 def _problem(code: str, headers: dict[str, Any]) -> dict[str, Any]:
     language = pick_language(headers.get("accept-language") or headers.get("Accept-Language"))
     status, body = problems.problem(code, language)
-    status, text, response_headers = problems.render(status, body)
+    status, text, response_headers = problems.render(status, body, answer_headers(get_settings()))
     return {"statusCode": status, "headers": response_headers, "multiValueHeaders": {}, "body": text}
 
 

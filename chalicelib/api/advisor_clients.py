@@ -1,4 +1,4 @@
-"""The advisor's client cards."""
+"""Who the advisor is, and their client cards."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from chalicelib.auth.principal import Principal
 from chalicelib.clients import service as clients
 
 routes = Routes(__name__, role="advisor")
+
+
+@routes.route("/advisor/me")
+def me(request: Request, principal: Principal) -> dict[str, Any]:
+    from chalicelib.tenants.service import advisor_profile
+
+    return advisor_profile(principal)
 
 
 @routes.route("/advisor/clients")

@@ -18,7 +18,8 @@ routes = Routes(__name__, role="advisor")
 @routes.route("/advisor/messages", methods=("POST",), status=201)
 def create_message(request: Request, principal: Principal) -> dict[str, Any]:
     body, key = body_of(request), request.headers.get("idempotency-key")
-    return run_once("send_message", principal, key, body, lambda: send_message(principal, body, key))
+    return run_once("send_message", principal, key, body, lambda: send_message(principal, body, key),
+                    request.lambda_context)
 
 
 @routes.route("/advisor/messages")

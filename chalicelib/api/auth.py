@@ -1,13 +1,15 @@
-"""Logging in and activating a client account."""
+"""Logging in and out, activating a client account, accepting an invitation of another firm."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.routing import Routes, body_of
 from chalicelib.auth import service as auth
+from chalicelib.auth.principal import Principal
 from chalicelib.clients import service as clients
 
 routes = Routes(__name__)
@@ -18,6 +20,17 @@ def login(request: Request, _: None) -> dict[str, Any]:
     return auth.login(body_of(request))
 
 
+@routes.route("/auth/logout", methods=("POST",), status=204, access="person")
+def logout(request: Request, principal: Principal) -> Response:
+    auth.logout(principal)
+    return Response(body="", status_code=204)
+
+
 @routes.route("/auth/activate", methods=("POST",))
 def activate(request: Request, _: None) -> dict[str, Any]:
     return clients.activate(body_of(request))
+
+
+@routes.route("/auth/accept-invite", methods=("POST",), access="person")
+def accept_invite(request: Request, principal: Principal) -> dict[str, Any]:
+    return clients.accept_invite(principal, body_of(request))

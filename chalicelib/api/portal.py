@@ -73,4 +73,4 @@ def sign(request: Request, principal: Principal, request_id: str) -> dict[str, A
     identity = (request.context or {}).get("identity") or {}
     return run_once("sign", principal, request.headers.get("idempotency-key"), body,
                     lambda: sign(principal, request_id, body, identity.get("sourceIp"),
-                                 request.headers.get("user-agent")))
+                                 request.headers.get("user-agent")), request.lambda_context)

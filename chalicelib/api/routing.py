@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -13,12 +13,16 @@ from chalice.app import Request
 from chalicelib import problems
 from chalicelib.api.security import token_authorizer
 from chalicelib.auth.principal import Principal, Role
-from chalicelib.errors import DependencyFailed, DomainError, Forbidden, Unauthenticated
+from chalicelib.config import Settings, get_settings
+from chalicelib.errors import DependencyFailed, DomainError, Forbidden, NotFound, Unauthenticated
 from chalicelib.messages import pick_language
 from chalicelib.observability import logger
 
 JSON = "application/json"
 View = Callable[..., Any]
+# Who may call a route: one role, or "person" for any logged-in person whatever the firm.
+Access = Role | Literal["person"]
+MAX_PATH_VALUE = 200  # far longer than any id, far shorter than DynamoDB's 1024-byte keys
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -33,7 +37,8 @@ def problem_response(error: DomainError, language: str) -> Response:
 
 
 # Chalice answers some requests itself, before any view runs; those become problems too.
-_FRAMEWORK_ERRORS = {415: "unsupported_media_type", 405: "not_found", 400: "validation_error", 404: "not_found"}
+_FRAMEWORK_ERRORS = {415: "unsupported_media_type", 405: "not_found", 400: "validation_error", 404: "not_found",
+                     500: "internal_error"}
 
 
 def framework_error_as_problem(response: Response, accept_language: str | None) -> Response:
@@ -46,16 +51,44 @@ def framework_error_as_problem(response: Response, accept_language: str | None) 
     return Response(body=text, status_code=status, headers=dict(headers))
 
 
-def _current_principal(request: Request, role: Role | None) -> Principal | None:
+def answer_headers(settings: Settings) -> dict[str, str]:
+    """What every API answer carries (API.md, "Conventions"); HSTS where the stage is served over HTTPS."""
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if not settings.is_local:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
+def with_answer_headers(response: Response) -> Response:
+    """`response` with each of answer_headers() that it does not set itself (a page sets its own)."""
+    present = {name.lower() for name in response.headers}
+    for name, value in answer_headers(get_settings()).items():
+        if name.lower() not in present:
+            response.headers[name] = value
+    return response
+
+
+def _refuse_impossible_path_values(params: dict[str, str]) -> None:
+    """An id no resource can have (too long, control or invisible characters) is simply not found.
+
+    Checked here so that it never reaches DynamoDB, which refuses keys over 1024 bytes (a 5xx).
+    """
+    from chalicelib.validation import text_problem
+
+    if any(len(value) > MAX_PATH_VALUE or text_problem(value) for value in params.values()):
+        raise NotFound()
+
+
+def _current_principal(request: Request, role: Access | None) -> Principal | None:
     if role is None:
         return None
     request_context: dict[str, Any] = dict(request.context or {})
     context = request_context.get("authorizer") or {}
     try:
-        principal = Principal.from_context(context)
-    except (KeyError, ValueError) as exc:
+        principal = Principal.from_context(context, request.headers.get("x-firm"))
+    except (KeyError, ValueError, TypeError) as exc:
         raise Unauthenticated() from exc
-    if principal.role != role:
+    if role not in ("person", principal.role):
         raise Forbidden("client_role_only" if role == "client" else "advisor_role_only")
     return principal
 
@@ -72,18 +105,23 @@ def _is_dependency_failure(exc: Exception) -> bool:
 class Routes:
     """A blueprint whose views take (request, principal, **path params) and may raise domain errors."""
 
-    def __init__(self, import_name: str, role: Role | None = None) -> None:
+    def __init__(self, import_name: str, role: Access | None = None) -> None:
         self.blueprint = Blueprint(import_name)
         self.role = role
 
-    def route(self, path: str, methods: tuple[str, ...] = ("GET",), status: int = 200, **options: Any) -> Callable[[View], View]:
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",), status: int = 200, access: Access | None = None,
+              **options: Any) -> Callable[[View], View]:
+        """Register `view`; `access` overrides the blueprint's role for this one route."""
+        role = access or self.role
+
         def decorate(view: View) -> View:
             @functools.wraps(view)
             def handle(**params: str) -> Response:
                 request = self.blueprint.current_request
                 language = pick_language(request.headers.get("accept-language"))
                 try:
-                    principal = _current_principal(request, self.role)
+                    principal = _current_principal(request, role)
+                    _refuse_impossible_path_values(params)
                     if principal is not None:
                         logger.append_keys(tenant_id=principal.tenant_id)
                     result = view(request, principal, **params)
@@ -99,7 +137,7 @@ class Routes:
                     return Response(body=text, status_code=code, headers=dict(headers))
                 return result if isinstance(result, Response) else json_response(result, status)
 
-            if self.role is not None:
+            if role is not None:
                 options.setdefault("authorizer", token_authorizer)
             self.blueprint.route(path, methods=list(methods), **options)(handle)
             return handle
@@ -108,8 +146,11 @@ class Routes:
 
 
 def query_param(request: Request, name: str) -> str | None:
+    """A query parameter by the single-line text rules (ValidationFailed naming it otherwise)."""
+    from chalicelib.validation import query_value
+
     params: dict[str, str] = dict(request.query_params or {})
-    return params.get(name)
+    return query_value(name, params.get(name))
 
 
 def body_of(request: Request) -> dict[str, Any]:

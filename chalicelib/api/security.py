@@ -19,11 +19,16 @@ class TokenRejected(Exception):
         super().__init__("Unauthorized")
 
 
-@security.authorizer(ttl_seconds=300)
+# API Gateway caches an answer per token for this long: a logout reaches a cached token within it.
+CACHE_SECONDS = 60
+
+
+@security.authorizer(ttl_seconds=CACHE_SECONDS)
 def token_authorizer(auth_request: AuthRequest) -> AuthResponse:
+    """The person behind the token, with every membership: the request picks one (X-Firm) after the cache."""
     try:
-        principal = authenticate(bearer_token(auth_request.token))
+        person = authenticate(bearer_token(auth_request.token))
     except Unauthenticated:
         logger.info("token rejected")
         raise TokenRejected() from None
-    return AuthResponse(routes=["*"], principal_id=principal.sub, context=principal.as_context())
+    return AuthResponse(routes=["*"], principal_id=person.sub, context=person.as_context())

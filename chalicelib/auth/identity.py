@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from chalicelib.errors import DependencyFailed, FieldError, InvalidCredentials, ValidationFailed
+from chalicelib.errors import Conflict, DependencyFailed, FieldError, InvalidCredentials, ValidationFailed
 
 
 class CognitoIdentity:
@@ -22,16 +23,21 @@ class CognitoIdentity:
                 AuthFlow="USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": email, "PASSWORD": password},
             )
-        except (errors.NotAuthorizedException, errors.UserNotFoundException,
-                errors.UserNotConfirmedException, errors.PasswordResetRequiredException) as exc:
+        except (errors.NotAuthorizedException, errors.UserNotFoundException, errors.UserNotConfirmedException,
+                errors.PasswordResetRequiredException, errors.InvalidParameterException) as exc:
+            # InvalidParameter: a username Cognito cannot even look up is no login either.
             raise InvalidCredentials() from exc
         result = answer.get("AuthenticationResult")
         if not result:  # a challenge (e.g. a temporary password) is not a login
             raise InvalidCredentials()
         return result["IdToken"], int(result.get("ExpiresIn", 3600))
 
-    def create_user(self, email: str) -> str:
-        """Create (or find) the pool user for `email` without sending Cognito's own mail; its sub."""
+    def create_login(self, email: str, password: str) -> str:
+        """A new pool user for `email` with a permanent password; its sub.
+
+        Never touches an existing user: an address that has one is a Conflict. A password the
+        pool refuses leaves no user behind.
+        """
         errors = self._cognito.exceptions
         try:
             answer = self._cognito.admin_create_user(
@@ -40,10 +46,20 @@ class CognitoIdentity:
                 UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
                 MessageAction="SUPPRESS",
             )
-            attributes = answer["User"]["Attributes"]
-        except errors.UsernameExistsException:
-            attributes = self._cognito.admin_get_user(UserPoolId=self._pool, Username=email)["UserAttributes"]
-        return next(a["Value"] for a in attributes if a["Name"] == "sub")
+        except errors.UsernameExistsException as exc:
+            raise Conflict("login_exists") from exc
+        sub = next(a["Value"] for a in answer["User"]["Attributes"] if a["Name"] == "sub")
+        try:
+            self.set_password(email, password)
+        except Exception:
+            self.delete_login(email)
+            raise
+        return str(sub)
+
+    def delete_login(self, email: str) -> None:
+        """Undo a login that its activation could not finish."""
+        with contextlib.suppress(self._cognito.exceptions.UserNotFoundException):
+            self._cognito.admin_delete_user(UserPoolId=self._pool, Username=email)
 
     def set_password(self, email: str, password: str) -> None:
         errors = self._cognito.exceptions

@@ -17,6 +17,7 @@ class Client:
     language: str
     portal_access: str
     created_at: str
+    phone_changed_at: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return {
@@ -24,3 +25,16 @@ class Client:
             "city": self.city, "language": self.language, "portal_access": self.portal_access,
             "created_at": self.created_at,
         }
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation to the portal, known by the SHA-256 of its one-time token."""
+
+    token_hash: str
+    tenant_id: str
+    client_id: str
+    email: str
+    expires_at: str
+    claimed_until: str | None = None
+    used_at: str | None = None

@@ -22,6 +22,21 @@ def normalise(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def can_receive_codes(e164: str | None, allowed_country_codes: tuple[int, ...]) -> bool:
+    """Whether a signing code may go to this number: a mobile number in an allowed country.
+
+    Landlines, 0800/0900/088 numbers and other service numbers are refused: a code sent there
+    reaches no phone in the signer's hand, and premium numbers would be a way to pump SMS.
+    """
+    if not e164:
+        return False
+    import phonenumbers
+
+    number = phonenumbers.parse(e164)
+    mobile = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return number.country_code in allowed_country_codes and phonenumbers.number_type(number) in mobile
+
+
 def country_code(e164: str) -> int:
     import phonenumbers
 

@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from chalicelib import aws
-from chalicelib.auth.principal import Principal
+from chalicelib.auth.principal import Membership, Principal
 from chalicelib.clients import phone as phones
-from chalicelib.clients.model import Client
+from chalicelib.clients.model import Client, Invitation
 from chalicelib.clock import iso
 from chalicelib.config import get_settings
-from chalicelib.errors import FieldError, ValidationFailed
+from chalicelib.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.messages import LANGUAGES
 from chalicelib.notify.templates import render_email
 from chalicelib.store.clients import ClientRepository
 from chalicelib.store.pages import parse_limit
+from chalicelib.store.people import PersonRepository
 from chalicelib.store.tenants import TenantRepository
 from chalicelib.validation import Fields
 
 INVITATION_LIFETIME = timedelta(days=7)
+# How long an activation holds its invitation: long enough for the identity provider's calls.
+ACTIVATION_HOLD = timedelta(minutes=2)
 PASSWORD_SYMBOLS = set("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
 
 
@@ -77,19 +80,22 @@ def update_client(principal: Principal, client_id: str, body: dict[str, Any]) ->
     fields = Fields(body)
     values = _card_fields(fields, creating=False)
     fields.done()
-    return _repository().update(principal.tenant_id, client_id, values).to_api()
+    return _repository().update(principal.tenant_id, client_id, values, iso(aws.clock().now())).to_api()
 
 
 def invite_client(principal: Principal, client_id: str) -> dict[str, Any]:
-    """E-mail a one-time activation link (stored only as its SHA-256, valid 7 days)."""
+    """E-mail a one-time activation link (stored only as its SHA-256, valid 7 days).
+
+    The new link makes every older one of this client unusable.
+    """
     repository = _repository()
     client = repository.get(principal.tenant_id, client_id)
     firm = TenantRepository().get(principal.tenant_id)
     token = secrets.token_urlsafe(32)
     now = aws.clock().now()
     expires = now + INVITATION_LIFETIME
-    repository.mark_invited(principal.tenant_id, client_id, _hash(token), iso(expires),
-                            ttl=int((expires + timedelta(days=30)).timestamp()))
+    repository.mark_invited(Invitation(token_hash=_hash(token), tenant_id=principal.tenant_id, client_id=client_id,
+                                       email=client.email, expires_at=iso(expires)), now)
     link = f"{get_settings().portal_url}/activate?{urlencode({'token': token})}"
     email = render_email("invitation", client.language, {"name": client.name, "firm": firm.name, "link": link})
     aws.mailer().send(client.email, email)
@@ -97,25 +103,93 @@ def invite_client(principal: Principal, client_id: str) -> dict[str, Any]:
 
 
 def activate(body: dict[str, Any]) -> dict[str, Any]:
-    """Set the invited client's password; the token works once and for 7 days."""
+    """A new login for the invited client, with the password they chose.
+
+    The invitation is claimed before any login is made, and never sets the password of a login
+    that exists: an address with a login is a Conflict, and that person accepts the invitation
+    while logged in (`accept_invite`). A failure after the claim leaves no login behind.
+    """
     fields = Fields(body)
     token = fields.text("token", max_length=200)
-    password = fields.text("password", max_length=256)
+    password = fields.password("password")
     fields.done()
     assert token is not None and password is not None
     if not password_meets_policy(password):
         raise ValidationFailed(FieldError("password", "weak_password"))
     repository = _repository()
-    invite = repository.find_invite(_hash(token))
-    now = iso(aws.clock().now())
-    if invite is None or invite.used_at is not None or invite.expires_at <= now:
-        raise ValidationFailed(FieldError("token", "invalid_token"))
-    client = repository.get(invite.tenant_id, invite.client_id)
+    invitation = _usable_invitation(repository, token)
+    now = aws.clock().now()
+    until = iso(now + ACTIVATION_HOLD)
+    repository.claim_invite(invitation, iso(now), until)
     identity = aws.identity()
-    sub = identity.create_user(client.email)
-    identity.set_password(client.email, password)
-    repository.activate(invite, sub, now)
+    try:
+        sub = identity.create_login(invitation.email, password)
+    except Exception:
+        repository.release_invite(invitation, until)
+        raise
+    try:
+        repository.complete_activation(invitation, until, sub, _membership(invitation, now))
+    except Exception:
+        identity.delete_login(invitation.email)
+        repository.release_invite(invitation, until)
+        raise
     return {"status": "active"}
+
+
+def accept_invite(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Add the firm of an invitation to the logged-in person, who must be the one it was sent to."""
+    fields = Fields(body)
+    token = fields.text("token", max_length=200)
+    fields.done()
+    assert token is not None
+    repository = _repository()
+    invitation = _usable_invitation(repository, token)
+    person = PersonRepository().find(principal.sub)
+    if person is None or person.email != invitation.email.lower():
+        raise Forbidden("invitation_for_another")
+    if any(m.tenant_id == invitation.tenant_id for m in person.memberships):
+        raise Conflict("already_a_member")
+    membership = _membership(invitation, aws.clock().now())
+    repository.accept_invite(invitation, person, membership)
+    return {"memberships": [m.to_api() for m in (*person.memberships, membership)]}
+
+
+def _usable_invitation(repository: ClientRepository, token: str) -> Invitation:
+    """The invitation of a token, if unused and unexpired (the store checks both again when using it)."""
+    invitation = repository.find_invite(_hash(token))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= iso(aws.clock().now()):
+        raise ValidationFailed(FieldError("token", "invalid_token"))
+    return invitation
+
+
+def _membership(invitation: Invitation, now: datetime) -> Membership:
+    firm = TenantRepository().get(invitation.tenant_id)
+    return Membership(tenant_id=invitation.tenant_id, role="client", subject_id=invitation.client_id, firm=firm.name,
+                      created_at=iso(now))
+
+
+def grant_access_directly(tenant_id: str, client_id: str, password: str) -> None:
+    """Operator and demo path: portal access without an invitation e-mail.
+
+    An address with a login keeps it and its password and gains the membership.
+    """
+    repository = _repository()
+    client = repository.get(tenant_id, client_id)
+    people, identity = PersonRepository(), aws.identity()
+    sub = people.sub_for_email(client.email)
+    created = sub is None
+    if sub is None:
+        sub = identity.create_login(client.email, password)
+    now = aws.clock().now()
+    membership = Membership(tenant_id=tenant_id, role="client", subject_id=client_id,
+                            firm=TenantRepository().get(tenant_id).name, created_at=iso(now))
+    try:
+        people.add(sub, client.email, membership)
+        repository.activate_directly(tenant_id, client_id, sub)
+    except Exception:
+        if created:
+            identity.delete_login(client.email)
+        raise
 
 
 def password_meets_policy(password: str) -> bool:

@@ -88,6 +88,7 @@ class SigningRequest:
     signed_at: str | None = None
     rejected_at: str | None = None
     reject_reason: str | None = None
+    signer_name: str | None = None  # the client's name when it was sent: what the receipt names
 
     @property
     def is_open(self) -> bool:

@@ -8,7 +8,9 @@ from typing import Any
 
 from chalicelib import aws
 from chalicelib.auth.principal import Principal
+from chalicelib.clients import phone as phones
 from chalicelib.clock import AMSTERDAM, iso
+from chalicelib.config import get_settings
 from chalicelib.documents.model import PDF
 from chalicelib.errors import DocumentNotReady, FeatureNotEnabled, FieldError, PhoneRequired, ValidationFailed
 from chalicelib.ids import new_id
@@ -32,7 +34,7 @@ def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
     values: dict[str, Any] = {
         "client_id": fields.text("client_id", max_length=64),
         "subject": fields.text("subject", max_length=200),
-        "body": fields.text("body", max_length=20_000),
+        "body": fields.text("body", max_length=20_000, multiline=True),
         "response_type": fields.choice("response_type", RESPONSE_TYPES, message="invalid_response_type"),
     }
     document_ids = body.get("document_ids", [])
@@ -98,8 +100,8 @@ def send_message(principal: Principal, body: dict[str, Any], request_key: str | 
     if response_type == "sign" and not firm.has(SIGNING):
         raise FeatureNotEnabled()
     documents = _documents(principal, request["document_ids"], response_type)
-    if response_type == "sign" and not client.phone:
-        raise PhoneRequired()
+    if response_type == "sign" and not phones.can_receive_codes(client.phone, get_settings().sms_allowed_country_codes):
+        raise PhoneRequired("phone_not_mobile" if client.phone else "phone_required")
 
     created_at = iso(now)
     message_id, request_id = new_id(), new_id() if response_type == "sign" else None
@@ -118,6 +120,9 @@ def send_message(principal: Principal, body: dict[str, Any], request_key: str | 
         setattr(message_item, name, value)
     transition.put("message", message_item)
     if request_key:
+        # Beside Powertools' record, which replays an answer: that record is dropped when the
+        # call fails, as it does when the write landed but its answer was lost. Then a retry
+        # runs again, and this claim, written with the message, finds that message.
         transition.put("key", repository.new_key_claim(principal.tenant_id, request_key, message.id, now))
     if request_id:
         first = next_event(0, GENESIS, "sent", created_at, f"advisor:{principal.subject_id}",
@@ -126,7 +131,7 @@ def send_message(principal: Principal, body: dict[str, Any], request_key: str | 
             id=request_id, tenant_id=principal.tenant_id, message_id=message_id,
             conversation_id=message.conversation_id, client_id=client.id, advisor_id=principal.subject_id,
             status="sent", deadline=message.deadline, document=documents[0], created_at=created_at,
-            audit_seq=first.seq, audit_head=first.hash,
+            audit_seq=first.seq, audit_head=first.hash, signer_name=client.name,
         )))
         transition.put("audit", audit_item(principal.tenant_id, request_id, first))
     try:

@@ -150,7 +150,7 @@ def _mark_read(message: Message, actor: str) -> None:
 
 def reply(principal: Principal, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
     fields = Fields(body)
-    text = fields.text("body", max_length=20_000)
+    text = fields.text("body", max_length=20_000, multiline=True)
     fields.done()
     message = own_message(principal, message_id)
     if message.response_type != "reply":
@@ -250,7 +250,7 @@ def _close_signing(tenant_id: str, request_id: str, message_id: str, status: str
 
 def _reason(body: dict[str, Any]) -> str | None:
     fields = Fields(body)
-    reason = fields.text("reason", required=False, max_length=REASON_MAX)
+    reason = fields.text("reason", required=False, max_length=REASON_MAX, multiline=True)
     fields.done()
     return reason
 

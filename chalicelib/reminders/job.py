@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib import aws
@@ -28,6 +28,9 @@ from chalicelib.store.clients import ClientRepository
 from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, advance_chain, audit_item, to_message
 from chalicelib.store.models import MessageItem, SigningRequestItem
 from chalicelib.store.tenants import TenantRepository
+
+# How long a run holds a notice it is sending; longer than any run takes.
+NOTICE_LEASE = timedelta(minutes=15)
 
 
 @dataclass
@@ -89,10 +92,11 @@ def _process(item: MessageItem, now: datetime, result: RunResult) -> None:
     if not message.is_open:
         _unindex(message, old_moment)
         return
-    if message.notice_status in ("pending", "failed"):
+    if message.notice_status in ("pending", "failed", "retrying"):
         # The notice never went out (the request died, or SES failed): send it now. Its
         # reminders, if any, are scheduled by the successful send and handled by later runs.
-        result.notices_retried += _retry_notice(message)
+        # A "retrying" one is due again only when the run that held it died: its lease is over.
+        result.notices_retried += _retry_notice(message, old_moment, now)
         return
     if message.deadline is None:
         _unindex(message, old_moment)
@@ -207,13 +211,19 @@ def _mark_overdue(message: Message, old_moment: str, now: datetime) -> int:
     return 1
 
 
-def _retry_notice(message: Message) -> int:
-    """Send again an e-mail notice that failed when the message was sent."""
+def _retry_notice(message: Message, old_moment: str, now: datetime) -> int:
+    """Send again an e-mail notice that failed when the message was sent.
+
+    The claim is a lease: it makes the message due again when the lease ends, so a run that dies
+    between the claim and the e-mail leaves it to a later run instead of "retrying" for ever.
+    """
     repository = MessageRepository()
+    lease = index_fields(message.id, now + NOTICE_LEASE)
     claim = Transition()
     claim.update("message", repository.message_item(message.tenant_id, message.id),
-                 [MessageItem.notice_status.set("retrying")],
-                 MessageItem.notice_status == message.notice_status)
+                 [MessageItem.notice_status.set("retrying"), MessageItem.next_reminder_at.set(lease["next_reminder_at"]),
+                  MessageItem.gsi2pk.set(lease["gsi2pk"]), MessageItem.gsi2sk.set(lease["gsi2sk"])],
+                 (MessageItem.notice_status == message.notice_status) & (MessageItem.next_reminder_at == old_moment))
     try:
         claim.commit()
     except TransitionRefused:

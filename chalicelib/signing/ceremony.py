@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.clients import phone as phones
-from chalicelib.clock import AMSTERDAM, iso, parse_iso
+from chalicelib.clock import iso, parse_iso, seconds_to_midnight
 from chalicelib.config import get_settings
 from chalicelib.errors import (
     AlreadySigned,
@@ -32,7 +32,10 @@ from chalicelib.store.messages import MessageRepository, Transition, TransitionR
 from chalicelib.store.models import SigningRequestItem
 from chalicelib.store.signing import SigningRepository
 from chalicelib.store.tenants import TenantRepository
+from chalicelib.tenants.model import Tenant
 from chalicelib.validation import Fields
+
+MAX_FIRM_NAME_IN_SMS = 40  # one SMS segment with the code and the warning
 
 
 def own_request(principal: Principal, request_id: str) -> SigningRequest:
@@ -75,13 +78,13 @@ def signing_request_view(principal: Principal, request_id: str) -> dict[str, Any
 def _usable_phone(phone: str | None) -> str:
     if not phone:
         raise PhoneRequired()
-    if phones.country_code(phone) not in get_settings().sms_allowed_country_codes:
-        raise PhoneRequired("phone_country_not_allowed")
+    if not phones.can_receive_codes(phone, get_settings().sms_allowed_country_codes):
+        raise PhoneRequired("phone_cannot_receive_codes")
     return phone
 
 
 def request_code(principal: Principal, request_id: str) -> dict[str, Any]:
-    """Send a fresh 6-digit code by SMS, within the limits per request and per phone number."""
+    """Send a fresh 6-digit code by SMS, within the limits per request, phone, client and firm."""
     request = own_request(principal, request_id)
     ensure_open(request)
     client = ClientRepository().get(principal.tenant_id, principal.subject_id)
@@ -91,39 +94,68 @@ def request_code(principal: Principal, request_id: str) -> dict[str, Any]:
     signing = SigningRepository()
     state = signing.otp_state(principal.tenant_id, request_id)
     otp.check_send_limits(state, now)
+    _take_from_budget(signing, firm, now)
 
     secret = aws.otp_secret()
     code = otp.new_code()
-    issued = otp.issue(state, otp.code_hmac(secret, principal.tenant_id, request_id, request.document.sha256, code), now)
+    issued = otp.issue(state, otp.code_hmac(secret, principal.tenant_id, request_id, request.document.sha256, code),
+                       now, phones.mask(phone))
     event = next_event(request.audit_seq, request.audit_head, "code_sent", iso(now), f"client:{principal.subject_id}",
-                       {"phone": phones.mask(phone), "expires_at": issued.expires_at})
+                       {"phone": issued.phone_hint, "expires_at": issued.expires_at})
+    limits = _send_limits(signing, request, client.id, otp.phone_digest(secret, phone), now)
     transition = Transition()
     actions, lock = signing.otp_write(issued, state.version)
     transition.update("otp", signing.otp_item(principal.tenant_id, request_id), actions, lock)
-    counter, counter_actions, under_limit = signing.phone_counter(principal.tenant_id, otp.phone_digest(secret, phone), now)
-    transition.update("phone_limit", counter, counter_actions, under_limit)
+    for name, (counter, counter_actions, under_limit) in limits.items():
+        transition.update(name, counter, counter_actions, under_limit)
     _advance(transition, request, event)
     try:
         transition.commit()
-    except TransitionRefused as exc:
+    except Exception as exc:
+        signing.release_firm_sms(principal.tenant_id, now)  # no send, so no SMS of the budget
+        if not isinstance(exc, TransitionRefused):
+            raise
         if "phone_limit" in exc.failed:
-            raise RateLimited("too_many_sms_for_phone", retry_after=_seconds_to_midnight(now)) from exc
+            raise RateLimited("too_many_sms_for_phone", retry_after=seconds_to_midnight(now)) from exc
+        if "client_limit" in exc.failed:
+            raise RateLimited("too_many_sms_for_client", retry_after=seconds_to_midnight(now)) from exc
         raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds())) from exc
 
-    text = render_sms("otp", client.language, {"code": code, "firm": firm.name, "document": request.document.filename})
+    # Only the code, the firm and a warning: nothing an advisor typed goes into an SMS.
+    text = render_sms("otp", client.language, {"code": code, "firm": firm.name[:MAX_FIRM_NAME_IN_SMS]})
     try:
         aws.sms().send(phone, text)
     except DependencyFailed:
-        _unclaim_send(request, event, state, issued, counter, now)
+        _unclaim_send(request, event, state, issued, limits, now)
         raise
     count("CodesSent")
     logger.info("signing code sent", extra={"signing_request_id": request_id})
-    return {"expires_in": int(otp.CODE_LIFETIME.total_seconds()), "phone_hint": phones.mask(phone),
+    return {"expires_in": int(otp.CODE_LIFETIME.total_seconds()), "phone_hint": issued.phone_hint,
             "resend_after": int(otp.RESEND_AFTER.total_seconds())}
 
 
-def _unclaim_send(request: SigningRequest, sent: Any, before: otp.OtpState, issued: otp.OtpState, counter: Any,
-                  now: datetime) -> None:
+def _take_from_budget(signing: SigningRepository, firm: Tenant, now: datetime) -> None:
+    """One SMS of the firm's daily budget; RateLimited when it is spent, a warning metric at 80 %."""
+    budget = firm.sms_daily_budget if firm.sms_daily_budget is not None else get_settings().sms_daily_budget
+    used = signing.reserve_firm_sms(firm.id, now, budget)
+    if used is None:
+        count("SmsBudgetExhausted")
+        logger.warning("firm's daily SMS budget is spent", extra={"budget": budget})
+        raise RateLimited("sms_budget_exhausted", retry_after=seconds_to_midnight(now))
+    if used == otp.budget_warning_at(budget):
+        count("SmsBudgetWarning")
+        logger.warning("firm has used most of its daily SMS budget", extra={"used": used, "budget": budget})
+
+
+def _send_limits(signing: SigningRepository, request: SigningRequest, client_id: str, phone_digest: str,
+                 now: datetime) -> dict[str, tuple[Any, list[Any], Any]]:
+    """The daily counters a send increments, by the name a refusal reports."""
+    return {"phone_limit": signing.phone_counter(request.tenant_id, phone_digest, now),
+            "client_limit": signing.client_counter(request.tenant_id, client_id, now)}
+
+
+def _unclaim_send(request: SigningRequest, sent: Any, before: otp.OtpState, issued: otp.OtpState,
+                  limits: dict[str, tuple[Any, list[Any], Any]], now: datetime) -> None:
     """An SMS that never left is no send: give back the limits it took, and say so in the audit chain."""
     from chalicelib.store.models import CounterItem
 
@@ -131,12 +163,14 @@ def _unclaim_send(request: SigningRequest, sent: Any, before: otp.OtpState, issu
     transition = Transition()
     actions, lock = signing.otp_write(replace(before, version=issued.version + 1), issued.version)
     transition.update("otp", signing.otp_item(request.tenant_id, request.id), actions, lock)
-    transition.update("phone_limit", counter, [CounterItem.total.add(-1)])
+    for name, (counter, _, _) in limits.items():
+        transition.update(name, counter, [CounterItem.total.add(-1)])
     moved = replace(request, audit_seq=sent.seq, audit_head=sent.hash)
     _advance(transition, moved, next_event(sent.seq, sent.hash, "code_failed", iso(now), "system:sms",
                                            {"reason": "sms_not_delivered"}))
     with contextlib.suppress(TransitionRefused):  # a newer code request took over; its state stands
         transition.commit()
+    signing.release_firm_sms(request.tenant_id, now)
 
 
 def verify_code(principal: Principal, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +186,9 @@ def verify_code(principal: Principal, request_id: str, body: dict[str, Any]) -> 
     now = aws.clock().now()
     signing = SigningRepository()
     state = signing.otp_state(principal.tenant_id, request_id)
+    client = ClientRepository().get(principal.tenant_id, principal.subject_id)
+    if state.voided_by(client.phone_changed_at):
+        raise InvalidCode("code_void_phone_changed", attempts_left=0)
     if state.locked:
         raise OtpLocked("code_locked", retry_after=_resend_wait(state, now))
     if not state.code_hmac or not state.expires_at:
@@ -207,13 +244,3 @@ def _resend_wait(state: otp.OtpState, now: datetime) -> int:
     except RateLimited as limited:
         return limited.retry_after
     return 1
-
-
-def _seconds_to_midnight(now: datetime) -> int:
-    """Until the SMS counter's day (in Amsterdam) rolls over."""
-    from datetime import timedelta
-
-    local = now.astimezone(AMSTERDAM)
-    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return int((tomorrow - local).total_seconds()) + 1
-

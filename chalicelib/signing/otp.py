@@ -19,6 +19,8 @@ MAX_ATTEMPTS = 5
 MAX_PER_HOUR = 3
 MAX_PER_DAY = 10
 MAX_PER_PHONE_PER_DAY = 10
+MAX_PER_CLIENT_PER_DAY = 10  # over all of a client's requests
+BUDGET_WARNING_SHARE = 0.8  # of a firm's daily SMS budget
 
 
 def new_code() -> str:
@@ -52,6 +54,7 @@ class OtpState:
     verified_at: str | None = None
     used_at: str | None = None
     sends: tuple[str, ...] = field(default_factory=tuple)
+    phone_hint: str | None = None  # the masked number the code went to
     version: int = 0
 
     def recent_sends(self, now: datetime) -> list[datetime]:
@@ -59,10 +62,14 @@ class OtpState:
         moments = sorted(parse_iso(s) for s in self.sends)
         return [m for m in moments if now - m < timedelta(days=1)]
 
-    def has_live_verification(self, now: datetime) -> bool:
-        if not self.verified_at or self.used_at:
+    def has_live_verification(self, now: datetime, phone_changed_at: str | None = None) -> bool:
+        if not self.verified_at or self.used_at or self.voided_by(phone_changed_at):
             return False
         return now - parse_iso(self.verified_at) <= VERIFIED_WINDOW
+
+    def voided_by(self, phone_changed_at: str | None) -> bool:
+        """A new phone number voids the code sent before it, and any verification of that code."""
+        return bool(phone_changed_at and self.issued_at and self.issued_at <= phone_changed_at)
 
 
 def check_send_limits(state: OtpState, now: datetime) -> None:
@@ -80,8 +87,14 @@ def check_send_limits(state: OtpState, now: datetime) -> None:
         raise RateLimited("too_many_codes", retry_after=math.ceil(max(waits).total_seconds()))
 
 
-def issue(state: OtpState, code_digest: str, now: datetime) -> OtpState:
+def issue(state: OtpState, code_digest: str, now: datetime, phone_hint: str) -> OtpState:
     """The state after a new code is sent: the old code is gone, attempts and verification reset."""
     sends = (*(iso(m) for m in state.recent_sends(now)), iso(now))
     return OtpState(code_hmac=code_digest, issued_at=iso(now), expires_at=iso(now + CODE_LIFETIME), attempts=0,
-                    locked=False, verified_at=None, used_at=None, sends=sends, version=state.version + 1)
+                    locked=False, verified_at=None, used_at=None, sends=sends, phone_hint=phone_hint,
+                    version=state.version + 1)
+
+
+def budget_warning_at(budget: int) -> int:
+    """The send that uses BUDGET_WARNING_SHARE of a firm's daily budget: the one that warns."""
+    return max(1, math.ceil(budget * BUDGET_WARNING_SHARE))

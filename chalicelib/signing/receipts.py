@@ -12,7 +12,6 @@ import rfc8785
 
 from chalicelib import aws
 from chalicelib.auth.principal import Principal
-from chalicelib.clients import phone as phones
 from chalicelib.clock import iso
 from chalicelib.errors import AlreadySigned, DocumentNotReady, NotOpen, OtpRequired
 from chalicelib.ids import new_id
@@ -49,13 +48,21 @@ def _context(request: SigningRequest) -> dict[str, str]:
             "signing_request_id": request.id}
 
 
-def _signature_key(request: SigningRequest) -> str:
-    return f"tenants/{request.tenant_id}/signatures/{request.id}.png"
+def _signature_image(bundle: dict[str, Any]) -> bytes | None:
+    try:
+        return base64.b64decode(bundle["signature_image"], validate=True)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def sign(principal: Principal, request_id: str, body: dict[str, Any], source_ip: str | None,
          user_agent: str | None) -> dict[str, Any]:
-    """Seal the signature into a receipt and mark the request signed, all or nothing."""
+    """Seal the signature into a receipt and mark the request signed, all or nothing.
+
+    The signature image travels inside the encrypted receipt and commits with it, in one
+    transaction: an attempt that does not commit leaves nothing behind, and no receipt lacks
+    its image.
+    """
     fields = Fields(body)
     city = fields.text("city", max_length=100)
     fields.done()
@@ -64,18 +71,32 @@ def sign(principal: Principal, request_id: str, body: dict[str, Any], source_ip:
     ensure_open(request, signing=True)
     now = aws.clock().now()
     state = SigningRepository().otp_state(principal.tenant_id, request_id)
-    if not state.has_live_verification(now):
+    client = ClientRepository().get(principal.tenant_id, principal.subject_id)
+    if not state.has_live_verification(now, client.phone_changed_at):
         raise OtpRequired()
     png = decode_signature(body.get("signature_image"))
-    client = ClientRepository().get(principal.tenant_id, principal.subject_id)
-    storage = aws.document_storage()
-    stored = storage.read(request.document.s3_key, request.document.version_id)
+    stored = aws.document_storage().read(request.document.s3_key, request.document.version_id)
     if stored is None or stored.sha256 != request.document.sha256:
         raise DocumentNotReady("document_changed")  # never seal a document that is not the one sent
 
-    signature_version = storage.put(_signature_key(request), png, "image/png")
-    signed_at = iso(now)
-    receipt = {
+    receipt = build_receipt(request, state, client.city, png, city, iso(now), source_ip, user_agent)
+    digest = digest_of(receipt)
+    sealer = aws.sealer()
+    seal = {"algorithm": SEAL_ALGORITHM, "key_id": sealer.key_id, "digest": digest.hex(),
+            "signature": sealer.seal(digest)}
+    bundle: Any = {"receipt": receipt, "seal": seal, "signature_image": base64.b64encode(png).decode()}
+    sealed = aws.vault().encrypt(rfc8785.dumps(bundle), _context(request))
+    message = _commit_signature(principal, request, state, receipt, seal, sealed)
+    count("DocumentsSigned")
+    logger.info("document signed", extra={"signing_request_id": request.id})
+    email_advisor("signed", message, receipt["signer"]["name"])
+    return {"status": "signed", "signed_at": receipt["signed_at"]}
+
+
+def build_receipt(request: SigningRequest, state: otp.OtpState, prefilled_city: str | None, png: bytes, city: str,
+                  signed_at: str, source_ip: str | None, user_agent: str | None) -> dict[str, Any]:
+    """What the seal covers: the document's fingerprint, the signer as sent, the code, time and place."""
+    return {
         "version": RECEIPT_VERSION,
         "receipt_code": f"TB-{new_id()[-10:]}",
         "signing_request_id": request.id,
@@ -85,31 +106,22 @@ def sign(principal: Principal, request_id: str, body: dict[str, Any], source_ip:
         "document": {**request.document.to_api(), "content_type": request.document.content_type,
                      "s3_version_id": request.document.version_id},
         "signature_image_sha256": hashlib.sha256(png).hexdigest(),
-        "signature_image_s3_version_id": signature_version,
-        "signer": {"client_id": client.id, "name": client.name, "phone_hint": phones.mask(client.phone or "")},
+        "signer": {"client_id": request.client_id, "name": request.signer_name, "phone_hint": state.phone_hint},
         "place": city,
-        "place_prefilled": client.city,
+        "place_prefilled": prefilled_city,
         "signed_at": signed_at,
-        "otp": {"channel": "sms", "sent_at": state.issued_at, "verified_at": state.verified_at},
+        "otp": {"channel": "sms", "sent_at": state.issued_at, "verified_at": state.verified_at,
+                "phone_hint": state.phone_hint},
         "client_context": {"ip": source_ip, "user_agent": (user_agent or "")[:300]},
         "audit_chain_head": {"seq": request.audit_seq, "hash": request.audit_head},
     }
-    digest = digest_of(receipt)
-    seal = {"algorithm": SEAL_ALGORITHM, "key_id": aws.sealer().key_id, "digest": digest.hex(),
-            "signature": aws.sealer().seal(digest)}
-    bundle: Any = {"receipt": receipt, "seal": seal}
-    sealed = aws.vault().encrypt(rfc8785.dumps(bundle), _context(request))
-    message = _commit_signature(principal, request, state, receipt, seal, sealed, signed_at)
-    count("DocumentsSigned")
-    logger.info("document signed", extra={"signing_request_id": request.id})
-    email_advisor("signed", message, client.name)
-    return {"status": "signed", "signed_at": signed_at}
 
 
 def _commit_signature(principal: Principal, request: SigningRequest, state: otp.OtpState, receipt: dict[str, Any],
-                      seal: dict[str, str], sealed: Sealed, signed_at: str) -> Message:
+                      seal: dict[str, str], sealed: Sealed) -> Message:
     """One transaction: request signed, code used, message signed, receipt, audit event, notification."""
     repository, signing = MessageRepository(), SigningRepository()
+    signed_at = receipt["signed_at"]
     event = next_event(request.audit_seq, request.audit_head, "signed", signed_at, f"client:{principal.subject_id}",
                        {"receipt_digest": seal["digest"], "document_sha256": request.document.sha256,
                         "signature_image_sha256": receipt["signature_image_sha256"]})
@@ -125,9 +137,9 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
     transition.update("message", repository.message_item(request.tenant_id, request.message_id),
                       [MessageItem.status.set("signed"), MessageItem.signing_status.set("signed"),
                        MessageItem.signed_at.set(signed_at), MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()])
-    transition.put("receipt", signing.new_receipt_item(
-        request.tenant_id, request.conversation_id, request.id, receipt["receipt_code"], sealed.ciphertext,
-        sealed.encrypted_data_key, sealed.nonce, signed_at))
+    for n, item in enumerate(signing.new_receipt_items(request.tenant_id, request.conversation_id, request.id,
+                                                       receipt["receipt_code"], sealed, signed_at)):
+        transition.put(f"receipt_{n}", item)
     transition.put("audit", audit_item(request.tenant_id, request.id, event))
     message = repository.get_message(request.tenant_id, request.message_id)
     transition.put("notification", repository.new_notification_item(
@@ -148,15 +160,15 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
 
 
 def _open_receipt(principal: Principal, request_id: str) -> tuple[SigningRequest, dict[str, Any] | None]:
-    """The signed request and its decrypted {receipt, seal}, or None when it no longer decrypts."""
+    """The signed request and its decrypted {receipt, seal, signature_image}, or None when it no longer decrypts."""
     aws.bind_store()
     request = MessageRepository().get_request(principal.tenant_id, request_id)
     if request.status != "signed":
         raise NotOpen("not_signed_yet")
-    item = SigningRepository().receipt_item(principal.tenant_id, request.conversation_id, request.id)
-    if item is None:
+    sealed = SigningRepository().sealed_receipt(principal.tenant_id, request.conversation_id, request.id)
+    if sealed is None:
         return request, None
-    plaintext = aws.vault().decrypt(Sealed(item.ciphertext, item.encrypted_data_key, item.nonce), _context(request))
+    plaintext = aws.vault().decrypt(sealed, _context(request))
     try:
         return request, json.loads(plaintext) if plaintext else None
     except ValueError:
@@ -197,7 +209,7 @@ def receipt_view(principal: Principal, request_id: str) -> dict[str, Any]:
                 "document": request.document.to_api(), "signature": None, "seal": None,
                 "verification": verification}
     receipt, seal = bundle["receipt"], bundle["seal"]
-    image = aws.document_storage().get_bytes(_signature_key(request), receipt.get("signature_image_s3_version_id"))
+    image = _signature_image(bundle)
     image_ok = image is not None and hashlib.sha256(image).hexdigest() == receipt["signature_image_sha256"]
     verification["seal_valid"] = verification["seal_valid"] and image_ok
     return {

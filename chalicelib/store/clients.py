@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.clients.model import Client
-from chalicelib.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.auth.principal import Membership, Person
+from chalicelib.clients.model import Client, Invitation
+from chalicelib.clock import AMSTERDAM, parse_iso, seconds_to_midnight
+from chalicelib.errors import Conflict, FieldError, NotFound, RateLimited, ValidationFailed
 from chalicelib.store import keys
 from chalicelib.store.connection import shared_connection
-from chalicelib.store.models import ClientItem, EmailClaimItem, InviteItem, PrincipalItem
+from chalicelib.store.messages import Transition, TransitionRefused
+from chalicelib.store.models import ClientItem, CounterItem, EmailClaimItem, InviteItem, LoginItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.store.people import PersonRepository
+
+MAX_INVITES_PER_DAY = 3
 
 
 def _to_client(tenant_id: str, item: ClientItem) -> Client:
     return Client(
         id=item.client_id, tenant_id=tenant_id, name=item.name, email=item.email, phone=item.phone,
         city=item.city, language=item.language, portal_access=item.portal_access, created_at=item.created_at,
+        phone_changed_at=item.phone_changed_at,
     )
 
 
@@ -52,7 +62,7 @@ class ClientRepository:
 
     def list(self, tenant_id: str, query: str | None, limit: int, cursor: str | None) -> tuple[list[Client], str | None]:
         pk = keys.tenant(tenant_id)
-        start = decode_cursor(cursor, partition=("pk", pk))
+        start = decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "CLIENT#"})
         condition = ClientItem.search.contains(query.lower()) if query else None
         results = ClientItem.query(
             pk, ClientItem.sk.startswith("CLIENT#"), filter_condition=condition,
@@ -62,9 +72,14 @@ class ClientRepository:
         next_key = results.last_evaluated_key if len(clients) == limit else None
         return clients, encode_cursor(next_key)
 
-    def update(self, tenant_id: str, client_id: str, changes: dict[str, Any]) -> Client:
-        """Apply field changes to an existing card (None clears a field)."""
+    def update(self, tenant_id: str, client_id: str, changes: dict[str, Any], now: str) -> Client:
+        """Apply field changes to an existing card (None clears a field).
+
+        A new phone number is stamped: every code sent, or verified, before it is void.
+        """
         current = self.get(tenant_id, client_id)
+        if "phone" in changes and changes["phone"] != current.phone:
+            changes = {**changes, "phone_changed_at": now}
         item = ClientItem(keys.tenant(tenant_id), keys.client(client_id))
         actions = []
         for name, value in changes.items():
@@ -72,7 +87,7 @@ class ClientRepository:
             actions.append(attribute.remove() if value is None else attribute.set(value))
         if "name" in changes:
             actions.append(ClientItem.search.set(_search_text(changes["name"], current.email)))
-        if not actions:
+        if not changes:
             return current
         try:
             item.update(actions=actions, condition=ClientItem.pk.exists())
@@ -80,51 +95,112 @@ class ClientRepository:
             raise NotFound() from exc
         return _to_client(tenant_id, item)
 
-    def mark_invited(self, tenant_id: str, client_id: str, token_hash: str, expires_at: str, ttl: int) -> None:
-        """Record a new invitation; an active client cannot be invited again."""
-        pk = keys.tenant(tenant_id)
-        try:
-            with TransactWrite(connection=shared_connection()) as tx:
-                tx.update(ClientItem(pk, keys.client(client_id)),
-                          actions=[ClientItem.portal_access.set("invited")],
-                          condition=ClientItem.pk.exists() & (ClientItem.portal_access != "active"))
-                tx.save(InviteItem(keys.invite(token_hash), keys.INVITE, tenant_id=tenant_id, client_id=client_id,
-                                   expires_at=expires_at, ttl=ttl),
-                        condition=InviteItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            raise Conflict() from exc
+    def mark_invited(self, invitation: Invitation, now: datetime) -> None:
+        """Record a new invitation, which makes every older one unusable.
 
-    def find_invite(self, token_hash: str) -> InviteItem | None:
+        An active client cannot be invited again (Conflict); at most MAX_INVITES_PER_DAY a day
+        per client (RateLimited), so the invitation cannot be used to flood an inbox.
+        """
+        pk = keys.tenant(invitation.tenant_id)
+        day = now.astimezone(AMSTERDAM).strftime("%Y-%m-%d")
+        transition = Transition()
+        transition.update("client", ClientItem(pk, keys.client(invitation.client_id)),
+                          [ClientItem.portal_access.set("invited"), ClientItem.current_invite.set(invitation.token_hash)],
+                          ClientItem.pk.exists() & (ClientItem.portal_access != "active"))
+        transition.put("invite", InviteItem(
+            keys.invite(invitation.token_hash), keys.INVITE, tenant_id=invitation.tenant_id,
+            client_id=invitation.client_id, email=invitation.email, expires_at=invitation.expires_at,
+            ttl=int((parse_iso(invitation.expires_at) + timedelta(days=30)).timestamp())))
+        transition.update("daily_limit", CounterItem(keys.invites_sent(invitation.tenant_id, invitation.client_id, day),
+                                                     keys.COUNTER),
+                          [CounterItem.total.add(1), CounterItem.ttl.set(int((now + timedelta(days=2)).timestamp()))],
+                          CounterItem.total.does_not_exist() | (CounterItem.total < MAX_INVITES_PER_DAY))
         try:
-            return InviteItem.get(keys.invite(token_hash), keys.INVITE)
+            transition.commit()
+        except TransitionRefused as exc:
+            if "daily_limit" in exc.failed:
+                raise RateLimited("too_many_invitations", retry_after=seconds_to_midnight(now)) from exc
+            raise Conflict("already_active") from exc
+
+    def find_invite(self, token_hash: str) -> Invitation | None:
+        try:
+            item = InviteItem.get(keys.invite(token_hash), keys.INVITE, consistent_read=True)
         except DoesNotExist:
             return None
+        return Invitation(token_hash=token_hash, tenant_id=item.tenant_id, client_id=item.client_id,
+                          email=item.email, expires_at=item.expires_at, claimed_until=item.claimed_until,
+                          used_at=item.used_at)
 
-    def activate(self, invite: InviteItem, sub: str, now: str) -> None:
-        """Use the invitation once, mark the portal access active and map the login to the client."""
-        pk = keys.tenant(invite.tenant_id)
+    def _invite_usable(self, invitation: Invitation, transition: Transition, now: str,
+                       actions: Sequence[Action]) -> None:
+        """The invitation's own rules, on `transition`: unused, unexpired, not held, the client's newest."""
+        transition.update("invite", InviteItem(keys.invite(invitation.token_hash), keys.INVITE), actions,
+                          InviteItem.used_at.does_not_exist() & (InviteItem.expires_at > now)
+                          & (InviteItem.claimed_until.does_not_exist() | (InviteItem.claimed_until <= now)))
+
+    def claim_invite(self, invitation: Invitation, now: str, until: str) -> None:
+        """Hold the invitation for one activation, before any login is made.
+
+        Refused with Conflict when its address has a login already (nothing changes: the person
+        accepts it while logged in), and as an invalid token when it is used, expired, superseded
+        or held by another activation.
+        """
+        transition = Transition()
+        self._invite_usable(invitation, transition, now, [InviteItem.claimed_until.set(until)])
+        transition.check("client", ClientItem(keys.tenant(invitation.tenant_id), keys.client(invitation.client_id)),
+                         (ClientItem.current_invite == invitation.token_hash) & (ClientItem.portal_access != "active"))
+        transition.check("login", LoginItem(keys.login(invitation.email), keys.LOGIN), LoginItem.pk.does_not_exist())
         try:
-            with TransactWrite(connection=shared_connection()) as tx:
-                tx.update(invite, actions=[InviteItem.used_at.set(now)],
-                          condition=InviteItem.used_at.does_not_exist() & (InviteItem.expires_at > now))
-                tx.update(ClientItem(pk, keys.client(invite.client_id)),
-                          actions=[ClientItem.portal_access.set("active"), ClientItem.sub.set(sub)],
-                          condition=ClientItem.pk.exists() & (ClientItem.portal_access != "active"))
-                tx.save(PrincipalItem(keys.principal(sub), keys.PRINCIPAL, tenant_id=invite.tenant_id,
-                                      role="client", subject_id=invite.client_id),
-                        condition=PrincipalItem.pk.does_not_exist())
-        except TransactWriteError as exc:
+            transition.commit()
+        except TransitionRefused as exc:
+            if exc.failed == {"login"}:
+                raise Conflict("login_exists") from exc
             raise ValidationFailed(FieldError("token", "invalid_token")) from exc
+
+    def release_invite(self, invitation: Invitation, until: str) -> None:
+        """Give back a claim whose activation failed, so the link can be tried again."""
+        InviteItem(keys.invite(invitation.token_hash), keys.INVITE).update(
+            actions=[InviteItem.claimed_until.remove()],
+            condition=(InviteItem.claimed_until == until) & InviteItem.used_at.does_not_exist())
+
+    def complete_activation(self, invitation: Invitation, until: str, sub: str, membership: Membership) -> None:
+        """Use the claimed invitation: the client is active and the new login is its member."""
+        now = membership.created_at
+        transition = Transition()
+        transition.update("invite", InviteItem(keys.invite(invitation.token_hash), keys.INVITE),
+                          [InviteItem.used_at.set(now), InviteItem.claimed_until.remove()],
+                          (InviteItem.claimed_until == until) & InviteItem.used_at.does_not_exist())
+        self._activate_client(transition, invitation, sub)
+        PersonRepository().add_login_to(transition, sub, invitation.email, membership)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            raise ValidationFailed(FieldError("token", "invalid_token")) from exc
+
+    def accept_invite(self, invitation: Invitation, person: Person, membership: Membership) -> None:
+        """Use the invitation for a person who has a login: one more membership."""
+        transition = Transition()
+        self._invite_usable(invitation, transition, membership.created_at, [InviteItem.used_at.set(membership.created_at)])
+        self._activate_client(transition, invitation, person.sub)
+        PersonRepository().add_membership_to(transition, person, membership)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            if exc.failed == {"person"}:
+                raise Conflict("request_in_progress") from exc
+            raise ValidationFailed(FieldError("token", "invalid_token")) from exc
+
+    def _activate_client(self, transition: Transition, invitation: Invitation, sub: str) -> None:
+        transition.update("client", ClientItem(keys.tenant(invitation.tenant_id), keys.client(invitation.client_id)),
+                          [ClientItem.portal_access.set("active"), ClientItem.sub.set(sub),
+                           ClientItem.current_invite.remove()],
+                          (ClientItem.current_invite == invitation.token_hash) & (ClientItem.portal_access != "active"))
 
     def activate_directly(self, tenant_id: str, client_id: str, sub: str) -> None:
         """Operator/seed path: give a client portal access without an invitation e-mail."""
         try:
-            with TransactWrite(connection=shared_connection()) as tx:
-                tx.update(ClientItem(keys.tenant(tenant_id), keys.client(client_id)),
-                          actions=[ClientItem.portal_access.set("active"), ClientItem.sub.set(sub)],
-                          condition=ClientItem.pk.exists())
-                tx.save(PrincipalItem(keys.principal(sub), keys.PRINCIPAL, tenant_id=tenant_id,
-                                      role="client", subject_id=client_id),
-                        condition=PrincipalItem.pk.does_not_exist())
-        except (TransactWriteError, PutError) as exc:
-            raise Conflict() from exc
+            ClientItem(keys.tenant(tenant_id), keys.client(client_id)).update(
+                actions=[ClientItem.portal_access.set("active"), ClientItem.sub.set(sub)],
+                condition=ClientItem.pk.exists())
+        except UpdateError as exc:
+            raise NotFound() from exc

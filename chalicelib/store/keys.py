@@ -8,7 +8,8 @@ def tenant(tenant_id: str) -> str:
 
 
 TENANT_PROFILE = "TENANT"
-PRINCIPAL = "PRINCIPAL"
+PERSON = "PERSON"
+LOGIN = "LOGIN"
 INVITE = "INVITE"
 COUNTER = "COUNTER"
 
@@ -17,8 +18,33 @@ def advisor(advisor_id: str) -> str:
     return f"ADVISOR#{advisor_id}"
 
 
-def principal(sub: str) -> str:
+def person(sub: str) -> str:
     return f"SUB#{sub}"
+
+
+def membership(tenant_id: str) -> str:
+    return f"MEMBER#{tenant_id}"
+
+
+def login(email: str) -> str:
+    return f"LOGIN#{email.lower()}"
+
+
+def login_failures(email_digest: str) -> str:
+    """Failed logins per address (hashed, so the table does not list every address ever tried)."""
+    return f"LOGINFAIL#{email_digest}"
+
+
+def invites_sent(tenant_id: str, client_id: str, day: str) -> str:
+    return f"TENANT#{tenant_id}#INVITES#{client_id}#{day}"
+
+
+def client_sms_counter(tenant_id: str, client_id: str, day: str) -> str:
+    return f"TENANT#{tenant_id}#SMSCLIENT#{client_id}#{day}"
+
+
+def firm_sms_counter(tenant_id: str, day: str) -> str:
+    return f"TENANT#{tenant_id}#SMSFIRM#{day}"
 
 
 def client(client_id: str) -> str:
@@ -82,6 +108,10 @@ def reply(reply_id: str) -> str:
 
 def receipt(request_id: str) -> str:
     return f"RECEIPT#{request_id}"
+
+
+def receipt_part(request_id: str, part: int) -> str:
+    return f"RECEIPT#{request_id}#PART#{part:02d}"
 
 
 def advisor_inbox(tenant_id: str, advisor_id: str) -> str:

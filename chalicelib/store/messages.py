@@ -68,7 +68,7 @@ def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningReque
         client_id=item.client_id, advisor_id=item.advisor_id, status=item.status, deadline=item.deadline,
         document=_document_ref(item.document), created_at=item.created_at, audit_seq=int(item.audit_seq),
         audit_head=item.audit_head, signed_at=item.signed_at, rejected_at=item.rejected_at,
-        reject_reason=item.reject_reason,
+        reject_reason=item.reject_reason, signer_name=item.signer_name,
     )
 
 
@@ -94,17 +94,27 @@ class Transition:
 
     updates: list[tuple[str, Model, list[Action], Condition | None]] = field(default_factory=list)
     puts: list[tuple[str, Model]] = field(default_factory=list)
+    checks: list[tuple[str, Item, Condition]] = field(default_factory=list)
 
     def update(self, name: str, item: Model, actions: Sequence[Action], condition: Condition | None = None) -> None:
         self.updates.append((name, item, list(actions), condition))
 
     def put(self, name: str, item: Model) -> None:
+        """A new item: refused when one with its key exists."""
         self.puts.append((name, item))
 
+    def check(self, name: str, item: Item, condition: Condition) -> None:
+        """A condition on an item that the change does not write."""
+        self.checks.append((name, item, condition))
+
     def commit(self) -> None:
-        names = [name for name, _ in self.puts] + [name for name, *_ in self.updates]  # PynamoDB sends puts first
+        # PynamoDB sends condition checks first, then puts, then updates: the reasons come in that order.
+        names = ([name for name, *_ in self.checks] + [name for name, _ in self.puts]
+                 + [name for name, *_ in self.updates])
         try:
             with TransactWrite(connection=shared_connection()) as tx:
+                for _, checked, check in self.checks:
+                    tx.condition_check(type(checked), checked.pk, checked.sk, condition=check)
                 for _, item, actions, condition in self.updates:
                     tx.update(item, actions=actions, condition=condition)
                 for _, item in self.puts:
@@ -142,7 +152,7 @@ class MessageRepository:
             message_id=request.message_id, conversation_id=request.conversation_id, client_id=request.client_id,
             advisor_id=request.advisor_id, status=request.status, deadline=request.deadline,
             document=_document_attribute(request.document), created_at=request.created_at,
-            audit_seq=request.audit_seq, audit_head=request.audit_head,
+            audit_seq=request.audit_seq, audit_head=request.audit_head, signer_name=request.signer_name,
         )
 
     def get_message(self, tenant_id: str, message_id: str) -> Message:
@@ -164,7 +174,8 @@ class MessageRepository:
         pk = keys.client_messages(tenant_id, client_id)
         results = MessageItem.by_client.query(
             pk, filter_condition=(MessageItem.status == status) if status else None, scan_index_forward=False,
-            limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("gsi1pk", pk)),
+            limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("gsi1pk", pk), prefixes={
+                "gsi1sk": "MSG#", "pk": keys.tenant(tenant_id), "sk": "MSG#"}),
         )
         items = [to_message(tenant_id, item) for item in results]
         return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
@@ -175,7 +186,7 @@ class MessageRepository:
         condition = MessageItem.status == status if status else None
         results = MessageItem.query(
             pk, MessageItem.sk.startswith("MSG#"), filter_condition=condition, scan_index_forward=False,
-            limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("pk", pk)),
+            limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "MSG#"}),
         )
         items = [to_message(tenant_id, item) for item in results]
         return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
@@ -212,7 +223,7 @@ class MessageRepository:
         pk = keys.advisor_inbox(tenant_id, advisor_id)
         results = NotificationItem.query(
             pk, NotificationItem.sk.startswith("NOTIF#"), scan_index_forward=False, limit=limit,
-            last_evaluated_key=decode_cursor(cursor, partition=("pk", pk)),
+            last_evaluated_key=decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "NOTIF#"}),
         )
         items = [
             {"id": i.notification_id, "type": i.type, "message_id": i.message_id,

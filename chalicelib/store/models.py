@@ -48,6 +48,7 @@ class Item(Model):
 class TenantItem(Item):
     name = UnicodeAttribute()
     features = UnicodeSetAttribute(default=set)
+    sms_daily_budget = NumberAttribute(null=True)
     created_at = UnicodeAttribute()
 
 
@@ -59,10 +60,36 @@ class AdvisorItem(Item):
     created_at = UnicodeAttribute()
 
 
-class PrincipalItem(Item):
+class LoginItem(Item):
+    """One login per e-mail address, whatever firms the person deals with."""
+
+    sub = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class MembershipMap(MapAttribute[str, object]):
+    """A person's tie to one firm."""
+
     tenant_id = UnicodeAttribute()
     role = UnicodeAttribute()
     subject_id = UnicodeAttribute()
+    firm = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class PersonItem(Item):
+    """A login's person: its memberships in one item, so the authorizer needs one GetItem."""
+
+    email = UnicodeAttribute()
+    memberships = ListAttribute(of=MembershipMap, default=list)
+    revoked_before = NumberAttribute(default=0)  # epoch seconds; earlier tokens are refused
+    version = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+
+
+class LoginFailuresItem(Item):
+    failures = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    ttl = NumberAttribute()
 
 
 class ClientItem(Item):
@@ -74,6 +101,8 @@ class ClientItem(Item):
     language = UnicodeAttribute(default="nl")
     portal_access = UnicodeAttribute(default="none")
     sub = UnicodeAttribute(null=True)
+    phone_changed_at = UnicodeAttribute(null=True)  # codes sent before it are void
+    current_invite = UnicodeAttribute(null=True)  # the hash of the one invitation that still works
     search = UnicodeAttribute()  # lower-case name and email, for the card search
     created_at = UnicodeAttribute()
 
@@ -85,7 +114,9 @@ class EmailClaimItem(Item):
 class InviteItem(Item):
     tenant_id = UnicodeAttribute()
     client_id = UnicodeAttribute()
+    email = UnicodeAttribute()
     expires_at = UnicodeAttribute()
+    claimed_until = UnicodeAttribute(null=True)  # an activation under way holds it until then
     used_at = UnicodeAttribute(null=True)
     ttl = NumberAttribute()
 
@@ -154,6 +185,7 @@ class SigningRequestItem(Item):
     status = UnicodeAttribute()
     deadline = UnicodeAttribute(null=True)
     document = DocumentRef()
+    signer_name = UnicodeAttribute(null=True)  # the client's name when the request was sent
     created_at = UnicodeAttribute()
     viewed_at = UnicodeAttribute(null=True)
     signed_at = UnicodeAttribute(null=True)
@@ -183,6 +215,7 @@ class OtpItem(Item):
     verified_at = UnicodeAttribute(null=True)
     used_at = UnicodeAttribute(null=True)
     sends = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    phone_hint = UnicodeAttribute(null=True)  # the masked number the current code went to
     version = NumberAttribute(null=True)
 
 
@@ -199,10 +232,17 @@ class CounterItem(Item):
 class ReceiptItem(Item):
     request_id = UnicodeAttribute()
     receipt_code = UnicodeAttribute()
-    ciphertext = BinaryAttribute(legacy_encoding=False)
+    ciphertext = BinaryAttribute(legacy_encoding=False)  # the first part; the rest in ReceiptPartItems
+    parts = NumberAttribute(default=1)
     encrypted_data_key = BinaryAttribute(legacy_encoding=False)
     nonce = BinaryAttribute(legacy_encoding=False)
     created_at = UnicodeAttribute()
+
+
+class ReceiptPartItem(Item):
+    """More of a receipt's ciphertext: a large signature image does not fit one item (400 KB)."""
+
+    ciphertext = BinaryAttribute(legacy_encoding=False)
 
 
 class ReplyItem(Item):
@@ -224,9 +264,9 @@ class NotificationItem(Item):
 
 
 ALL_MODELS: tuple[type[Item], ...] = (
-    TenantItem, AdvisorItem, PrincipalItem, ClientItem, EmailClaimItem, InviteItem,
+    TenantItem, AdvisorItem, LoginItem, PersonItem, LoginFailuresItem, ClientItem, EmailClaimItem, InviteItem,
     DocumentItem, MessageItem, KeyClaimItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
-    ReceiptItem, ReplyItem, NotificationItem,
+    ReceiptItem, ReceiptPartItem, ReplyItem, NotificationItem,
 )
 
 

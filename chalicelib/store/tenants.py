@@ -1,15 +1,15 @@
-"""Tenants, advisors and the sub → principal lookup."""
+"""Tenants and their advisors."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.transactions import TransactWrite
 
-from chalicelib.auth.principal import Principal
-from chalicelib.errors import NotFound
+from chalicelib.auth.principal import Membership
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import keys
-from chalicelib.store.connection import shared_connection
-from chalicelib.store.models import AdvisorItem, PrincipalItem, TenantItem
+from chalicelib.store.messages import Transition, TransitionRefused
+from chalicelib.store.models import AdvisorItem, TenantItem
+from chalicelib.store.people import PersonRepository
 from chalicelib.tenants.model import Advisor, Tenant
 
 
@@ -25,26 +25,36 @@ class TenantRepository:
             item = TenantItem.get(keys.tenant(tenant_id), keys.TENANT_PROFILE)
         except DoesNotExist as exc:
             raise NotFound() from exc
-        return Tenant(id=tenant_id, name=item.name, features=frozenset(item.features or ()))
+        budget = int(item.sms_daily_budget) if item.sms_daily_budget is not None else None
+        return Tenant(id=tenant_id, name=item.name, features=frozenset(item.features or ()), sms_daily_budget=budget)
+
+    def set_sms_budget(self, tenant_id: str, budget: int) -> None:
+        TenantItem(keys.tenant(tenant_id), keys.TENANT_PROFILE).update(
+            actions=[TenantItem.sms_daily_budget.set(budget)], condition=TenantItem.pk.exists())
 
     def set_features(self, tenant_id: str, features: frozenset[str]) -> None:
         item = TenantItem(keys.tenant(tenant_id), keys.TENANT_PROFILE)
         action = TenantItem.features.set(set(features)) if features else TenantItem.features.remove()
         item.update(actions=[action], condition=TenantItem.pk.exists())
 
-    def add_advisor(self, advisor: Advisor, sub: str, created_at: str) -> None:
-        """Store the advisor and its login mapping together."""
-        with TransactWrite(connection=shared_connection()) as tx:
-            tx.save(
-                AdvisorItem(keys.tenant(advisor.tenant_id), keys.advisor(advisor.id), advisor_id=advisor.id,
-                            name=advisor.name, email=advisor.email, sub=sub, created_at=created_at),
-                condition=AdvisorItem.pk.does_not_exist(),
-            )
-            tx.save(
-                PrincipalItem(keys.principal(sub), keys.PRINCIPAL, tenant_id=advisor.tenant_id,
-                              role="advisor", subject_id=advisor.id),
-                condition=PrincipalItem.pk.does_not_exist(),
-            )
+    def add_advisor(self, advisor: Advisor, sub: str, firm: str, created_at: str) -> None:
+        """Store the advisor and its membership together; a login of another firm keeps its records."""
+        people = PersonRepository()
+        person = people.find(sub)
+        membership = Membership(tenant_id=advisor.tenant_id, role="advisor", subject_id=advisor.id, firm=firm,
+                                created_at=created_at)
+        transition = Transition()
+        transition.put("advisor", AdvisorItem(keys.tenant(advisor.tenant_id), keys.advisor(advisor.id),
+                                              advisor_id=advisor.id, name=advisor.name, email=advisor.email,
+                                              sub=sub, created_at=created_at))
+        if person is None:
+            people.add_login_to(transition, sub, advisor.email, membership)
+        else:
+            people.add_membership_to(transition, person, membership)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            raise Conflict() from exc
 
     def get_advisor(self, tenant_id: str, advisor_id: str) -> Advisor:
         try:
@@ -52,13 +62,3 @@ class TenantRepository:
         except DoesNotExist as exc:
             raise NotFound() from exc
         return Advisor(id=item.advisor_id, tenant_id=tenant_id, name=item.name, email=item.email)
-
-    def find_principal(self, sub: str) -> Principal | None:
-        try:
-            item = PrincipalItem.get(keys.principal(sub), keys.PRINCIPAL)
-        except DoesNotExist:
-            return None
-        if item.role not in ("advisor", "client"):
-            return None
-        return Principal(sub=sub, tenant_id=item.tenant_id, role=item.role, subject_id=item.subject_id)  # type: ignore[arg-type]
-

@@ -13,6 +13,7 @@ class Tenant:
     id: str
     name: str
     features: frozenset[str] = field(default_factory=frozenset)
+    sms_daily_budget: int | None = None  # None: the default budget of the settings
 
     def has(self, feature: str) -> bool:
         return feature in self.features

@@ -95,9 +95,10 @@ def _assert_unavailable(answer: Any) -> None:
     assert "Traceback" not in answer.json["detail"] and "injected" not in answer.json["detail"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def office(api: Api, backend: Any) -> dict[str, Any]:
-    """A firm with signing on, its advisor, and one client with a portal login."""
+    """A firm with signing on, its advisor, and one client with a portal login (fresh per test: the
+    client's daily SMS limit would otherwise run out over the module)."""
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
 
@@ -247,7 +248,14 @@ def test_a_failed_code_request_is_a_503_claims_no_send_and_the_retry_sends_exact
 def _receipt_item(office: dict[str, Any], conversation_id: str, request_id: str) -> Any:
     from chalicelib.store.signing import SigningRepository
 
-    return SigningRepository().receipt_item(office["tenant"].id, conversation_id, request_id)
+    return SigningRepository().sealed_receipt(office["tenant"].id, conversation_id, request_id)
+
+
+def _stored_signature_images(backend: Any, office: dict[str, Any]) -> list[str]:
+    """Objects of this firm in the retention bucket that are not its documents."""
+    listed = aws.client("s3").list_object_versions(Bucket=backend.resources.documents_bucket,
+                                                   Prefix=f"tenants/{office['tenant'].id}/")
+    return [v["Key"] for v in listed.get("Versions", []) if "/documents/" not in v["Key"]]
 
 
 def _signing_state(api: Api, office: dict[str, Any], message_id: str) -> dict[str, Any]:
@@ -267,7 +275,7 @@ def _signed_notifications(api: Api, office: dict[str, Any], request_id: str) -> 
 
 
 @pytest.mark.parametrize(("service", "operation", "kind"), _paths(
-    ("s3", "GetObject"), ("s3", "PutObject"), ("kms", "Sign"), ("kms", "GenerateDataKey"),
+    ("s3", "GetObject"), ("kms", "Sign"), ("kms", "GenerateDataKey"),
     ("dynamodb", "TransactWriteItems")))
 def test_a_failed_sign_is_a_503_leaves_no_half_signature_and_the_retry_signs_exactly_once(
         api: Api, backend, office, monkeypatch, service, operation, kind):
@@ -285,6 +293,7 @@ def test_a_failed_sign_is_a_503_leaves_no_half_signature_and_the_retry_signs_exa
     _assert_unavailable(api.post(url, token, body, headers=key))
     assert _signing_state(api, office, message_id) == before  # not signed, no receipt, no event
     assert before["request"] in ("sent", "viewed") and not before["receipt"]
+    assert _stored_signature_images(backend, office) == [], "nothing kept under retention for a failed sign"
     assert api.get(f"/advisor/signing-requests/{request_id}/receipt", office["token"]).json["code"] == "not_open"
     assert _advisor_mails(backend, office) == mails
 
@@ -298,6 +307,7 @@ def test_a_failed_sign_is_a_503_leaves_no_half_signature_and_the_retry_signs_exa
     assert after["events"].count("signed") == 1
     receipt = api.get(f"/advisor/signing-requests/{request_id}/receipt", office["token"]).json
     assert receipt["verification"]["seal_valid"] is True and receipt["verification"]["document_intact"] is True
+    assert receipt["signature"]["image"] == body["signature_image"], "the receipt holds its image"
     assert _signed_notifications(api, office, request_id) == 1
     assert _advisor_mails(backend, office) == mails + 1
 
@@ -404,6 +414,69 @@ def test_every_fault_target_is_an_operation_the_flow_really_calls(api: Api, back
                       {"signature_image": data_url(signature_png()), "city": "Delft"})
     assert signed.status_code == 200, signed.body
     targets = {("dynamodb", "TransactWriteItems"), ("ses", "SendEmail"), ("sns", "Publish"),
-               ("secretsmanager", "GetSecretValue"), ("s3", "GetObject"), ("s3", "PutObject"), ("kms", "Sign"),
+               ("secretsmanager", "GetSecretValue"), ("s3", "GetObject"), ("kms", "Sign"),
                ("kms", "GenerateDataKey")}
     assert targets <= set(seen), targets - set(seen)
+
+
+# --- a sign that dies (a timeout) after Powertools recorded it as in progress -------------
+
+
+class _Died(BaseException):
+    """The function stopped mid-call, as at a Lambda timeout: no handler of ours ran after it."""
+
+
+class _EndsSoon:
+    """The invocation's real context, as if its function had one second left."""
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 1000
+
+
+def test_a_sign_that_died_in_progress_is_retried_after_the_functions_timeout_and_signs_once(
+        api: Api, backend, office, monkeypatch):
+    import time
+
+    from chalicelib import idempotency
+    from chalicelib.signing import receipts
+
+    message_id, request_id, phone = _open_request(api, office)
+    token = office["client_token"]
+    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
+    assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
+                    {"code": last_code(backend, phone)}).status_code == 200
+    config = idempotency._config
+    monkeypatch.setattr(idempotency, "_config",
+                        lambda context: config(_EndsSoon(context) if context is not None else None))
+    commit = receipts._commit_signature
+    calls = {"n": 0}
+
+    def dies_the_first_time(*args: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise _Died()
+        return commit(*args)
+
+    monkeypatch.setattr(receipts, "_commit_signature", dies_the_first_time)
+    url, key = f"/portal/signing-requests/{request_id}/sign", {"Idempotency-Key": new_id()}
+    body = {"signature_image": data_url(signature_png()), "city": "Delft"}
+
+    with pytest.raises(_Died):
+        api.post(url, token, body, headers=key)
+    still_running = api.post(url, token, body, headers=key)
+    time.sleep(1.2)  # past the moment the dead invocation's function would have been stopped
+    retried = api.post(url, token, body, headers=key)
+    replayed = api.post(url, token, body, headers=key)
+
+    assert (still_running.status_code, still_running.json["code"]) == (409, "conflict")
+    assert retried.status_code == 200, retried.body
+    assert replayed.json == retried.json
+    after = _signing_state(api, office, message_id)
+    assert (after["request"], after["receipt"], after["events"].count("signed")) == ("signed", True, 1)
+    assert calls["n"] == 2

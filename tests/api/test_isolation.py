@@ -50,6 +50,8 @@ class Recipe:
 SIGN_BODY = {"signature_image": data_url(signature_png()), "city": "Haarlem"}
 
 RECIPES: dict[tuple[str, str], Recipe] = {
+    # Names no resource: every advisor sees only their own profile (tests/api/test_logins.py).
+    ("GET", "/advisor/me"): Recipe(foreign_caller="not_applicable"),
     ("GET", "/advisor/clients"): Recipe(query={"q": "joost_email"}, foreign_caller="sees_nothing"),
     ("POST", "/advisor/clients"): Recipe(body={"name": "Nieuwe Klant", "email": "@fresh_email"},
                                          foreign_caller="creates_own",

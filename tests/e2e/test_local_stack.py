@@ -44,3 +44,29 @@ def test_an_unknown_path_is_a_404_problem(stack):
 def test_the_outbox_is_readable(stack):
     outbox = requests.get(f"{stack.url}/dev/outbox", timeout=10).json()
     assert set(outbox) == {"emails", "sms"}
+
+
+def test_an_invitation_to_the_demo_advisors_address_from_another_firm_leaves_his_password_alone(stack):
+    """The reported takeover, over HTTP: Basis Boekhouding invites the Demo advisor's address as a client."""
+    import re
+    from urllib.parse import parse_qs, urlparse
+
+    def login(email: str, password: str) -> requests.Response:
+        return requests.post(f"{stack.url}/auth/login", json={"email": email, "password": password}, timeout=10)
+
+    basis = {"Authorization": f"Bearer {login('adviseur@basis.example', 'Adviseur-basis-2026!').json()['token']}"}
+    card = requests.post(f"{stack.url}/advisor/clients", headers=basis, timeout=10,
+                         json={"name": "Overname Poging", "email": "adviseur@demo.example"}).json()
+    assert requests.post(f"{stack.url}/advisor/clients/{card['id']}/invite", headers=basis, timeout=10).status_code == 202
+    mail = [m for m in requests.get(f"{stack.url}/dev/outbox", timeout=10).json()["emails"]
+            if "adviseur@demo.example" in m["to"]][-1]
+    link = re.search(r"https?://\S+?token=[\w-]+", mail["body"]).group(0)  # type: ignore[union-attr]
+    token = parse_qs(urlparse(link).query)["token"][0]
+
+    for _ in range(2):  # and the link does not turn into a reset later either
+        taken = requests.post(f"{stack.url}/auth/activate", json={"token": token, "password": "Overgenomen-2026!!"},
+                              timeout=10)
+        assert (taken.status_code, taken.json()["code"]) == (409, "conflict")
+
+    assert login("adviseur@demo.example", "Overgenomen-2026!!").status_code == 401
+    assert login("adviseur@demo.example", "Adviseur-demo-2026!").status_code == 200

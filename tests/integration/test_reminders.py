@@ -174,3 +174,37 @@ def test_a_notice_left_pending_by_a_dying_request_is_sent_by_the_job(api: Api, f
     run(now + timedelta(minutes=6))
     run(now + timedelta(minutes=7))
     assert len(emails_to(backend, email)) == 1
+
+
+def test_a_notice_retry_that_died_after_its_claim_is_sent_by_a_run_after_the_lease(api: Api, firm, backend,
+                                                                                   monkeypatch):
+    """A run claimed the notice ("retrying") and died before the e-mail: a run after the lease sends it, once."""
+    from datetime import timedelta
+
+    from chalicelib.messaging import sending
+    from chalicelib.reminders import job
+
+    email = f"lease-{new_id().lower()}@example.com"
+    client = api.post("/advisor/clients", firm["token"], {"name": "Lies Lease", "email": email}).json
+    monkeypatch.setattr(sending, "send_client_notice", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("stop")))
+    assert api.post("/advisor/messages", firm["token"], {
+        "client_id": client["id"], "subject": "Ter info", "body": "Info", "response_type": "none"}).status_code == 500
+    monkeypatch.undo()
+    now = aws.clock().now()
+
+    class Died(BaseException):
+        """The job's function stopped between the claim and the e-mail."""
+
+    def dies(*args, **kwargs):
+        raise Died()
+
+    monkeypatch.setattr(job, "send_client_notice", dies)
+    with pytest.raises(Died):
+        run(now + timedelta(minutes=6))
+    monkeypatch.undo()
+
+    run(now + timedelta(minutes=7))  # the claim still holds: nobody sends it twice at once
+    assert emails_to(backend, email) == []
+    run(now + timedelta(minutes=6) + job.NOTICE_LEASE + timedelta(seconds=1))
+    run(now + timedelta(minutes=6) + job.NOTICE_LEASE + timedelta(minutes=1))
+    assert len(emails_to(backend, email)) == 1

@@ -392,6 +392,8 @@ def test_json_routes_answer_json_and_the_web_blueprint_answers_pages_and_files_t
         content = resolve(operation["responses"][success_statuses(operation)[0]]).get("content", {})
         if inspect.unwrap(entry.view_function).__module__ == "chalicelib.api.web":
             assert is_web(operation) and content and "application/json" not in content, key
+        elif success_statuses(operation) == ["204"]:
+            assert not is_web(operation) and not content, key
         else:
             assert not is_web(operation) and list(content) == ["application/json"], key
 
@@ -415,6 +417,35 @@ def test_problems_py_gives_each_code_the_status_api_md_gives_it(api_md):
     assert not wrong, f"(API.md status, problems.STATUS) per code: {wrong}"
 
 
+# Endpoints API.md already names for open issues, by issue: they join the spec with their route.
+PLANNED: dict[tuple[str, str], int] = {
+    ("GET", "/keys"): 14, ("GET", "/advisor/signing-requests/{id}/certificate"): 14,
+    ("POST", "/dev/keys/seal/rotate"): 14,
+    ("GET", "/advisor/documents/{id}/download"): 16, ("POST", "/advisor/notifications/{id}/read"): 16,
+    ("POST", "/advisor/notifications/read-all"): 16,
+    ("POST", "/advisor/bulk-sends"): 17, ("GET", "/advisor/bulk-sends"): 17, ("GET", "/advisor/bulk-sends/{id}"): 17,
+    ("POST", "/advisor/bulk-sends/{id}/withdraw"): 17, ("POST", "/advisor/bulk-sends/{id}/remind"): 17,
+    ("POST", "/advisor/webhooks"): 18, ("GET", "/advisor/webhooks"): 18, ("DELETE", "/advisor/webhooks/{id}"): 18,
+    ("POST", "/advisor/webhooks/{id}/rotate-secret"): 18, ("GET", "/advisor/webhooks/{id}/deliveries"): 18,
+    ("POST", "/dev/webhooks/run"): 18,
+}
+
+
+# Error codes API.md already names on a built endpoint, for the open issue that brings them.
+PLANNED_CODES: dict[str, int] = {"not_your_turn": 15}
+
+
+def _planned(method: str, path: str) -> bool:
+    return (method, template(path)) in {(m, template(p)) for m, p in PLANNED}
+
+
+def test_a_planned_endpoint_is_not_a_route_yet():
+    """Once its issue builds it, it leaves PLANNED and the checks below hold for it too."""
+    routes = {(method, template(path)) for method, path in chalice_routes()}
+    built = sorted(key for key in PLANNED if (key[0], template(key[1])) in routes)
+    assert not built, f"built, so no longer planned: {built}"
+
+
 def test_every_endpoint_of_api_md_is_in_the_spec_with_its_success_status_and_error_codes(api_md):
     error_codes = api_md_error_codes(api_md)
     by_template = {(method, template(path)): op for (method, path), op in operations().items()}
@@ -422,6 +453,8 @@ def test_every_endpoint_of_api_md_is_in_the_spec_with_its_success_status_and_err
     assert len(endpoints) >= 30, "API.md's endpoint bullets were not recognised"
     wrong = {}
     for method, path, block in endpoints:
+        if _planned(method, path):
+            continue
         operation = by_template.get((method, template(path)))
         if operation is None:
             wrong[(method, path)] = "not in docs/openapi.yaml"
@@ -430,9 +463,11 @@ def test_every_endpoint_of_api_md_is_in_the_spec_with_its_success_status_and_err
         if success_statuses(operation) != [str(api_md_success_status(block))]:
             problems_found.append(f"success {success_statuses(operation)} != {api_md_success_status(block)}")
         for status, code in re.findall(r"\b(\d{3})\s+`([a-z_]+)`", block):
+            if code in PLANNED_CODES:
+                continue
             if code in error_codes and code not in documented_codes(operation, status):
                 problems_found.append(f"{status} {code} not documented")
-        for code in set(re.findall(r"`([a-z_]+)`", block)) & set(error_codes):
+        for code in set(re.findall(r"`([a-z_]+)`", block)) & set(error_codes) - set(PLANNED_CODES):
             if code not in documented_codes(operation):
                 problems_found.append(f"{code} not documented")
         for status in re.findall(r"→\s*(\d{3})\b", block):

@@ -1,0 +1,114 @@
+"""People: one login per e-mail address, its memberships of firms, revoked tokens, failed logins."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import size
+
+from chalicelib.auth.principal import ROLES, Membership, Person
+from chalicelib.clock import iso, parse_iso
+from chalicelib.errors import Conflict
+from chalicelib.store import keys
+from chalicelib.store.messages import Transition, TransitionRefused
+from chalicelib.store.models import LoginFailuresItem, LoginItem, MembershipMap, PersonItem
+
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+
+def _email_digest(email: str) -> str:
+    return hashlib.sha256(email.lower().encode()).hexdigest()
+
+
+def _membership(value: MembershipMap) -> Membership:
+    return Membership(tenant_id=value.tenant_id, role=value.role, subject_id=value.subject_id,  # type: ignore[arg-type]
+                      firm=value.firm, created_at=value.created_at)
+
+
+def _map(membership: Membership) -> MembershipMap:
+    return MembershipMap(tenant_id=membership.tenant_id, role=membership.role, subject_id=membership.subject_id,
+                         firm=membership.firm, created_at=membership.created_at)
+
+
+class PersonRepository:
+    def find(self, sub: str) -> Person | None:
+        """The person behind a login with every membership, oldest first; None for an unknown sub."""
+        try:
+            item = PersonItem.get(keys.person(sub), keys.PERSON)
+        except DoesNotExist:
+            return None
+        memberships = sorted((_membership(m) for m in item.memberships or () if m.role in ROLES),
+                             key=lambda m: (m.created_at, m.tenant_id))
+        return Person(sub=sub, email=item.email, memberships=tuple(memberships),
+                      revoked_before=int(item.revoked_before or 0), version=int(item.version or 1))
+
+    def sub_for_email(self, email: str) -> str | None:
+        """The login of an e-mail address, if it has one."""
+        try:
+            return str(LoginItem.get(keys.login(email), keys.LOGIN, consistent_read=True).sub)
+        except DoesNotExist:
+            return None
+
+    def add_login_to(self, transition: Transition, sub: str, email: str, membership: Membership) -> None:
+        """A new login with its first membership; an address with a login refuses ("login")."""
+        transition.put("login", LoginItem(keys.login(email), keys.LOGIN, sub=sub, created_at=membership.created_at))
+        transition.put("person", PersonItem(keys.person(sub), keys.PERSON, email=email.lower(),
+                                            memberships=[_map(membership)], created_at=membership.created_at))
+
+    def add_membership_to(self, transition: Transition, person: Person, membership: Membership) -> None:
+        """Another membership of an existing person; a change to the person since it was read refuses ("person")."""
+        if any(m.tenant_id == membership.tenant_id for m in person.memberships):
+            raise Conflict("already_a_member")
+        transition.update("person", PersonItem(keys.person(person.sub), keys.PERSON), [
+            PersonItem.memberships.set(PersonItem.memberships.append([_map(membership)])),
+            PersonItem.version.set(person.version + 1),
+        ], PersonItem.version == person.version)
+
+    def add(self, sub: str, email: str, membership: Membership) -> None:
+        """Operator path: a membership for `sub`, creating the login's records with its first one."""
+        person = self.find(sub)
+        transition = Transition()
+        if person is None:
+            self.add_login_to(transition, sub, email, membership)
+        else:
+            self.add_membership_to(transition, person, membership)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            raise Conflict() from exc
+
+    def revoke_tokens(self, sub: str, before: int) -> None:
+        """Refuse every token of this login issued before `before` (epoch seconds)."""
+        PersonItem(keys.person(sub), keys.PERSON).update(
+            actions=[PersonItem.revoked_before.set(before)], condition=PersonItem.pk.exists())
+
+    def login_failures(self, email: str, now: datetime) -> tuple[list[datetime], int]:
+        """Failed logins for this address within the window, oldest first, and how many are stored."""
+        try:
+            item = LoginFailuresItem.get(keys.login_failures(_email_digest(email)), keys.COUNTER,
+                                         consistent_read=True)
+        except DoesNotExist:
+            return [], 0
+        stored = [parse_iso(str(f)) for f in item.failures or ()]
+        return sorted(m for m in stored if now - m < LOGIN_FAILURE_WINDOW), len(stored)
+
+    def record_login_failure(self, email: str, now: datetime, recent: list[datetime], stored: int) -> None:
+        """Add a failed login, keeping only those within the window.
+
+        The rewrite holds only if nobody added one since `stored` was read; if somebody did, the
+        failure is appended instead, so concurrent tries all count.
+        """
+        from pynamodb.exceptions import UpdateError
+
+        item = LoginFailuresItem(keys.login_failures(_email_digest(email)), keys.COUNTER)
+        expires = LoginFailuresItem.ttl.set(int((now + LOGIN_FAILURE_WINDOW + timedelta(minutes=1)).timestamp()))
+        unchanged = (LoginFailuresItem.failures.does_not_exist() if stored == 0
+                     else size(LoginFailuresItem.failures) == stored)
+        try:
+            item.update(actions=[LoginFailuresItem.failures.set([iso(m) for m in (*recent, now)]), expires],
+                        condition=unchanged)
+        except UpdateError:
+            item.update(actions=[LoginFailuresItem.failures.set(LoginFailuresItem.failures.append([iso(now)])),
+                                 expires])
