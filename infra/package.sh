@@ -3,7 +3,8 @@
 #
 # Offline once the Lambda wheels are cached in .chalice/deployments (the first run downloads
 # them from PyPI). The template is ready for `aws cloudformation package/deploy`: the gateway
-# responses merged in, placeholders turned into parameters (infra/app_template.py).
+# responses merged in, placeholders turned into parameters, the WAF rule on logins added
+# (infra/app_template.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

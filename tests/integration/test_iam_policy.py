@@ -1,38 +1,90 @@
-"""The prod policy (.chalice/policy-prod.json) allows exactly what the app's Lambda code asks of AWS.
+"""Each function's IAM policy allows what its code asks of AWS and little else; SMS reaches phone numbers only.
 
-The calls are the ones the code really makes, recorded by tests/integration/conftest.py while
-the tests run; the policy's placeholders are filled with the ARNs of the resources those calls
-went to. Conditions are not evaluated: the policy has none (asserted below).
+The prod stage gives each function a role of its own (.chalice/config.json, `lambda_functions`):
+the API (policy-prod.json), the token authorizer (policy-prod-authorizer.json) and the hourly
+reminder job (policy-prod-reminders.json). The calls are the ones the code really makes,
+recorded by tests/integration/conftest.py while the tests run; the placeholders of a policy are
+filled with the ARNs of the resources those calls went to. Conditions are not evaluated: the
+policies have none (asserted below).
+
+The recorder hears calls, not which function made them. So the authorizer and the job are
+invoked here as Lambda invokes them, and what they call is checked against their own policies.
+Everything else the suite drives goes through the API function and is checked against its
+policy; the authorizer runs inside those requests (chalice's local gateway), and its reads
+are the API's reads too.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
-from tests.conftest import Api, data_url, last_code, signature_png, upload
-from tests.integration.conftest import Need, ProdPolicy, Recorder, policy_values, values_of_settings
+import pytest
+from moto.iam.access_control import IAMPolicy, PermissionResult
 
+from chalicelib import aws
+from chalicelib.clock import FixedClock
+from chalicelib.ids import new_id
+from tests.conftest import Api, data_url, last_code, random_mobile, signature_png, upload
+from tests.integration.conftest import Need, ProdPolicy, Recorder, policy_values, values_of_settings
+from tests.integration.templates import logical_id, policy_file
+
+FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders")
 # The only actions allowed on "*": none of them has a resource to name.
 WITHOUT_RESOURCE = {
     "sns:Publish",  # to a phone number (SMS) there is no topic ARN
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 }
+# A deployment as the stateful stack's outputs describe one.
+VALUES = policy_values("app-main", "app-idempotency", "app-documents", "arn:aws:kms:eu-west-1:123456789012:key/data",
+                       "arn:aws:kms:eu-west-1:123456789012:key/seal", "eu-west-1_pool",
+                       "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otp-AbCdEf", "noreply@kantoor.example")
+TABLE, BUCKET = VALUES["TableArn"], VALUES["DocumentsBucketArn"]
+SENDER = VALUES["SenderIdentityArn"]
+# Where an SMS must never go: the operator's topics, anybody's topic, a mobile push endpoint.
+TOPICS = ("arn:aws:sns:eu-west-1:123456789012:signing-portal-stateful-AlarmTopic-AbC123",
+          "arn:aws:sns:eu-west-1:123456789012:signing-portal-stateful-MailFeedbackTopic-AbC123",
+          "arn:aws:sns:us-east-1:999999999999:someone-elses-topic",
+          "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/portal/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+UTC = timezone.utc
+
+
+def policy_of(function: str) -> ProdPolicy:
+    return ProdPolicy(json.loads(policy_file(function).read_text(encoding="utf-8")))
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
 
 
 def _fmt(needs: list[Need]) -> str:
     return "\n".join(f"  {n.action} on {n.resource} (for {n.call})" for n in needs)
 
 
-def test_the_prod_policy_names_no_wildcard_action_and_no_wildcard_resource_beyond_what_actions_require(
-        prod_policy: ProdPolicy):
-    for statement in prod_policy.statements:
-        actions, resources = statement["Action"], statement["Resource"]
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = [resources] if isinstance(resources, str) else resources
-        assert statement["Effect"] == "Allow" and "NotAction" not in statement and "NotResource" not in statement
+def _refuses_all(policy: ProdPolicy, forbidden: list[tuple[str, str]]) -> None:
+    allowed = [(action, resource) for action, resource in forbidden if policy.allows(action, resource)]
+    assert not allowed, f"allowed but never needed: {allowed}"
+
+
+def _context(function: str) -> Any:
+    return SimpleNamespace(aws_request_id="0f1e2d3c-iam-test", function_name=f"signing-portal-{logical_id(function)}")
+
+
+# --- What the policies say -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_policy_names_a_wildcard_action_or_a_wildcard_resource_beyond_what_its_actions_require(function: str):
+    for statement in policy_of(function).statements:
+        actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
+        assert "NotAction" not in statement and "NotResource" not in statement, statement["Sid"]
         assert "Condition" not in statement, "the checks here do not evaluate conditions"
         assert all("*" not in action and "?" not in action for action in actions), statement["Sid"]
+        if statement["Effect"] == "Deny":
+            continue  # a deny only takes away: its wildcard is the point
+        assert statement["Effect"] == "Allow", statement["Sid"]
         if "*" in resources:
             assert resources == ["*"] and set(actions) <= WITHOUT_RESOURCE, statement["Sid"]
         else:
@@ -40,29 +92,133 @@ def test_the_prod_policy_names_no_wildcard_action_and_no_wildcard_resource_beyon
             assert all(r.startswith(("${", "arn:${AWS::Partition}:")) for r in resources), statement["Sid"]
 
 
-def test_the_policy_refuses_what_the_app_must_never_do(prod_policy: ProdPolicy):
-    values = policy_values("app-main", "app-idempotency", "app-documents", "arn:aws:kms:eu-west-1:123456789012:key/data",
-                           "arn:aws:kms:eu-west-1:123456789012:key/seal", "eu-west-1_pool",
-                           "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otp-AbCdEf", "noreply@kantoor.example")
-    policy = prod_policy.resolved(values)
-    table, bucket = values["TableArn"], values["DocumentsBucketArn"]
-    for action, resource in [
-        # The app never deletes an item of the main table (grep: no delete, no ConditionCheck in chalicelib).
-        ("dynamodb:DeleteItem", table), ("dynamodb:ConditionCheckItem", table),
-        ("dynamodb:Scan", table), ("dynamodb:DeleteTable", table), ("dynamodb:PutItem", table + "-other"),
-        ("dynamodb:Query", values["IdempotencyTableArn"]),
-        ("s3:DeleteObject", f"{bucket}/tenants/t1/documents/d1"), ("s3:DeleteObjectVersion", f"{bucket}/tenants/x"),
-        ("s3:BypassGovernanceRetention", f"{bucket}/tenants/x"), ("s3:GetObject", f"{bucket}/elsewhere/x"),
-        ("s3:PutBucketPolicy", bucket), ("kms:Sign", values["DataKeyArn"]), ("kms:Decrypt", values["SealKeyArn"]),
-        ("kms:ScheduleKeyDeletion", values["SealKeyArn"]), ("cognito-idp:AdminDeleteUser", values["UserPoolArn"]),
-        ("secretsmanager:PutSecretValue", values["OtpSecretArn"]), ("sns:CreateTopic", "*"),
+def test_the_api_may_text_a_phone_number_but_no_function_may_publish_to_a_topic_or_an_endpoint():
+    for function in FUNCTIONS:
+        policy = policy_of(function).resolved(VALUES)
+        # moto's IAM evaluator is a second, independent reading of the same document.
+        simulated = IAMPolicy(json.dumps(policy.document))
+        for topic in TOPICS:
+            assert not policy.allows("sns:Publish", topic), (function, topic)
+            assert simulated.is_action_permitted("sns:Publish", topic) != PermissionResult.PERMITTED, (function, topic)
+        texts = function == "api_handler"  # an SMS to a phone number is authorised on "*"
+        assert policy.allows("sns:Publish", "*") is texts, function
+        assert (simulated.is_action_permitted("sns:Publish", "*") == PermissionResult.PERMITTED) is texts, function
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_writes_only_its_own_logs(function: str):
+    policy = policy_of(function).resolved(VALUES)
+
+    def stream(name: str) -> str:
+        return f"arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/signing-portal-{logical_id(name)}:log-stream:x"
+
+    assert policy.allows("logs:PutLogEvents", stream(function))
+    for other in set(FUNCTIONS) - {function}:
+        assert not policy.allows("logs:PutLogEvents", stream(other)), other
+
+
+def test_the_api_policy_refuses_what_the_app_must_never_do():
+    _refuses_all(policy_of("api_handler").resolved(VALUES), [
+        # The app never deletes an item of the main table (grep: no delete in chalicelib/store).
+        ("dynamodb:DeleteItem", TABLE), ("dynamodb:BatchWriteItem", TABLE), ("dynamodb:Scan", TABLE),
+        ("dynamodb:DeleteTable", TABLE), ("dynamodb:PutItem", TABLE + "-other"),
+        ("dynamodb:Query", VALUES["IdempotencyTableArn"]),
+        ("s3:DeleteObject", f"{BUCKET}/tenants/t1/documents/d1"), ("s3:DeleteObjectVersion", f"{BUCKET}/tenants/x"),
+        ("s3:BypassGovernanceRetention", f"{BUCKET}/tenants/x"), ("s3:GetObject", f"{BUCKET}/elsewhere/x"),
+        ("s3:PutBucketPolicy", BUCKET), ("kms:Sign", VALUES["DataKeyArn"]), ("kms:Decrypt", VALUES["SealKeyArn"]),
+        ("kms:ScheduleKeyDeletion", VALUES["SealKeyArn"]), ("cognito-idp:DeleteUserPool", VALUES["UserPoolArn"]),
+        ("cognito-idp:AdminUpdateUserAttributes", VALUES["UserPoolArn"]),
+        ("secretsmanager:PutSecretValue", VALUES["OtpSecretArn"]), ("sns:CreateTopic", "*"),
         ("ses:SendEmail", "arn:aws:ses:eu-west-1:123456789012:identity/someone@else.example"),
         ("logs:PutLogEvents", "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/other-app:log-stream:x"),
-    ]:
-        assert not policy.allows(action, resource), (action, resource)
+    ])
 
 
-def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_prod_policy(
+def test_the_authorizer_may_only_read_a_person_from_the_table_by_key():
+    policy = policy_of("token_authorizer").resolved(VALUES)
+    assert policy.allows("dynamodb:GetItem", TABLE)
+    # It checks the token's signature against the pool's public keys over HTTPS: no IAM at all.
+    _refuses_all(policy, [
+        ("dynamodb:Query", TABLE), ("dynamodb:PutItem", TABLE), ("dynamodb:UpdateItem", TABLE), ("dynamodb:DeleteItem", TABLE),
+        ("dynamodb:Scan", TABLE), ("dynamodb:Query", f"{TABLE}/index/gsi1"),
+        ("dynamodb:GetItem", VALUES["IdempotencyTableArn"]), ("s3:GetObject", f"{BUCKET}/tenants/x"),
+        ("kms:Decrypt", VALUES["DataKeyArn"]), ("kms:Sign", VALUES["SealKeyArn"]),
+        ("cognito-idp:InitiateAuth", VALUES["UserPoolArn"]), ("cognito-idp:AdminGetUser", VALUES["UserPoolArn"]),
+        ("ses:SendEmail", SENDER), ("sns:Publish", "*"), ("secretsmanager:GetSecretValue", VALUES["OtpSecretArn"]),
+    ])
+
+
+def test_the_reminder_job_may_only_move_messages_along_and_send_mail():
+    policy = policy_of("send_reminders").resolved(VALUES)
+    for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"):
+        assert policy.allows(action, TABLE), action
+    assert policy.allows("dynamodb:Query", f"{TABLE}/index/gsi2") and policy.allows("ses:SendEmail", SENDER)
+    _refuses_all(policy, [
+        ("dynamodb:DeleteItem", TABLE), ("dynamodb:ConditionCheckItem", TABLE), ("dynamodb:Scan", TABLE),
+        ("dynamodb:Query", TABLE), ("dynamodb:Query", f"{TABLE}/index/gsi1"),
+        ("dynamodb:PutItem", VALUES["IdempotencyTableArn"]), ("s3:GetObject", f"{BUCKET}/tenants/x"),
+        ("s3:PutObject", f"{BUCKET}/tenants/x"), ("kms:GenerateDataKey", VALUES["DataKeyArn"]),
+        ("kms:Decrypt", VALUES["DataKeyArn"]), ("kms:Sign", VALUES["SealKeyArn"]),
+        ("cognito-idp:AdminCreateUser", VALUES["UserPoolArn"]), ("sns:Publish", "*"),
+        ("secretsmanager:GetSecretValue", VALUES["OtpSecretArn"]),
+    ])
+
+
+# --- What the code asks, function by function ------------------------------------------------------
+
+def test_every_aws_call_the_authorizer_makes_is_allowed_by_its_own_policy(
+        firm: dict[str, Any], signer: dict[str, Any], aws_calls: Recorder):
+    from chalicelib.api.security import token_authorizer
+
+    method = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/api/GET/advisor/me"
+    with aws_calls.capture() as needs:
+        answers = [token_authorizer({"type": "TOKEN", "authorizationToken": f"Bearer {token}", "methodArn": method},
+                                    _context("token_authorizer")) for token in (firm["token"], signer["token"])]
+    assert [a["policyDocument"]["Statement"][0]["Effect"] for a in answers] == ["Allow", "Allow"]
+    assert "dynamodb:GetItem" in {n.action for n in needs}
+    refused = policy_of("token_authorizer").resolved(values_of_settings()).refused(needs)
+    assert not refused, "the authorizer's policy refuses:\n" + _fmt(refused)
+
+
+def _sent_at(api: Api, firm: dict[str, Any], moment: datetime, deadline: str, response_type: str) -> dict[str, Any]:
+    """A message to a new client with a deadline, sent as if the clock read `moment`."""
+    client = api.post("/advisor/clients", firm["token"], {
+        "name": "Herman Herinnering", "email": f"herinnering-{new_id().lower()}@example.com",
+        "phone": random_mobile()}).json
+    documents = [upload(api, firm["token"]).json["id"]] if response_type == "sign" else []
+    aws.use_clock(FixedClock(moment))
+    try:
+        message = api.post("/advisor/messages", firm["token"], {
+            "client_id": client["id"], "subject": "Aangifte 2025", "body": "Graag reageren.",
+            "response_type": response_type, "document_ids": documents, "deadline": deadline})
+    finally:
+        aws.use_clock(None)
+    assert message.status_code == 201, message.body
+    return dict(message.json)
+
+
+def test_every_aws_call_of_a_reminder_run_is_allowed_by_the_jobs_own_policy(api: Api, firm: dict[str, Any],
+                                                                           aws_calls: Recorder):
+    from app import send_reminders
+
+    _sent_at(api, firm, datetime(2026, 12, 1, 9, tzinfo=UTC), "2026-12-06", "sign")  # its D-3 reminder is due
+    _sent_at(api, firm, datetime(2026, 11, 28, 9, tzinfo=UTC), "2026-12-02", "approve")  # overdue
+    scheduled = {"version": "0", "id": "iam-test", "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "123456789012", "time": "2026-12-03T08:30:00Z", "region": "eu-west-1",
+                 "resources": ["arn:aws:events:eu-west-1:123456789012:rule/signing-portal-SendReminders"], "detail": {}}
+    aws.use_clock(FixedClock(datetime(2026, 12, 3, 8, 30, tzinfo=UTC)))
+    try:
+        with aws_calls.capture() as needs:
+            result = send_reminders(scheduled, _context("send_reminders"))
+    finally:
+        aws.use_clock(None)
+    assert result["reminders_sent"] >= 1 and result["overdue_notices"] >= 1, result
+    assert {"dynamodb:Query", "dynamodb:GetItem", "dynamodb:UpdateItem", "ses:SendEmail"} <= {n.action for n in needs}
+    refused = policy_of("send_reminders").resolved(values_of_settings()).refused(needs)
+    assert not refused, "the reminder job's policy refuses:\n" + _fmt(refused)
+
+
+def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_api_policy(
         api: Api, firm: dict[str, Any], signer: dict[str, Any], backend, aws_calls: Recorder, prod_policy: ProdPolicy):
     advisor, client = firm["token"], signer["token"]
     with aws_calls.capture() as needs:
@@ -90,14 +246,14 @@ def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_prod_policy(
             "kms:Sign", "ses:SendEmail", "sns:Publish", "dynamodb:PutItem", "dynamodb:UpdateItem",
             "dynamodb:GetItem", "dynamodb:Query"} <= actions, sorted(actions)
     refused = prod_policy.resolved(values_of_settings()).refused(needs)
-    assert not refused, "the prod policy refuses:\n" + _fmt(refused)
+    assert not refused, "the API's policy refuses:\n" + _fmt(refused)
 
 
 def test_every_aws_call_the_whole_suite_made_is_allowed_by_the_prod_policy(aws_calls: Recorder, prod_policy: ProdPolicy,
                                                                               backend):
     # Runs last (see conftest): by then every test of the session has driven the app. Under
-    # pytest-xdist it sees only the calls of its own worker.
+    # pytest-xdist it sees only the calls of its own worker. `prod_policy` is the API's.
     assert not aws_calls.unmapped, f"calls the recorder cannot map to IAM actions yet: {sorted(aws_calls.unmapped)}"
     assert aws_calls.needs, "no call was recorded: is the recorder installed?"
     refused = prod_policy.resolved(values_of_settings()).refused(aws_calls.needs)
-    assert not refused, "the prod policy refuses:\n" + _fmt(refused)
+    assert not refused, "the API's policy refuses:\n" + _fmt(refused)
