@@ -27,10 +27,7 @@ STATIC_TYPES = {
 }
 # Flat names only: no separators, no parent references, no hidden files.
 STATIC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+HSTS = "max-age=63072000; includeSubDomains"
 
 
 @routes.route("/")
@@ -76,16 +73,31 @@ def static_files() -> dict[str, Path]:
 def _page(filename: str) -> Response:
     return _file(WEB / filename, {
         "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": content_security_policy(get_settings()),
         "Cache-Control": "no-store",
-        "X-Frame-Options": "DENY",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
     })
 
 
 def _file(path: Path, headers: dict[str, str]) -> Response:
-    sent: dict[str, str | list[str]] = {**headers, **SECURITY_HEADERS}
+    sent: dict[str, str | list[str]] = {**headers, **security_headers(get_settings())}
     return Response(body=path.read_text(encoding="utf-8"), status_code=200, headers=sent)
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """What every page and static file carries, set here because the app-wide defaults only fill gaps.
+
+    A static file gets the page's policy too: an SVG or script opened on its own is a document,
+    and must neither run anything foreign nor be framed.
+    """
+    headers = {
+        "Content-Security-Policy": content_security_policy(settings),
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+    if not settings.is_local:  # deployed stages are served over HTTPS only; the local one is plain HTTP
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
 
 
 def content_security_policy(settings: Settings) -> str:

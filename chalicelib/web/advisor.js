@@ -6,11 +6,12 @@ import { messageDetailView, messagesView, notificationsView } from './advisor-me
 import { createApi } from './api.js';
 import { composeView } from './compose.js';
 import { h } from './dom.js';
+import { chosenMembership, firmSwitcher } from './firms.js';
 import { t } from './i18n.js';
 import { receiptView } from './receipt.js';
 import { alert, currentRoute, flashMessage, focusHeading, loginView, shell, startRouter } from './ui.js';
 
-const api = createApi({ key: 'advisor.session', onSignedOut: () => render({ expired: true }) });
+const api = createApi({ onSignedOut: () => render({ expired: true }) });
 const SECTIONS = { clients: 'clients', messages: 'messages', notifications: 'notifications', compose: 'compose', receipts: 'messages' };
 let clientCache = null;
 let unreadCache = null;
@@ -50,15 +51,18 @@ async function render({ navigated = false, expired = false } = {}) {
     unreadCache = null;
     app.frame = shell({ area: 'advisor', narrow: true });
     loginView(app.frame.main, {
-      api, role: 'advisor', title: t('advisor.login.title'), lead: t('advisor.login.lead'), otherPage: './',
+      api, role: 'advisor', title: t('advisor.login.title'), lead: t('advisor.login.lead'),
       notice: expired ? alert('info', t('error.unauthenticated')) : null,
       onSignedIn: () => render({ navigated: true }),
     });
     return;
   }
+  if (!chosenMembership({ api, area: 'advisor', role: 'advisor', onLogout: logout, onChosen: () => render({ navigated: true }) })) {
+    return;
+  }
   const { parts, query } = currentRoute();
   const section = SECTIONS[parts[0]] || 'messages';
-  app.frame = shell({ area: 'advisor', signedIn: true, onLogout: logout, nav: navigation(section) });
+  app.frame = shell({ area: 'advisor', signedIn: true, onLogout: logout, nav: navigation(section), switcher: firmSwitcher(api) });
   if (pendingNotice) {
     app.flash(...pendingNotice);
     pendingNotice = null;
@@ -108,8 +112,8 @@ async function showUnreadCount() {
   }
 }
 
-function logout() {
-  api.session.clear();
+async function logout() {
+  await api.logout();
   // A fresh page load: nothing of this session (ceremony state, lists, links) stays in memory.
   location.replace(location.pathname);
 }

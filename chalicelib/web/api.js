@@ -17,23 +17,57 @@ export class ApiError extends Error {
   }
 }
 
-/** A session store under `key` and a request function that signs its calls with the stored token. */
-export function createApi({ key, onSignedOut }) {
+/** Where each role works: the dashboard for an advisor membership, the portal for a client one. */
+export const PAGES = { advisor: 'advisor', client: './' };
+
+/** The login's session, shared by the dashboard, the portal and the activation page of this tab. */
+const SESSION_KEY = 'login.session';
+
+/**
+ * The session store and a request function that signs its calls with the stored token and names
+ * the chosen firm (`X-Firm`). A session is {token, expires_at, memberships, firm}: `firm` is the
+ * tenant id of the membership chosen, null until a person with several has chosen one.
+ */
+export function createApi({ onSignedOut } = {}) {
   const session = {
     get() {
       try {
-        const value = JSON.parse(sessionStorage.getItem(key) || 'null');
-        if (value && value.token && value.expires_at > Date.now()) return value;
+        const value = JSON.parse(sessionStorage.getItem(SESSION_KEY) || 'null');
+        if (value && value.token && value.expires_at > Date.now() && Array.isArray(value.memberships)) return value;
       } catch { /* a damaged entry counts as no session */ }
-      sessionStorage.removeItem(key);
+      sessionStorage.removeItem(SESSION_KEY);
       return null;
     },
     set(login) {
-      const value = { token: login.token, role: login.role, expires_at: Date.now() + (login.expires_in || 3600) * 1000 };
-      sessionStorage.setItem(key, JSON.stringify(value));
+      const memberships = Array.isArray(login.memberships) && login.memberships.length
+        ? login.memberships : [{ tenant_id: login.tenant_id, role: login.role, firm: '' }];
+      const value = {
+        token: login.token, memberships, firm: memberships.length === 1 ? memberships[0].tenant_id : null,
+        expires_at: Date.now() + (login.expires_in || 3600) * 1000,
+      };
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify(value));
+    },
+    /** The membership chosen, or null while none is. */
+    membership() {
+      const current = session.get();
+      return current?.memberships.find((m) => m.tenant_id === current.firm) || null;
+    },
+    /** Act as the membership of `tenantId` from now on (one of the session's own). */
+    choose(tenantId) {
+      const current = session.get();
+      if (!current || !current.memberships.some((m) => m.tenant_id === tenantId)) return null;
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...current, firm: tenantId }));
+      return session.membership();
+    },
+    /** The memberships after a change (an accepted invitation); the choice is kept if still valid. */
+    setMemberships(memberships) {
+      const current = session.get();
+      if (!current) return;
+      const firm = memberships.some((m) => m.tenant_id === current.firm) ? current.firm : null;
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...current, memberships, firm }));
     },
     clear() {
-      sessionStorage.removeItem(key);
+      sessionStorage.removeItem(SESSION_KEY);
     },
   };
 
@@ -41,7 +75,10 @@ export function createApi({ key, onSignedOut }) {
     const sent = { Accept: 'application/json', 'Accept-Language': getLanguage(), ...headers };
     if (body !== undefined) sent['Content-Type'] = 'application/json';
     const current = session.get();
-    if (signedIn && current) sent.Authorization = `Bearer ${current.token}`;
+    if (signedIn && current) {
+      sent.Authorization = `Bearer ${current.token}`;
+      if (current.firm) sent['X-Firm'] = current.firm;
+    }
     let response;
     try {
       // Relative to the page, so the pages also work behind a stage prefix (/api/...).
@@ -69,12 +106,16 @@ export function createApi({ key, onSignedOut }) {
 
   return {
     session,
-    get: (path) => request('GET', path),
+    get: (path, options = {}) => request('GET', path, options),
     post: (path, body = {}, options = {}) => request('POST', path, { body, ...options }),
     patch: (path, body) => request('PATCH', path, { body }),
-    login: async (email, password) => {
-      const answer = await request('POST', '/auth/login', { body: { email, password }, signedIn: false });
-      return answer;
+    login: (email, password) => request('POST', '/auth/login', { body: { email, password }, signedIn: false }),
+    /** End the login on the server (every token of it is refused from now on), then here. */
+    async logout() {
+      try {
+        if (session.get()) await request('POST', '/auth/logout', { body: {} });
+      } catch { /* gone or unreachable: the local session ends all the same */ }
+      session.clear();
     },
     request,
   };

@@ -2,6 +2,7 @@
 
 import { createApi } from './api.js';
 import { append, formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
+import { chosenMembership, firmSwitcher } from './firms.js';
 import { t } from './i18n.js';
 import { signingPanel } from './signing.js';
 import {
@@ -10,27 +11,30 @@ import {
 } from './ui.js';
 
 let frame = null;
-const api = createApi({ key: 'portal.session', onSignedOut: () => render({ expired: true }) });
+const api = createApi({ onSignedOut: () => render({ expired: true }) });
 
 async function render({ navigated = false, expired = false } = {}) {
   if (!api.session.get()) {
     frame = shell({ area: 'portal', narrow: true });
     loginView(frame.main, {
-      api, role: 'client', title: t('portal.login.title'), lead: t('portal.login.lead'), otherPage: 'advisor',
+      api, role: 'client', title: t('portal.login.title'), lead: t('portal.login.lead'),
       notice: expired ? alert('info', t('error.unauthenticated')) : null,
       onSignedIn: () => render({ navigated: true }),
     });
     return;
   }
-  frame = shell({ area: 'portal', narrow: true, signedIn: true, onLogout: logout });
+  if (!chosenMembership({ api, area: 'portal', role: 'client', onLogout: logout, onChosen: () => render({ navigated: true }) })) {
+    return;
+  }
+  frame = shell({ area: 'portal', narrow: true, signedIn: true, onLogout: logout, switcher: firmSwitcher(api) });
   const { parts } = currentRoute();
   const view = parts[0] === 'messages' && parts[1] ? messageView(parts[1]) : overview();
   await view;
   if (navigated) focusHeading(frame.main);
 }
 
-function logout() {
-  api.session.clear();
+async function logout() {
+  await api.logout();
   // A fresh page load: nothing of this session (ceremony state, lists, links) stays in memory.
   location.replace(location.pathname);
 }

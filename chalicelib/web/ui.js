@@ -1,10 +1,11 @@
 // The pieces every page shares: the header, the login form, notices, errors, badges, routing.
 
+import { PAGES } from './api.js';
 import { getLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
 import { h, icon, mount } from './dom.js';
 
-/** The page frame: skip link, header (brand, language switch, logout), optional nav, main. */
-export function shell({ area, signedIn = false, onLogout, nav = null, narrow = false }) {
+/** The page frame: skip link, header (brand, language switch, logout, firm switcher), optional nav, main. */
+export function shell({ area, signedIn = false, onLogout, nav = null, narrow = false, switcher = null }) {
   const root = document.getElementById('app');
   const main = h('main', { id: 'main', class: narrow ? 'main narrow' : 'main', tabindex: '-1' });
   const flash = h('div', { class: narrow ? 'flash narrow' : 'flash', 'aria-live': 'polite' });
@@ -25,7 +26,8 @@ export function shell({ area, signedIn = false, onLogout, nav = null, narrow = f
             h('span', { class: 'brand-sub', text: t('brand.tagline') }))),
         h('div', { class: 'topbar-tools' },
           h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.label') }, languageButtons),
-          signedIn ? h('button', { type: 'button', class: 'btn btn-quiet', text: t('common.logout'), onclick: onLogout }) : null))),
+          signedIn ? h('button', { type: 'button', class: 'btn btn-quiet', text: t('common.logout'), onclick: onLogout }) : null)),
+      switcher ? h('div', { class: 'firm-bar' }, h('div', { class: 'firm-bar-inner' }, switcher)) : null),
     nav,
     flash,
     main,
@@ -59,9 +61,16 @@ export function alert(kind, text, extra = null) {
     h('div', {}, h('p', { text }), extra));
 }
 
-/** A person's sentence for an API error, in the chosen language. */
+/** A person's sentence for an API error, in the chosen language.
+ *
+ * The server's `detail` when it says more than the code's title (it is localised by our
+ * Accept-Language, and knows what the page cannot, such as how long to wait); else the page's
+ * own sentence for the code. */
 export function errorText(error) {
   const code = error?.code || 'internal_error';
+  const { detail, title } = error?.problem || {};
+  const listsFields = code === 'validation_error' && error.fieldErrors.length;
+  if (typeof detail === 'string' && detail && detail !== title && !listsFields) return detail;
   if (code === 'invalid_code' && Number.isInteger(error.problem?.attempts_left)) {
     return t('error.invalid_code_left', { n: error.problem.attempts_left });
   }
@@ -127,12 +136,32 @@ export function isOpenSigning(message) {
   return Boolean(message.signing) && ['sent', 'viewed'].includes(message.signing.status);
 }
 
-/** A login card; resolves the page once a login of the right role succeeds. */
-export function loginView(main, { api, role, title, lead, otherPage, notice = null, onSignedIn }) {
+/** A login card. After a login, `onSignedIn` runs when the page can go on as the membership
+ * chosen (or the chooser is due); a single membership of the other role goes to its own page. */
+export function loginView(main, { api, role, title, lead, notice = null, onSignedIn }) {
+  const { form, email } = loginForm({
+    api, notice, submitText: t('login.submit'),
+    onLogin: (answer) => {
+      api.session.set(answer);
+      const membership = api.session.membership();
+      if (membership && membership.role !== role) location.assign(PAGES[membership.role]);
+      else onSignedIn();
+    },
+  });
+  mount(main, h('div', { class: 'login-wrap' },
+    h('section', { class: 'card login-card', 'aria-labelledby': 'login-title' },
+      h('h1', { id: 'login-title', text: title }),
+      h('p', { class: 'lead', text: lead }),
+      form)));
+  email.focus();
+}
+
+/** E-mail, password and a button; `onLogin(answer)` gets a successful login answer, and may be async. */
+export function loginForm({ api, notice = null, submitText, onLogin }) {
   const email = h('input', { id: 'login-email', name: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const message = h('div', {}, notice);
-  const submit = h('button', { type: 'submit', class: 'btn btn-block', text: t('login.submit') });
+  const submit = h('button', { type: 'submit', class: 'btn btn-block', text: submitText });
   const form = h('form', { novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     if (!email.value.trim() || !password.value) {
@@ -141,13 +170,7 @@ export function loginView(main, { api, role, title, lead, otherPage, notice = nu
     }
     submit.disabled = true;
     try {
-      const answer = await api.login(email.value.trim(), password.value);
-      if (answer.role !== role) {
-        mount(message, alert('warn', t(`login.wrong_role_${role}`), h('a', { href: otherPage, text: t(`login.go_${answer.role}`) })));
-        return;
-      }
-      api.session.set(answer);
-      onSignedIn();
+      await onLogin(await api.login(email.value.trim(), password.value));
     } catch (error) {
       mount(message, errorAlert(error));
       password.select();
@@ -159,12 +182,7 @@ export function loginView(main, { api, role, title, lead, otherPage, notice = nu
   field(t('login.email'), email),
   field(t('login.password'), password),
   submit);
-  mount(main, h('div', { class: 'login-wrap' },
-    h('section', { class: 'card login-card', 'aria-labelledby': 'login-title' },
-      h('h1', { id: 'login-title', text: title }),
-      h('p', { class: 'lead', text: lead }),
-      form)));
-  email.focus();
+  return { form, email, message };
 }
 
 /** Hash routes: '#/messages/123?x=1' → { parts: ['messages', '123'], query }. */

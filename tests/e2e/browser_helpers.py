@@ -1,4 +1,4 @@
-"""What the browser tests share: Debian's Chromium, page sizes, screenshots, logins, a PDF, the SMS code."""
+"""What the browser tests share: Debian's Chromium, tabs, page sizes, screenshots, logins, a PDF, the SMS code."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
+import pytest
 import requests
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, sync_playwright
 
@@ -26,8 +28,10 @@ CHROMIUM_ARGS = [
 ]
 
 ADVISOR = ("adviseur@demo.example", "Adviseur-demo-2026!")
+BASIS_ADVISOR = ("adviseur@basis.example", "Adviseur-basis-2026!")
 HARRY = ("harry@demo.example", "Harry-demo-2026!")
 HARRY_PHONE = "+31612345678"
+SESSION_KEY = "login.session"  # the pages' sessionStorage entry: token, memberships, the chosen firm
 
 
 def chromium_path() -> str:
@@ -81,6 +85,35 @@ class Tab:
 
     def close(self) -> None:
         self.context.close()
+
+    def session(self) -> Any:
+        """What the pages keep in this tab's sessionStorage (None when logged out)."""
+        return self.page.evaluate(f"() => JSON.parse(sessionStorage.getItem('{SESSION_KEY}') || 'null')")
+
+
+# The fixtures every browser test module imports (`from ... import browser_fixture, tabs_fixture`).
+@pytest.fixture(scope="module", name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    with launch_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture(name="tabs")
+def tabs_fixture(browser: Browser, stack: Any) -> Iterator[list[Tab]]:
+    """Open tabs; each must end without a script error or a Content-Security-Policy refusal."""
+    opened: list[Tab] = []
+    yield opened
+    errors = [error for tab in opened for error in tab.errors]
+    for tab in opened:
+        tab.close()
+    assert not errors, errors
+
+
+def open_tab(tabs: list[Tab], browser: Browser, stack: Any, path: str, phone: bool = False) -> Tab:
+    tab = Tab(browser, stack.url, phone=phone)
+    tabs.append(tab)
+    tab.page.goto(path)
+    return tab
 
 
 def log_in(page: Page, email: str, password: str) -> None:
@@ -174,3 +207,33 @@ def send_signing_request(stack: Any, client_name: str, subject: str, deadline: s
         "response_type": "sign", "document_ids": [created["id"]], "deadline": deadline})
     assert sent.status_code == 201, sent.text
     return dict(sent.json())
+
+
+def call(stack: Any, method: str, path: str, token: str | None = None, body: Any = None,
+         firm: str | None = None) -> requests.Response:
+    """One API call as a person acting as `firm` (X-Firm), or as their oldest membership."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if firm:
+        headers["X-Firm"] = firm
+    return requests.request(method, f"{stack.url}{path}", json=body, headers=headers, timeout=10)
+
+
+def invite(stack: Any, advisor_token: str, name: str, email: str) -> tuple[str, str]:
+    """A client card of the advisor's firm for `email`, invited: (client id, the link's one-time token)."""
+    client = call(stack, "POST", "/advisor/clients", advisor_token, {"name": name, "email": email})
+    assert client.status_code == 201, client.text
+    client_id = str(client.json()["id"])
+    invited = call(stack, "POST", f"/advisor/clients/{client_id}/invite", advisor_token)
+    assert invited.status_code == 202, invited.text
+    body = [m for m in stack.outbox()["emails"] if email in m["to"]][-1]["body"]
+    found = re.search(r'href="([^"]+/activate\?[^"]+)"', body)
+    assert found, f"no activation link in the invitation: {body[:300]!r}"
+    link = found.group(1).replace("&amp;", "&")
+    return client_id, parse_qs(urlparse(link).query)["token"][0]
+
+
+def send_information(stack: Any, advisor_token: str, client_id: str, subject: str) -> None:
+    """A message for information only (nothing to answer) from the advisor's firm to the client."""
+    sent = call(stack, "POST", "/advisor/messages", advisor_token, {
+        "client_id": client_id, "subject": subject, "body": "Ter informatie.", "response_type": "none"})
+    assert sent.status_code == 201, sent.text

@@ -8,53 +8,29 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.browser_helpers import (
+from tests.e2e.browser_helpers import (  # noqa: F401 - browser_fixture and tabs_fixture are the fixtures
     ADVISOR,
     HARRY,
     HARRY_PHONE,
-    Tab,
+    browser_fixture,
     deadline_in,
     draw_signature,
-    launch_browser,
     log_in,
+    open_tab,
     send_signing_request,
     small_pdf,
     sms_count,
+    tabs_fixture,
     wait_for_sms_code,
 )
 
 pytestmark = pytest.mark.e2e
 expect.set_options(timeout=15_000)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_browser() as chromium:
-        yield chromium
-
-
-@pytest.fixture
-def tabs(browser: Browser, stack) -> Iterator[list[Tab]]:
-    """Open tabs; each must end without a script error or a Content-Security-Policy refusal."""
-    opened: list[Tab] = []
-    yield opened
-    errors = [error for tab in opened for error in tab.errors]
-    for tab in opened:
-        tab.close()
-    assert not errors, errors
-
-
-def open_tab(tabs: list[Tab], browser: Browser, stack, path: str, phone: bool = False) -> Tab:
-    tab = Tab(browser, stack.url, phone=phone)
-    tabs.append(tab)
-    tab.page.goto(path)
-    return tab
 
 
 def message_row(page: Page, subject: str):
@@ -151,6 +127,7 @@ def test_harry_rejects_a_signing_request_with_a_reason_and_the_advisor_sees_it(b
     harry = open_tab(tabs, browser, stack, "/")
     portal = harry.page
     log_in(portal, *HARRY)
+    expect(portal.get_by_role("button", name=re.compile("^Kantoor wisselen"))).to_have_count(0)  # one firm: no switcher
     portal.get_by_role("link", name=f"Bekijken en ondertekenen: {subject}").click()
     expect(portal.get_by_role("heading", name=subject)).to_be_visible()
     portal.get_by_role("button", name="Afwijzen").click()
@@ -222,8 +199,15 @@ def test_the_pages_carry_a_strict_policy_and_serve_only_allow_listed_files(stack
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert answer.headers["Referrer-Policy"] == "no-referrer"
         assert "<script>" not in answer.text and "style=" not in answer.text
+        assert "Strict-Transport-Security" not in answer.headers  # the local stage is plain HTTP
     script = requests.get(f"{stack.url}/static/portal.js", timeout=10)
     assert script.status_code == 200 and script.headers["Content-Type"].startswith("text/javascript")
+    for name in ("portal.js", "app.css", "logo.svg", "signature_pad.umd.min.js"):
+        static = requests.get(f"{stack.url}/static/{name}", timeout=10)
+        assert static.status_code == 200, name
+        assert "frame-ancestors 'none'" in static.headers["Content-Security-Policy"], name
+        assert static.headers["Referrer-Policy"] == "no-referrer", name
+        assert static.headers["X-Content-Type-Options"] == "nosniff", name
     assert requests.get(f"{stack.url}/static/signature_pad.umd.min.js", timeout=10).status_code == 200
     for name in ("web.py", "..%2Fapi%2Fweb.py", "%2E%2E", ".hidden.js", "index.html", "nothing.js"):
         refused = requests.get(f"{stack.url}/static/{name}", timeout=10)
