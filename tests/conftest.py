@@ -264,3 +264,25 @@ def last_code(backend: LocalStack, phone: str) -> str:
 
     texts = [s["message"] for s in outbox(backend)["sms"] if s["to"] == phone]
     return re.search(r":\s(\d{6})\.", texts[-1]).group(1)  # type: ignore[union-attr]
+
+
+def send_as_of(api: Api, firm: dict[str, Any], moment: Any, deadline: str,
+               response_type: str = "sign") -> tuple[dict[str, Any], str]:
+    """A message with a deadline to a new client, sent as if the clock read `moment`; (message, client e-mail)."""
+    from chalicelib import aws
+    from chalicelib.clock import FixedClock
+    from chalicelib.ids import new_id
+
+    email = f"herinnering-{new_id().lower()}@example.com"
+    client = api.post("/advisor/clients", firm["token"], {
+        "name": "Herman Herinnering", "email": email, "phone": random_mobile(), "language": "nl"}).json
+    documents = [upload(api, firm["token"]).json["id"]] if response_type == "sign" else []
+    aws.use_clock(FixedClock(moment))
+    try:
+        message = api.post("/advisor/messages", firm["token"], {
+            "client_id": client["id"], "subject": "Aangifte 2025", "body": "Graag reageren.",
+            "response_type": response_type, "document_ids": documents, "deadline": deadline})
+    finally:
+        aws.use_clock(None)
+    assert message.status_code == 201, message.body
+    return dict(message.json), email

@@ -1,4 +1,4 @@
-"""S3 adapter for documents and signature images: presigned transfers, streaming reads."""
+"""S3 adapter for documents: presigned transfers, streaming reads."""
 
 from __future__ import annotations
 
@@ -83,25 +83,6 @@ class DocumentStorage:
         if version_id:
             params["VersionId"] = version_id
         return str(self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=DOWNLOAD_SECONDS))
-
-    def put(self, key: str, data: bytes, content_type: str) -> str | None:
-        """Store bytes encrypted under our key; the new version id."""
-        answer = self._s3.put_object(
-            Bucket=self._bucket, Key=key, Body=data, ContentType=content_type,
-            ServerSideEncryption="aws:kms", SSEKMSKeyId=self._kms_key_id,
-        )
-        return answer.get("VersionId")
-
-    def get_bytes(self, key: str, version_id: str | None = None) -> bytes | None:
-        from botocore.exceptions import ClientError
-
-        args: dict[str, Any] = {"Bucket": self._bucket, "Key": key}
-        if version_id:
-            args["VersionId"] = version_id
-        try:
-            return bytes(self._s3.get_object(**args)["Body"].read())
-        except ClientError:
-            return None
 
 
 def _safe_filename(name: str) -> str:

@@ -66,14 +66,18 @@ class PersonRepository:
             PersonItem.version.set(person.version + 1),
         ], PersonItem.version == person.version)
 
-    def add(self, sub: str, email: str, membership: Membership) -> None:
-        """Operator path: a membership for `sub`, creating the login's records with its first one."""
+    def join_to(self, transition: Transition, sub: str, email: str, membership: Membership) -> None:
+        """A membership for `sub` on `transition`: the login's first one creates its records."""
         person = self.find(sub)
-        transition = Transition()
         if person is None:
             self.add_login_to(transition, sub, email, membership)
         else:
             self.add_membership_to(transition, person, membership)
+
+    def add(self, sub: str, email: str, membership: Membership) -> None:
+        """Operator path: a membership for `sub`, on its own."""
+        transition = Transition()
+        self.join_to(transition, sub, email, membership)
         try:
             transition.commit()
         except TransitionRefused as exc:

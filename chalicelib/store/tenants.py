@@ -39,18 +39,13 @@ class TenantRepository:
 
     def add_advisor(self, advisor: Advisor, sub: str, firm: str, created_at: str) -> None:
         """Store the advisor and its membership together; a login of another firm keeps its records."""
-        people = PersonRepository()
-        person = people.find(sub)
         membership = Membership(tenant_id=advisor.tenant_id, role="advisor", subject_id=advisor.id, firm=firm,
                                 created_at=created_at)
         transition = Transition()
         transition.put("advisor", AdvisorItem(keys.tenant(advisor.tenant_id), keys.advisor(advisor.id),
                                               advisor_id=advisor.id, name=advisor.name, email=advisor.email,
                                               sub=sub, created_at=created_at))
-        if person is None:
-            people.add_login_to(transition, sub, advisor.email, membership)
-        else:
-            people.add_membership_to(transition, person, membership)
+        PersonRepository().join_to(transition, sub, advisor.email, membership)
         try:
             transition.commit()
         except TransitionRefused as exc:

@@ -186,6 +186,16 @@ def test_a_failed_notice_email_is_recorded_on_the_message_and_the_job_sends_it_o
 # --- code: POST /portal/signing-requests/{id}/otp ----------------------------------------
 
 
+def _verified_request(api: Api, backend: Any, office: dict[str, Any]) -> tuple[str, str]:
+    """A new signing request whose client holds a verified code; (message, request)."""
+    message_id, request_id, phone = _open_request(api, office)
+    token = office["client_token"]
+    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
+    assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
+                    {"code": last_code(backend, phone)}).status_code == 200
+    return message_id, request_id
+
+
 def _open_request(api: Api, office: dict[str, Any]) -> tuple[str, str, str]:
     """A new signing request for the office's client, on a fresh phone number; (message, request, phone)."""
     phone = random_mobile()
@@ -279,11 +289,8 @@ def _signed_notifications(api: Api, office: dict[str, Any], request_id: str) -> 
     ("dynamodb", "TransactWriteItems")))
 def test_a_failed_sign_is_a_503_leaves_no_half_signature_and_the_retry_signs_exactly_once(
         api: Api, backend, office, monkeypatch, service, operation, kind):
-    message_id, request_id, phone = _open_request(api, office)
+    message_id, request_id = _verified_request(api, backend, office)
     token = office["client_token"]
-    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
-    assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
-                    {"code": last_code(backend, phone)}).status_code == 200
     before = _signing_state(api, office, message_id)
     mails = _advisor_mails(backend, office)
     url, key = f"/portal/signing-requests/{request_id}/sign", {"Idempotency-Key": new_id()}
@@ -357,11 +364,8 @@ def test_a_send_whose_write_landed_but_whose_answer_was_lost_is_retried_into_one
 
 def test_a_sign_whose_write_landed_but_whose_answer_was_lost_is_whole_and_signed_once(
         api: Api, backend, office, monkeypatch):
-    message_id, request_id, phone = _open_request(api, office)
+    message_id, request_id = _verified_request(api, backend, office)
     token = office["client_token"]
-    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
-    assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
-                    {"code": last_code(backend, phone)}).status_code == 200
     url, key = f"/portal/signing-requests/{request_id}/sign", {"Idempotency-Key": new_id()}
     body = {"signature_image": data_url(signature_png()), "city": "Delft"}
     fault = Fault(monkeypatch, "dynamodb", "TransactWriteItems", "answer_lost")
@@ -446,11 +450,8 @@ def test_a_sign_that_died_in_progress_is_retried_after_the_functions_timeout_and
     from chalicelib import idempotency
     from chalicelib.signing import receipts
 
-    message_id, request_id, phone = _open_request(api, office)
+    message_id, request_id = _verified_request(api, backend, office)
     token = office["client_token"]
-    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
-    assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
-                    {"code": last_code(backend, phone)}).status_code == 200
     config = idempotency._config
     monkeypatch.setattr(idempotency, "_config",
                         lambda context: config(_EndsSoon(context) if context is not None else None))

@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib import aws
-from chalicelib.clock import FixedClock, SystemClock
 from chalicelib.ids import new_id
 from tests.conftest import PDF_BYTES, Api, client_id, data_url, emails_to, last_code, signature_png, upload
 
@@ -29,15 +28,6 @@ def _verified(api: Api, backend, token: str, request_id: str, phone: str) -> Non
     assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
     verify = api.post(f"/portal/signing-requests/{request_id}/otp/verify", token, {"code": last_code(backend, phone)})
     assert verify.status_code == 200, verify.body
-
-
-@pytest.fixture
-def clock():
-    # Today at 10:00 UTC: far from midnight, so advancing it never crosses a day boundary.
-    fixed = FixedClock(SystemClock().now().replace(hour=10, minute=0, second=0, microsecond=0))
-    aws.use_clock(fixed)
-    yield fixed
-    aws.use_clock(None)
 
 
 def _independently_verified(bundle: dict, document: bytes) -> None:

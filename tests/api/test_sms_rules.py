@@ -5,18 +5,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import aws
-from chalicelib.clock import FixedClock, SystemClock
 from chalicelib.ids import new_id
 from chalicelib.store.tenants import TenantRepository
 from tests.conftest import Api, data_url, last_code, outbox, random_mobile, signature_png, upload
-
-
-@pytest.fixture
-def clock():
-    fixed = FixedClock(SystemClock().now().replace(hour=10, minute=0, second=0, microsecond=0))
-    aws.use_clock(fixed)
-    yield fixed
-    aws.use_clock(None)
 
 
 def _send(api: Api, firm, client_id: str, filename: str = "jaarrekening.pdf") -> dict:

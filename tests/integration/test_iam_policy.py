@@ -26,8 +26,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from chalicelib import aws
 from chalicelib.clock import FixedClock
-from chalicelib.ids import new_id
-from tests.conftest import Api, data_url, last_code, random_mobile, signature_png, upload
+from tests.conftest import Api, data_url, last_code, send_as_of, signature_png, upload
 from tests.integration.conftest import Need, ProdPolicy, Recorder, policy_values, values_of_settings
 from tests.integration.templates import logical_id, policy_file
 
@@ -180,29 +179,12 @@ def test_every_aws_call_the_authorizer_makes_is_allowed_by_its_own_policy(
     assert not refused, "the authorizer's policy refuses:\n" + _fmt(refused)
 
 
-def _sent_at(api: Api, firm: dict[str, Any], moment: datetime, deadline: str, response_type: str) -> dict[str, Any]:
-    """A message to a new client with a deadline, sent as if the clock read `moment`."""
-    client = api.post("/advisor/clients", firm["token"], {
-        "name": "Herman Herinnering", "email": f"herinnering-{new_id().lower()}@example.com",
-        "phone": random_mobile()}).json
-    documents = [upload(api, firm["token"]).json["id"]] if response_type == "sign" else []
-    aws.use_clock(FixedClock(moment))
-    try:
-        message = api.post("/advisor/messages", firm["token"], {
-            "client_id": client["id"], "subject": "Aangifte 2025", "body": "Graag reageren.",
-            "response_type": response_type, "document_ids": documents, "deadline": deadline})
-    finally:
-        aws.use_clock(None)
-    assert message.status_code == 201, message.body
-    return dict(message.json)
-
-
 def test_every_aws_call_of_a_reminder_run_is_allowed_by_the_jobs_own_policy(api: Api, firm: dict[str, Any],
                                                                            aws_calls: Recorder):
     from app import send_reminders
 
-    _sent_at(api, firm, datetime(2026, 12, 1, 9, tzinfo=UTC), "2026-12-06", "sign")  # its D-3 reminder is due
-    _sent_at(api, firm, datetime(2026, 11, 28, 9, tzinfo=UTC), "2026-12-02", "approve")  # overdue
+    send_as_of(api, firm, datetime(2026, 12, 1, 9, tzinfo=UTC), "2026-12-06", "sign")  # its D-3 reminder is due
+    send_as_of(api, firm, datetime(2026, 11, 28, 9, tzinfo=UTC), "2026-12-02", "approve")  # overdue
     scheduled = {"version": "0", "id": "iam-test", "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "123456789012", "time": "2026-12-03T08:30:00Z", "region": "eu-west-1",
                  "resources": ["arn:aws:events:eu-west-1:123456789012:rule/signing-portal-SendReminders"], "detail": {}}

@@ -8,10 +8,9 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib import aws
-from chalicelib.clock import FixedClock
 from chalicelib.ids import new_id
 from chalicelib.reminders.job import run
-from tests.conftest import Api, emails_to, random_mobile, upload
+from tests.conftest import Api, emails_to, send_as_of
 
 UTC = timezone.utc
 
@@ -24,19 +23,7 @@ def at(text: str) -> datetime:
 def send_at(api: Api, firm):
     """Send a message to a new client as if the clock read `moment`; (message, client email)."""
     def send(moment: datetime, deadline: str, response_type: str = "sign") -> tuple[dict, str]:
-        email = f"herinnering-{new_id().lower()}@example.com"
-        client = api.post("/advisor/clients", firm["token"], {
-            "name": "Herman Herinnering", "email": email, "phone": random_mobile(), "language": "nl"}).json
-        documents = [upload(api, firm["token"]).json["id"]] if response_type == "sign" else []
-        aws.use_clock(FixedClock(moment))
-        try:
-            message = api.post("/advisor/messages", firm["token"], {
-                "client_id": client["id"], "subject": "Aangifte 2025", "body": "Graag reageren.",
-                "response_type": response_type, "document_ids": documents, "deadline": deadline})
-        finally:
-            aws.use_clock(None)
-        assert message.status_code == 201, message.body
-        return message.json, email
+        return send_as_of(api, firm, moment, deadline, response_type)
     return send
 
 
