@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.signing.states import OPEN
+
 RESPONSE_TYPES = ("none", "reply", "approve", "sign")
 OPEN_MESSAGE_STATES = ("sent", "read")
-OPEN_SIGNING_STATES = ("sent", "viewed")
-SIGNING_STATES = ("sent", "viewed", "signed", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class SigningRequest:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_SIGNING_STATES
+        return self.status in OPEN
 
 
 @dataclass(frozen=True)

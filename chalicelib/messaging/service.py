@@ -10,11 +10,11 @@ from chalicelib.auth.principal import Principal
 from chalicelib.clock import iso
 from chalicelib.errors import Conflict, NotFound, NotOpen
 from chalicelib.ids import new_id
-from chalicelib.messaging.model import OPEN_MESSAGE_STATES, OPEN_SIGNING_STATES, Message, Reply
+from chalicelib.messaging.model import OPEN_MESSAGE_STATES, Message, Reply
 from chalicelib.messaging.notices import email_advisor, notification
-from chalicelib.signing.audit import next_event
+from chalicelib.signing.states import SigningStatus, advance
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, advance_chain, audit_item
+from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step
 from chalicelib.store.models import MessageItem, SigningRequestItem
 from chalicelib.store.pages import MAX_LIMIT, parse_limit
 from chalicelib.validation import Fields
@@ -134,14 +134,9 @@ def _mark_read(message: Message, actor: str) -> None:
     transition = Transition()
     if message.signing_request_id:
         request = repository.get_request(message.tenant_id, message.signing_request_id)
-        if request.status == "sent":
-            event = next_event(request.audit_seq, request.audit_head, "viewed", at, actor)
-            actions, chain = advance_chain(event)
-            transition.update("request", repository.request_item(message.tenant_id, request.id),
-                              [SigningRequestItem.status.set("viewed"), SigningRequestItem.viewed_at.set(at),
-                               *actions], chain & (SigningRequestItem.status == "sent"))
-            transition.put("audit", audit_item(message.tenant_id, request.id, event))
-            message_actions.append(MessageItem.signing_status.set("viewed"))
+        if request.status == SigningStatus.SENT:
+            record_step(transition, advance(request, "viewed", at, actor))
+            message_actions.append(MessageItem.signing_status.set(SigningStatus.VIEWED.value))
     transition.update("message", repository.message_item(message.tenant_id, message.id), message_actions,
                       MessageItem.status == "sent")
     with contextlib.suppress(TransitionRefused):  # opened twice at once: the other open recorded it
@@ -217,13 +212,9 @@ def _close_signing(tenant_id: str, request_id: str, message_id: str, status: str
     repository = MessageRepository()
     for _ in range(3):  # a concurrent audit event may move the chain head; then read and try again
         request = repository.get_request(tenant_id, request_id)
-        if not request.is_open:
-            raise NotOpen()
+        step = advance(request, status, at, actor, data)  # NotOpen unless open
         message = repository.get_message(tenant_id, message_id)
-        event = next_event(request.audit_seq, request.audit_head, status, at, actor, data)
-        chain_actions, chain = advance_chain(event)
-        stamp = SigningRequestItem.rejected_at if status == "rejected" else SigningRequestItem.withdrawn_at
-        request_actions = [SigningRequestItem.status.set(status), stamp.set(at), *chain_actions]
+        request_actions: list[Any] = []
         message_actions = [MessageItem.status.set(status), MessageItem.signing_status.set(status),
                            MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
         if status == "rejected":
@@ -233,10 +224,8 @@ def _close_signing(tenant_id: str, request_id: str, message_id: str, status: str
             if name == "reject_reason":
                 request_actions.append(SigningRequestItem.reject_reason.set(value))
         transition = Transition()
-        transition.update("request", repository.request_item(tenant_id, request_id), request_actions,
-                          chain & SigningRequestItem.status.is_in(*OPEN_SIGNING_STATES))
+        record_step(transition, step, request_actions)
         transition.update("message", repository.message_item(tenant_id, message_id), message_actions)
-        transition.put("audit", audit_item(tenant_id, request_id, event))
         if status == "rejected":
             transition.put("notification", repository.new_notification_item(
                 tenant_id, message.advisor_id, notification("rejected", message, at)))

@@ -16,17 +16,17 @@ from typing import Any
 from chalicelib import aws
 from chalicelib.clock import iso, parse_iso
 from chalicelib.config import get_settings
-from chalicelib.errors import DependencyFailed, FieldError, ValidationFailed
+from chalicelib.errors import DependencyFailed, FieldError, NotOpen, ValidationFailed
 from chalicelib.messaging.model import OPEN_MESSAGE_STATES, Message
 from chalicelib.messaging.notices import email_advisor, notification, send_client_notice
 from chalicelib.notify.templates import render_email
 from chalicelib.observability import count, logger
 from chalicelib.reminders.schedule import index_fields, next_due, overdue_moment, planned_reminders
-from chalicelib.signing.audit import next_event
+from chalicelib.signing.states import advance
 from chalicelib.store import keys
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, advance_chain, audit_item, to_message
-from chalicelib.store.models import MessageItem, SigningRequestItem
+from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step, to_message
+from chalicelib.store.models import MessageItem
 from chalicelib.store.tenants import TenantRepository
 
 # How long a run holds a notice it is sending; longer than any run takes.
@@ -61,8 +61,8 @@ def run(now: datetime) -> RunResult:
             _process(item, now, result)
         except DependencyFailed:
             logger.warning("reminder step failed; retried next run", extra={"message_id": item.message_id})
-        except TransitionRefused:
-            pass  # a concurrent run moved this message first; what it claimed, it handles
+        except (TransitionRefused, NotOpen):
+            pass  # a concurrent run (or the client) moved this message first; what it claimed, it handles
     if result.reminders_sent:
         count("RemindersSent", result.reminders_sent)
     if result.overdue_notices:
@@ -154,11 +154,7 @@ def _signing_event(transition: Transition, message: Message, kind: str, at: str,
         return
     repository = MessageRepository()
     request = repository.get_request(message.tenant_id, message.signing_request_id)
-    event = next_event(request.audit_seq, request.audit_head, kind, at, "system:reminders", data)
-    actions, chain = advance_chain(event)
-    transition.update("request", repository.request_item(message.tenant_id, request.id), actions,
-                      chain & SigningRequestItem.status.is_in("sent", "viewed"))
-    transition.put("audit", audit_item(message.tenant_id, request.id, event))
+    record_step(transition, advance(request, kind, at, "system:reminders", data))
 
 
 def _send_reminder(message: Message, item: MessageItem, old_moment: str, offset: int, done: set[int],

@@ -26,10 +26,9 @@ from chalicelib.messaging.model import SigningRequest
 from chalicelib.notify.templates import render_sms
 from chalicelib.observability import count, logger
 from chalicelib.signing import otp
-from chalicelib.signing.audit import next_event
+from chalicelib.signing.states import SigningStatus, Step, advance
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, advance_chain, audit_item
-from chalicelib.store.models import SigningRequestItem
+from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step
 from chalicelib.store.signing import SigningRepository
 from chalicelib.store.tenants import TenantRepository
 from chalicelib.tenants.model import Tenant
@@ -49,7 +48,7 @@ def own_request(principal: Principal, request_id: str) -> SigningRequest:
 
 def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
     """NotOpen unless the request is open; a second signature is AlreadySigned."""
-    if signing and request.status == "signed":
+    if signing and request.status == SigningStatus.SIGNED:
         raise AlreadySigned()
     if not request.is_open:
         raise NotOpen()
@@ -58,7 +57,7 @@ def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
 def signing_request_view(principal: Principal, request_id: str) -> dict[str, Any]:
     """What the signing screen needs: the document, the prefilled city, the masked phone."""
     request = own_request(principal, request_id)
-    if request.status == "sent":
+    if request.status == SigningStatus.SENT:
         from chalicelib.messaging.service import open_message
 
         open_message(principal, request.message_id)  # the first look counts as viewing
@@ -100,15 +99,15 @@ def request_code(principal: Principal, request_id: str) -> dict[str, Any]:
     code = otp.new_code()
     issued = otp.issue(state, otp.code_hmac(secret, principal.tenant_id, request_id, request.document.sha256, code),
                        now, phones.mask(phone))
-    event = next_event(request.audit_seq, request.audit_head, "code_sent", iso(now), f"client:{principal.subject_id}",
-                       {"phone": issued.phone_hint, "expires_at": issued.expires_at})
+    step = advance(request, "code_sent", iso(now), f"client:{principal.subject_id}",
+                   {"phone": issued.phone_hint, "expires_at": issued.expires_at})
     limits = _send_limits(signing, request, client.id, otp.phone_digest(secret, phone), now)
     transition = Transition()
     actions, lock = signing.otp_write(issued, state.version)
     transition.update("otp", signing.otp_item(principal.tenant_id, request_id), actions, lock)
     for name, (counter, counter_actions, under_limit) in limits.items():
         transition.update(name, counter, counter_actions, under_limit)
-    _advance(transition, request, event)
+    record_step(transition, step)
     try:
         transition.commit()
     except Exception as exc:
@@ -126,7 +125,7 @@ def request_code(principal: Principal, request_id: str) -> dict[str, Any]:
     try:
         aws.sms().send(phone, text)
     except DependencyFailed:
-        _unclaim_send(request, event, state, issued, limits, now)
+        _unclaim_send(step.after, state, issued, limits, now)
         raise
     count("CodesSent")
     logger.info("signing code sent", extra={"signing_request_id": request_id})
@@ -154,7 +153,7 @@ def _send_limits(signing: SigningRepository, request: SigningRequest, client_id:
             "client_limit": signing.client_counter(request.tenant_id, client_id, now)}
 
 
-def _unclaim_send(request: SigningRequest, sent: Any, before: otp.OtpState, issued: otp.OtpState,
+def _unclaim_send(request: SigningRequest, before: otp.OtpState, issued: otp.OtpState,
                   limits: dict[str, tuple[Any, list[Any], Any]], now: datetime) -> None:
     """An SMS that never left is no send: give back the limits it took, and say so in the audit chain."""
     from chalicelib.store.models import CounterItem
@@ -165,9 +164,7 @@ def _unclaim_send(request: SigningRequest, sent: Any, before: otp.OtpState, issu
     transition.update("otp", signing.otp_item(request.tenant_id, request.id), actions, lock)
     for name, (counter, _, _) in limits.items():
         transition.update(name, counter, [CounterItem.total.add(-1)])
-    moved = replace(request, audit_seq=sent.seq, audit_head=sent.hash)
-    _advance(transition, moved, next_event(sent.seq, sent.hash, "code_failed", iso(now), "system:sms",
-                                           {"reason": "sms_not_delivered"}))
+    record_step(transition, advance(request, "code_failed", iso(now), "system:sms", {"reason": "sms_not_delivered"}))
     with contextlib.suppress(TransitionRefused):  # a newer code request took over; its state stands
         transition.commit()
     signing.release_firm_sms(request.tenant_id, now)
@@ -199,43 +196,33 @@ def verify_code(principal: Principal, request_id: str, body: dict[str, Any]) -> 
     actor = f"client:{principal.subject_id}"
     if otp.codes_match(state.code_hmac, candidate):
         verified = replace(state, code_hmac=None, verified_at=iso(now), used_at=None, version=state.version + 1)
-        _record(request, state, verified, next_event(request.audit_seq, request.audit_head, "code_verified",
-                                                     iso(now), actor))
+        _record(state, verified, advance(request, "code_verified", iso(now), actor))
         count("CodesVerified")
         return {"verified": True, "expires_in": int(otp.VERIFIED_WINDOW.total_seconds())}
     attempts = state.attempts + 1
     if attempts >= otp.MAX_ATTEMPTS:
         burned = replace(state, code_hmac=None, attempts=attempts, locked=True, version=state.version + 1)
-        _record(request, state, burned, next_event(request.audit_seq, request.audit_head, "code_locked",
-                                                   iso(now), actor, {"attempts": attempts}))
+        _record(state, burned, advance(request, "code_locked", iso(now), actor, {"attempts": attempts}))
         count("CodesLocked")
         raise OtpLocked("code_locked", retry_after=_resend_wait(state, now))
     failed = replace(state, attempts=attempts, version=state.version + 1)
-    _record(request, state, failed, next_event(request.audit_seq, request.audit_head, "code_failed",
-                                               iso(now), actor, {"attempts": attempts}))
+    _record(state, failed, advance(request, "code_failed", iso(now), actor, {"attempts": attempts}))
     count("CodesFailed")
     raise InvalidCode("wrong_code", attempts_left=otp.MAX_ATTEMPTS - attempts)
 
 
-def _record(request: SigningRequest, before: otp.OtpState, after: otp.OtpState, event: Any) -> None:
+def _record(before: otp.OtpState, after: otp.OtpState, step: Step) -> None:
     """Write the new code state and its audit event together; a concurrent try makes this one fail."""
     signing = SigningRepository()
+    request = step.before
     transition = Transition()
     actions, lock = signing.otp_write(after, before.version)
     transition.update("otp", signing.otp_item(request.tenant_id, request.id), actions, lock)
-    _advance(transition, request, event)
+    record_step(transition, step)
     try:
         transition.commit()
     except TransitionRefused as exc:
         raise InvalidCode("code_race", attempts_left=max(0, otp.MAX_ATTEMPTS - after.attempts)) from exc
-
-
-def _advance(transition: Transition, request: SigningRequest, event: Any) -> None:
-    repository = MessageRepository()
-    actions, chain = advance_chain(event)
-    transition.update("request", repository.request_item(request.tenant_id, request.id), actions,
-                      chain & SigningRequestItem.status.is_in("sent", "viewed"))
-    transition.put("audit", audit_item(request.tenant_id, request.id, event))
 
 
 def _resend_wait(state: otp.OtpState, now: datetime) -> int:

@@ -19,13 +19,14 @@ from chalicelib.messaging.model import Message, SigningRequest
 from chalicelib.messaging.notices import email_advisor, notification
 from chalicelib.observability import count, logger
 from chalicelib.signing import otp
-from chalicelib.signing.audit import chain_intact, next_event
+from chalicelib.signing.audit import chain_intact
 from chalicelib.signing.ceremony import ensure_open, own_request
 from chalicelib.signing.crypto import SEAL_ALGORITHM, Sealed, verify_seal
 from chalicelib.signing.image import decode_signature
+from chalicelib.signing.states import SigningStatus, advance
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, advance_chain, audit_item
-from chalicelib.store.models import MessageItem, SigningRequestItem
+from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step
+from chalicelib.store.models import MessageItem
 from chalicelib.store.signing import SigningRepository
 from chalicelib.store.tenants import TenantRepository
 from chalicelib.validation import Fields
@@ -122,15 +123,11 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
     """One transaction: request signed, code used, message signed, receipt, audit event, notification."""
     repository, signing = MessageRepository(), SigningRepository()
     signed_at = receipt["signed_at"]
-    event = next_event(request.audit_seq, request.audit_head, "signed", signed_at, f"client:{principal.subject_id}",
-                       {"receipt_digest": seal["digest"], "document_sha256": request.document.sha256,
-                        "signature_image_sha256": receipt["signature_image_sha256"]})
-    chain_actions, chain = advance_chain(event)
+    step = advance(request, "signed", signed_at, f"client:{principal.subject_id}",
+                   {"receipt_digest": seal["digest"], "document_sha256": request.document.sha256,
+                    "signature_image_sha256": receipt["signature_image_sha256"]})
     transition = Transition()
-    transition.update("request", repository.request_item(request.tenant_id, request.id),
-                      [SigningRequestItem.status.set("signed"), SigningRequestItem.signed_at.set(signed_at),
-                       *chain_actions],
-                      chain & SigningRequestItem.status.is_in("sent", "viewed"))
+    record_step(transition, step)
     used = replace(state, used_at=signed_at, version=state.version + 1)
     otp_actions, lock = signing.otp_write(used, state.version)
     transition.update("otp", signing.otp_item(request.tenant_id, request.id), otp_actions, lock)
@@ -140,7 +137,6 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
     for n, item in enumerate(signing.new_receipt_items(request.tenant_id, request.conversation_id, request.id,
                                                        receipt["receipt_code"], sealed, signed_at)):
         transition.put(f"receipt_{n}", item)
-    transition.put("audit", audit_item(request.tenant_id, request.id, event))
     message = repository.get_message(request.tenant_id, request.message_id)
     transition.put("notification", repository.new_notification_item(
         request.tenant_id, request.advisor_id, notification("signed", message, signed_at)))
@@ -148,7 +144,7 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
         transition.commit()
     except TransitionRefused as exc:
         current = repository.get_request(request.tenant_id, request.id)
-        if current.status == "signed":
+        if current.status == SigningStatus.SIGNED:
             raise AlreadySigned() from exc
         if not current.is_open:
             raise NotOpen() from exc
@@ -163,7 +159,7 @@ def _open_receipt(principal: Principal, request_id: str) -> tuple[SigningRequest
     """The signed request and its decrypted {receipt, seal, signature_image}, or None when it no longer decrypts."""
     aws.bind_store()
     request = MessageRepository().get_request(principal.tenant_id, request_id)
-    if request.status != "signed":
+    if request.status != SigningStatus.SIGNED:
         raise NotOpen("not_signed_yet")
     sealed = SigningRepository().sealed_receipt(principal.tenant_id, request.conversation_id, request.id)
     if sealed is None:

@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.errors import DependencyFailed, NotFound
 from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
 from chalicelib.signing.audit import AuditEvent
+from chalicelib.signing.states import Step
 from chalicelib.store import keys
 from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import (
@@ -80,12 +81,23 @@ def audit_item(tenant_id: str, request_id: str, event: AuditEvent) -> AuditEvent
     )
 
 
-def advance_chain(event: AuditEvent) -> tuple[list[Action], Condition]:
-    """Update actions and the optimistic-lock condition that move a request's chain head to `event`."""
-    return (
-        [SigningRequestItem.audit_seq.set(event.seq), SigningRequestItem.audit_head.set(event.hash)],
-        SigningRequestItem.audit_seq == event.seq - 1,
-    )
+def record_step(transition: Transition, step: Step, extra: Sequence[Action] = ()) -> None:
+    """Write a request's step and its audit event into `transition`.
+
+    The condition is the state machine's: the request is still where the step found it (its chain
+    head, and a status the move is allowed from), so a concurrent change refuses ("request").
+    """
+    request, event, move = step.before, step.event, step.move
+    actions: list[Action] = [SigningRequestItem.audit_seq.set(event.seq), SigningRequestItem.audit_head.set(event.hash)]
+    if move.to is not None:
+        actions.append(SigningRequestItem.status.set(str(move.to)))
+    if move.stamp is not None:
+        actions.append(getattr(SigningRequestItem, move.stamp).set(event.at))
+    still_there = ((SigningRequestItem.audit_seq == request.audit_seq)
+                   & SigningRequestItem.status.is_in(*(str(s) for s in move.allowed_from)))
+    transition.update("request", SigningRequestItem(keys.tenant(request.tenant_id), keys.signing_request(request.id)),
+                      [*actions, *extra], still_there)
+    transition.put("audit", audit_item(request.tenant_id, request.id, event))
 
 
 @dataclass

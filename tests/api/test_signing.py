@@ -333,3 +333,67 @@ def test_a_phone_outside_the_allowed_countries_gets_no_sms(api: Api, firm, signe
     answer = api.post(f"/portal/signing-requests/{request_id}/otp", signer["token"])
     assert (answer.status_code, answer.json["code"]) == (422, "phone_required")
     assert len(backend_sms(backend)) == before
+
+
+def test_a_forger_with_the_data_key_and_the_table_who_recomputes_digest_and_chain_is_caught_by_the_seal(
+        api: Api, firm, signer, backend):
+    """Everything a forger with full database access and the data key can redo, redone: only the KMS seal is not."""
+    import json
+
+    from chalicelib.signing.audit import event_hash
+    from chalicelib.signing.crypto import Sealed
+    from chalicelib.store import keys
+    from chalicelib.store.models import AuditEventItem, ReceiptItem, SigningRequestItem
+
+    request_id = _signed(api, firm, signer, backend)
+    tenant, conversation = firm["tenant"].id, _conversation(api, firm, request_id)
+    item = ReceiptItem.get(keys.conversation(tenant, conversation), keys.receipt(request_id))
+    context = {"tenant_id": tenant, "conversation_id": conversation, "signing_request_id": request_id}
+    bundle = json.loads(aws.vault().decrypt(Sealed(item.ciphertext, item.encrypted_data_key, item.nonce), context))
+
+    bundle["receipt"]["place"] = "Maastricht"
+    digest = hashlib.sha256(rfc8785.dumps(bundle["receipt"])).digest()
+    foreign = ec.generate_private_key(ec.SECP256R1())
+    bundle["seal"]["digest"] = digest.hex()
+    bundle["seal"]["signature"] = base64.b64encode(foreign.sign(digest, ec.ECDSA(hashes.SHA256()))).decode()
+    forged = aws.vault().encrypt(rfc8785.dumps(bundle), context)
+    item.ciphertext, item.encrypted_data_key, item.nonce = forged.ciphertext, forged.encrypted_data_key, forged.nonce
+    item.parts = 1
+    item.save()
+    # The `signed` event names the new digest, and the chain is recomputed from there to a new head.
+    events = list(AuditEventItem.query(keys.audit_chain(tenant, request_id)))
+    prev = events[0].prev_hash
+    for event in events:
+        data = json.loads(event.data)
+        if event.type == "signed":
+            data["receipt_digest"] = digest.hex()
+        event.data = json.dumps(data, sort_keys=True, separators=(",", ":"))
+        event.prev_hash = prev
+        event.hash = event_hash(int(event.seq), event.type, event.at, event.actor, data, prev)
+        event.save()
+        prev = event.hash
+    request = SigningRequestItem.get(keys.tenant(tenant), keys.signing_request(request_id))
+    request.audit_head = prev
+    request.save()
+
+    view = api.get(f"/advisor/signing-requests/{request_id}/receipt", firm["token"]).json
+    assert view["place"] == "Maastricht" and view["seal"]["digest"] == digest.hex()
+    assert view["verification"]["seal_valid"] is False
+
+
+def test_a_document_whose_sent_version_is_gone_is_not_sealed(api: Api, firm, signer, backend):
+    """Never seal a document that is not the one sent: the signature step re-reads it first."""
+    from chalicelib.store import keys
+    from chalicelib.store.models import SigningRequestItem
+
+    request_id = _send(api, firm["token"], signer["id"])["signing"]["id"]
+    _verified(api, backend, signer["token"], request_id, signer["phone"])
+    request = SigningRequestItem.get(keys.tenant(firm["tenant"].id), keys.signing_request(request_id))
+    aws.client("s3").delete_object(Bucket=backend.resources.documents_bucket, Key=request.document.s3_key,
+                                   VersionId=request.document.version_id, BypassGovernanceRetention=True)
+
+    answer = api.post(f"/portal/signing-requests/{request_id}/sign", signer["token"],
+                      {"signature_image": data_url(signature_png()), "city": "Haarlem"})
+
+    assert (answer.status_code, answer.json["code"]) == (422, "document_not_ready")
+    assert api.get(f"/portal/signing-requests/{request_id}", signer["token"]).json["status"] == "viewed"
