@@ -17,7 +17,14 @@ if TYPE_CHECKING:
     from chalicelib.documents.storage import DocumentStorage
     from chalicelib.notify.email import Mailer
     from chalicelib.notify.sms import SmsSender
+    from chalicelib.ports import Ports
     from chalicelib.signing.crypto import Sealer, Vault
+    from chalicelib.store.clients import ClientRepository
+    from chalicelib.store.documents import DocumentRepository
+    from chalicelib.store.messages import MessageRepository
+    from chalicelib.store.people import PersonRepository
+    from chalicelib.store.signing_requests import SigningRequestRepository
+    from chalicelib.store.tenants import TenantRepository
 
 
 @functools.cache
@@ -121,3 +128,94 @@ def otp_secret() -> bytes:
     settings = get_settings()
     value = client("secretsmanager").get_secret_value(SecretId=settings.otp_secret_id)["SecretString"]
     return str(value).encode()
+
+
+class AwsPorts:
+    """The real adapters and repositories behind `chalicelib.ports.Ports`, each built on first use."""
+
+    @property
+    def clock(self) -> Clock:
+        return clock()  # not cached: tests and the local reminder trigger move time
+
+    @functools.cached_property
+    def files(self) -> DocumentStorage:
+        return document_storage()
+
+    @functools.cached_property
+    def mailer(self) -> Mailer:
+        return mailer()
+
+    @functools.cached_property
+    def sms(self) -> SmsSender:
+        return sms()
+
+    @functools.cached_property
+    def sealer(self) -> Sealer:
+        return sealer()
+
+    @functools.cached_property
+    def vault(self) -> Vault:
+        return vault()
+
+    @functools.cached_property
+    def identity(self) -> CognitoIdentity:
+        return identity()
+
+    @functools.cached_property
+    def tokens(self) -> TokenVerifier:
+        return token_verifier()
+
+    @property
+    def secrets(self) -> AwsPorts:
+        return self
+
+    def otp_secret(self) -> bytes:
+        return otp_secret()
+
+    @functools.cached_property
+    def tenants(self) -> TenantRepository:
+        from chalicelib.store.tenants import TenantRepository
+
+        bind_store()
+        return TenantRepository()
+
+    @functools.cached_property
+    def people(self) -> PersonRepository:
+        from chalicelib.store.people import PersonRepository
+
+        bind_store()
+        return PersonRepository()
+
+    @functools.cached_property
+    def clients(self) -> ClientRepository:
+        from chalicelib.store.clients import ClientRepository
+
+        bind_store()
+        return ClientRepository()
+
+    @functools.cached_property
+    def documents(self) -> DocumentRepository:
+        from chalicelib.store.documents import DocumentRepository
+
+        bind_store()
+        return DocumentRepository()
+
+    @functools.cached_property
+    def messages(self) -> MessageRepository:
+        from chalicelib.store.messages import MessageRepository
+
+        bind_store()
+        return MessageRepository()
+
+    @functools.cached_property
+    def signing(self) -> SigningRequestRepository:
+        from chalicelib.store.signing_requests import SigningRequestRepository
+
+        bind_store()
+        return SigningRequestRepository()
+
+
+@functools.cache
+def ports() -> Ports:
+    """The one set of ports of this container, handed to every service."""
+    return AwsPorts()

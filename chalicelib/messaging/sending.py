@@ -20,8 +20,10 @@ from chalicelib.reminders.schedule import index_fields
 from chalicelib.signing.audit import GENESIS, next_event
 from chalicelib.store.clients import ClientRepository
 from chalicelib.store.documents import DocumentRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, audit_item
+from chalicelib.store.messages import MessageRepository
+from chalicelib.store.signing_requests import SigningRequestRepository, audit_item
 from chalicelib.store.tenants import TenantRepository
+from chalicelib.store.transaction import Transition, TransitionRefused
 from chalicelib.tenants.model import SIGNING
 from chalicelib.validation import Fields
 
@@ -127,7 +129,7 @@ def send_message(principal: Principal, body: dict[str, Any], request_key: str | 
     if request_id:
         first = next_event(0, GENESIS, "sent", created_at, f"advisor:{principal.subject_id}",
                            {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id})
-        transition.put("request", repository.new_request_item(SigningRequest(
+        transition.put("request", SigningRequestRepository().new_request_item(SigningRequest(
             id=request_id, tenant_id=principal.tenant_id, message_id=message_id,
             conversation_id=message.conversation_id, client_id=client.id, advisor_id=principal.subject_id,
             status="sent", deadline=message.deadline, document=documents[0], created_at=created_at,

@@ -14,9 +14,11 @@ from chalicelib.messaging.model import OPEN_MESSAGE_STATES, Message, Reply
 from chalicelib.messaging.notices import email_advisor, notification
 from chalicelib.signing.states import SigningStatus, advance
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step
+from chalicelib.store.messages import MessageRepository
 from chalicelib.store.models import MessageItem, SigningRequestItem
 from chalicelib.store.pages import MAX_LIMIT, parse_limit
+from chalicelib.store.signing_requests import SigningRequestRepository, record_step
+from chalicelib.store.transaction import Transition, TransitionRefused
 from chalicelib.validation import Fields
 
 MESSAGE_STATES = ("sent", "read", "replied", "approved", "rejected", "signed", "withdrawn")
@@ -72,15 +74,15 @@ def advisor_message(principal: Principal, message_id: str) -> dict[str, Any]:
     answer = message.to_api()
     answer["conversation"] = [r.to_api() for r in repository.replies(principal.tenant_id, message.conversation_id)]
     if message.signing_request_id:
-        events = repository.audit_events(principal.tenant_id, message.signing_request_id)
+        events = SigningRequestRepository().audit_events(principal.tenant_id, message.signing_request_id)
         answer["signing"]["audit_events"] = [e.to_api() for e in events]
     return answer
 
 
 def withdraw(principal: Principal, request_id: str) -> dict[str, Any]:
     """The advisor withdraws an open signing request."""
-    repository = _repository()
-    request = repository.get_request(principal.tenant_id, request_id)
+    aws.bind_store()
+    request = SigningRequestRepository().get(principal.tenant_id, request_id)
     at = iso(aws.clock().now())
     _close_signing(request.tenant_id, request.id, request.message_id, "withdrawn", at,
                    f"advisor:{principal.subject_id}", {}, message_fields={})
@@ -133,7 +135,7 @@ def _mark_read(message: Message, actor: str) -> None:
     message_actions = [MessageItem.status.set("read"), MessageItem.read_at.set(at)]
     transition = Transition()
     if message.signing_request_id:
-        request = repository.get_request(message.tenant_id, message.signing_request_id)
+        request = SigningRequestRepository().get(message.tenant_id, message.signing_request_id)
         if request.status == SigningStatus.SENT:
             record_step(transition, advance(request, "viewed", at, actor))
             message_actions.append(MessageItem.signing_status.set(SigningStatus.VIEWED.value))
@@ -195,7 +197,7 @@ def answer_approval(principal: Principal, message_id: str, approve: bool, body: 
 def reject_signing(principal: Principal, request_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """'Afwijzen' of a signing request, with an optional reason; it can then no longer be signed."""
     reason = _reason(body)
-    request = _repository().get_request(principal.tenant_id, request_id)
+    request = SigningRequestRepository().get(principal.tenant_id, request_id)
     if request.client_id != principal.subject_id:
         raise NotFound()
     at = iso(aws.clock().now())
@@ -211,7 +213,7 @@ def _close_signing(tenant_id: str, request_id: str, message_id: str, status: str
     """Move an open request (and its message) to rejected or withdrawn, with its audit event, atomically."""
     repository = MessageRepository()
     for _ in range(3):  # a concurrent audit event may move the chain head; then read and try again
-        request = repository.get_request(tenant_id, request_id)
+        request = SigningRequestRepository().get(tenant_id, request_id)
         step = advance(request, status, at, actor, data)  # NotOpen unless open
         message = repository.get_message(tenant_id, message_id)
         request_actions: list[Any] = []

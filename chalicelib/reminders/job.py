@@ -25,9 +25,11 @@ from chalicelib.reminders.schedule import index_fields, next_due, overdue_moment
 from chalicelib.signing.states import advance
 from chalicelib.store import keys
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step, to_message
+from chalicelib.store.messages import MessageRepository, to_message
 from chalicelib.store.models import MessageItem
+from chalicelib.store.signing_requests import SigningRequestRepository, record_step
 from chalicelib.store.tenants import TenantRepository
+from chalicelib.store.transaction import Transition, TransitionRefused
 
 # How long a run holds a notice it is sending; longer than any run takes.
 NOTICE_LEASE = timedelta(minutes=15)
@@ -152,8 +154,7 @@ def _signing_event(transition: Transition, message: Message, kind: str, at: str,
     """Add the audit event of a signing request to the same claim."""
     if not message.signing_request_id:
         return
-    repository = MessageRepository()
-    request = repository.get_request(message.tenant_id, message.signing_request_id)
+    request = SigningRequestRepository().get(message.tenant_id, message.signing_request_id)
     record_step(transition, advance(request, kind, at, "system:reminders", data))
 
 

@@ -28,9 +28,10 @@ from chalicelib.observability import count, logger
 from chalicelib.signing import otp
 from chalicelib.signing.states import SigningStatus, Step, advance
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step
 from chalicelib.store.signing import SigningRepository
+from chalicelib.store.signing_requests import SigningRequestRepository, record_step
 from chalicelib.store.tenants import TenantRepository
+from chalicelib.store.transaction import Transition, TransitionRefused
 from chalicelib.tenants.model import Tenant
 from chalicelib.validation import Fields
 
@@ -40,7 +41,7 @@ MAX_FIRM_NAME_IN_SMS = 40  # one SMS segment with the code and the warning
 def own_request(principal: Principal, request_id: str) -> SigningRequest:
     """The client's own signing request; any other is NotFound, exactly like a missing one."""
     aws.bind_store()
-    request = MessageRepository().get_request(principal.tenant_id, request_id)
+    request = SigningRequestRepository().get(principal.tenant_id, request_id)
     if request.client_id != principal.subject_id:
         raise NotFound()
     return request

@@ -25,10 +25,12 @@ from chalicelib.signing.crypto import SEAL_ALGORITHM, Sealed, verify_seal
 from chalicelib.signing.image import decode_signature
 from chalicelib.signing.states import SigningStatus, advance
 from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, Transition, TransitionRefused, record_step
+from chalicelib.store.messages import MessageRepository
 from chalicelib.store.models import MessageItem
 from chalicelib.store.signing import SigningRepository
+from chalicelib.store.signing_requests import SigningRequestRepository, record_step
 from chalicelib.store.tenants import TenantRepository
+from chalicelib.store.transaction import Transition, TransitionRefused
 from chalicelib.validation import Fields
 
 RECEIPT_VERSION = 1
@@ -143,7 +145,7 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
     try:
         transition.commit()
     except TransitionRefused as exc:
-        current = repository.get_request(request.tenant_id, request.id)
+        current = SigningRequestRepository().get(request.tenant_id, request.id)
         if current.status == SigningStatus.SIGNED:
             raise AlreadySigned() from exc
         if not current.is_open:
@@ -158,7 +160,7 @@ def _commit_signature(principal: Principal, request: SigningRequest, state: otp.
 def _open_receipt(principal: Principal, request_id: str) -> tuple[SigningRequest, dict[str, Any] | None]:
     """The signed request and its decrypted {receipt, seal, signature_image}, or None when it no longer decrypts."""
     aws.bind_store()
-    request = MessageRepository().get_request(principal.tenant_id, request_id)
+    request = SigningRequestRepository().get(principal.tenant_id, request_id)
     if request.status != SigningStatus.SIGNED:
         raise NotOpen("not_signed_yet")
     sealed = SigningRepository().sealed_receipt(principal.tenant_id, request.conversation_id, request.id)
@@ -180,7 +182,7 @@ def _verify(request: SigningRequest, bundle: dict[str, Any] | None) -> dict[str,
     if bundle is not None:
         receipt, seal = bundle["receipt"], bundle["seal"]
         digest = digest_of(receipt)
-        events = MessageRepository().audit_events(request.tenant_id, request.id)
+        events = SigningRequestRepository().audit_events(request.tenant_id, request.id)
         signed_events = [e for e in events if e.type == "signed"]
         seal_valid = (
             digest.hex() == seal.get("digest")
@@ -224,5 +226,5 @@ def evidence_bundle(principal: Principal, request_id: str) -> dict[str, Any]:
     if bundle is None:
         raise NotOpen("receipt_unreadable")
     return {"receipt": bundle["receipt"], "seal": bundle["seal"], "public_key_pem": aws.sealer().public_key_pem,
-            "audit_events": [e.to_api() for e in MessageRepository().audit_events(request.tenant_id, request.id)],
+            "audit_events": [e.to_api() for e in SigningRequestRepository().audit_events(request.tenant_id, request.id)],
             "firm": TenantRepository().get(request.tenant_id).name}

@@ -16,10 +16,10 @@ from chalicelib.clock import AMSTERDAM, parse_iso, seconds_to_midnight
 from chalicelib.errors import Conflict, FieldError, NotFound, RateLimited, ValidationFailed
 from chalicelib.store import keys
 from chalicelib.store.connection import shared_connection
-from chalicelib.store.messages import Transition, TransitionRefused
 from chalicelib.store.models import ClientItem, CounterItem, EmailClaimItem, InviteItem, LoginItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
 from chalicelib.store.people import PersonRepository
+from chalicelib.store.transaction import Transition, TransitionRefused
 
 MAX_INVITES_PER_DAY = 3
 

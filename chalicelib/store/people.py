@@ -12,8 +12,8 @@ from chalicelib.auth.principal import ROLES, Membership, Person
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict
 from chalicelib.store import keys
-from chalicelib.store.messages import Transition, TransitionRefused
 from chalicelib.store.models import LoginFailuresItem, LoginItem, MembershipMap, PersonItem
+from chalicelib.store.transaction import Transition, TransitionRefused
 
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 

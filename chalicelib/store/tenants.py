@@ -7,9 +7,9 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.auth.principal import Membership
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.store import keys
-from chalicelib.store.messages import Transition, TransitionRefused
 from chalicelib.store.models import AdvisorItem, TenantItem
 from chalicelib.store.people import PersonRepository
+from chalicelib.store.transaction import Transition, TransitionRefused
 from chalicelib.tenants.model import Advisor, Tenant
 
 

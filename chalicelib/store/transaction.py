@@ -1,0 +1,69 @@
+"""One all-or-nothing change of several items: DynamoDB TransactWriteItems through PynamoDB.
+
+A refused condition is reported by the names of the parts that refused it, so a repository can
+tell its callers which business rule said no; anything else (throttling, a 5xx, a timeout) is a
+dependency failure the caller may retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.errors import DependencyFailed
+from chalicelib.store.connection import shared_connection
+from chalicelib.store.models import Item
+
+
+class TransitionRefused(Exception):
+    """A condition of a transaction failed; `failed` names which parts refused."""
+
+    def __init__(self, failed: set[str]) -> None:
+        super().__init__(", ".join(sorted(failed)))
+        self.failed = failed
+
+
+
+@dataclass
+class Transition:
+    """One all-or-nothing change: updates with their conditions, and new items."""
+
+    updates: list[tuple[str, Model, list[Action], Condition | None]] = field(default_factory=list)
+    puts: list[tuple[str, Model]] = field(default_factory=list)
+    checks: list[tuple[str, Item, Condition]] = field(default_factory=list)
+
+    def update(self, name: str, item: Model, actions: Sequence[Action], condition: Condition | None = None) -> None:
+        self.updates.append((name, item, list(actions), condition))
+
+    def put(self, name: str, item: Model) -> None:
+        """A new item: refused when one with its key exists."""
+        self.puts.append((name, item))
+
+    def check(self, name: str, item: Item, condition: Condition) -> None:
+        """A condition on an item that the change does not write."""
+        self.checks.append((name, item, condition))
+
+    def commit(self) -> None:
+        # PynamoDB sends condition checks first, then puts, then updates: the reasons come in that order.
+        names = ([name for name, *_ in self.checks] + [name for name, _ in self.puts]
+                 + [name for name, *_ in self.updates])
+        try:
+            with TransactWrite(connection=shared_connection()) as tx:
+                for _, checked, check in self.checks:
+                    tx.condition_check(type(checked), checked.pk, checked.sk, condition=check)
+                for _, item, actions, condition in self.updates:
+                    tx.update(item, actions=actions, condition=condition)
+                for _, item in self.puts:
+                    tx.save(item, condition=Item.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = {names[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"}
+            if not failed:  # throttled, failed or timed out: the caller may retry
+                raise DependencyFailed() from exc
+            raise TransitionRefused(failed) from exc

@@ -1,0 +1,76 @@
+"""In-memory fakes of every port, for the fast unit tier: same rules, no AWS, a clock that only moves when told.
+
+`FakePorts()` satisfies `chalicelib.ports.Ports`. Each fake repository keeps the business rules
+(the conditions) of its DynamoDB twin; `tests/integration/test_contract_*.py` runs the same
+repository tests against both, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.clock import FixedClock
+from tests.fakes.adapters import FakeFiles, FakeIdentity, FakeMailer, FakeSealer, FakeSecrets, FakeSms, FakeTokens, FakeVault
+
+START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def _lazy(name: str) -> Any:
+    """A fake repository, from the module of its capability (imported on first use)."""
+    import importlib
+
+    module, cls = {
+        "tenants": ("tests.fakes.accounts", "FakeTenants"), "people": ("tests.fakes.accounts", "FakePeople"),
+        "clients": ("tests.fakes.accounts", "FakeClients"), "documents": ("tests.fakes.accounts", "FakeDocuments"),
+        "messages": ("tests.fakes.messaging", "FakeMessages"), "signing": ("tests.fakes.signing", "FakeSigningRequests"),
+    }[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+@dataclass
+class FakePorts:
+    clock: FixedClock = field(default_factory=lambda: FixedClock(START))
+    files: FakeFiles = field(default_factory=FakeFiles)
+    mailer: FakeMailer = field(default_factory=FakeMailer)
+    sms: FakeSms = field(default_factory=FakeSms)
+    sealer: FakeSealer = field(default_factory=FakeSealer)
+    vault: FakeVault = field(default_factory=FakeVault)
+    identity: FakeIdentity = field(default_factory=FakeIdentity)
+    tokens: FakeTokens = field(default_factory=FakeTokens)
+    secrets: FakeSecrets = field(default_factory=FakeSecrets)
+    _repositories: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tokens.identity = self.identity  # tokens are the ones this identity issued
+        self.identity.now = lambda: self.clock.now().timestamp()
+
+    def _repository(self, name: str) -> Any:
+        if name not in self._repositories:
+            self._repositories[name] = _lazy(name)(self)
+        return self._repositories[name]
+
+    @property
+    def tenants(self) -> Any:
+        return self._repository("tenants")
+
+    @property
+    def people(self) -> Any:
+        return self._repository("people")
+
+    @property
+    def clients(self) -> Any:
+        return self._repository("clients")
+
+    @property
+    def documents(self) -> Any:
+        return self._repository("documents")
+
+    @property
+    def messages(self) -> Any:
+        return self._repository("messages")
+
+    @property
+    def signing(self) -> Any:
+        return self._repository("signing")
