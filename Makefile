@@ -7,7 +7,7 @@ PORT ?= 8000
 MOTO_PORT ?= 5000
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: setup browser run test lint bench package deploy clean
+.PHONY: setup browser run test lint bench package deploy lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -15,11 +15,25 @@ setup: $(VENV)/.installed node_modules/.installed
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The venv holds exactly the dev lock (every package pinned, every file's hash checked), so it is
+# rebuilt whenever a lock changes; pip-sync removes what the lock no longer lists.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check "pip<26.3"
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
+	$(BIN)/pip-sync --quiet requirements-dev.txt
 	touch $@
+
+# Re-lock after editing requirements*.in (docs/deploy.md, "Dependencies"): pins with the hash of
+# every file of each pinned version on PyPI (so the Lambda's manylinux wheels too), resolved on
+# PyPI alone, not on this machine's pip settings. An existing pin moves only when its input asks
+# for it; `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package boto3`) moves them on purpose.
+LOCK = env -u PIP_FIND_LINKS -u PIP_CONSTRAINT -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+lock: $(VENV)/.installed
+	$(LOCK) --output-file=requirements.txt requirements.in
+	$(LOCK) --output-file=requirements-dev.txt requirements-dev.in
 
 # Front-end packages come from the npm registry, never from the repository.
 node_modules/.installed: package.json
