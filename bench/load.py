@@ -1,7 +1,8 @@
 """Benchmark: a bounded load run of full signing flows against the local stack on 127.0.0.1.
 
 Starts the local product the way `make run` does (`python -m local.run` on free ports; moto,
-the API and the demo data in one process),
+the API and the demo data in one process), with moto's index queries narrowed to their partition
+(bench/moto_speed.py) so that their cost does not grow with the table as the flows fill it,
 runs one untimed warm-up flow, then lets W workers run F full signing flows over HTTP, and
 stops everything by itself. One flow, as the dashboard and the portal make it:
 
@@ -432,7 +433,7 @@ def main(argv: list[str] | None = None) -> LoadReport:
     if args.url:
         report = run_load(args.url, args.flows, args.workers, args.max_seconds, progress, warmup=args.warmup)
     else:
-        with local_stack() as stack:
+        with local_stack(entry="bench.moto_speed") as stack:
             report = run_load(stack.url, args.flows, args.workers, args.max_seconds, progress, stack.process.pid,
                               warmup=args.warmup)
     if args.json:

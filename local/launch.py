@@ -46,15 +46,19 @@ class RunningStack:
 
 
 @contextmanager
-def local_stack(log_dir: Path | None = None, timeout: float = 120) -> Iterator[RunningStack]:
-    """`python -m local.run` on free loopback ports; stopped with SIGINT (as Ctrl-C) on exit."""
+def local_stack(log_dir: Path | None = None, timeout: float = 120, entry: str = "local.run") -> Iterator[RunningStack]:
+    """`python -m local.run` on free loopback ports; stopped with SIGINT (as Ctrl-C) on exit.
+
+    `entry` names another module that takes local.run's options: the load benchmark's
+    `bench.moto_speed`, which adds its moto patch first.
+    """
     port, moto_port = free_port(), free_port()
     log_dir = log_dir or Path(tempfile.gettempdir())
     log = log_dir / f"local-stack-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE", "USER_POOL", "STAGE"))}
     with log.open("w") as out:
         process = subprocess.Popen(  # noqa: S603 - our own entry point
-            [sys.executable, "-m", "local.run", "--host", "127.0.0.1", "--port", str(port),
+            [sys.executable, "-m", entry, "--host", "127.0.0.1", "--port", str(port),
              "--moto-port", str(moto_port)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
         )
