@@ -1,34 +1,80 @@
-"""The settings object: read from the environment once, lazily, and typed."""
+"""The settings object: read from the environment once, lazily, and typed.
+
+Each field names its environment variable here, and nowhere else in the app: this is the one
+list of what the app reads. tests/unit/test_settings.py checks that .chalice/config.json (each
+stage), the local stack (local/resources.py, which writes its environment with `environment`)
+and infra/operator-env.sh set exactly these names, the required ones included.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Variable:
+    """How one setting is read from the environment and written back to it."""
+
+    name: str
+    parse: Callable[[str], Any] = str
+    show: Callable[[Any], str] = str
+    fallbacks: tuple[str, ...] = ()  # read in turn when `name` is unset or empty
+
+
+def _ints(raw: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in raw.split(",") if part.strip())
+
+
+def _show_ints(values: tuple[int, ...]) -> str:
+    return ",".join(str(value) for value in values)
+
+
+def _flag(raw: str) -> bool:
+    return raw.lower() == "true"
+
+
+def _show_flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _url(raw: str) -> str:
+    return raw.rstrip("/")
+
+
+def _env(variable: Variable, default: Any = dataclasses.MISSING) -> Any:
+    """A settings field read from `variable`; without a default the setting is required."""
+    return dataclasses.field(default=default, metadata={"env": variable})
 
 
 @dataclass(frozen=True)
 class Settings:
     """Everything the app reads from its environment."""
 
-    stage: str
-    region: str
-    table_name: str
-    idempotency_table_name: str
-    documents_bucket: str
-    data_key_id: str
-    seal_key_id: str
-    user_pool_id: str
-    user_pool_client_id: str
-    sender_email: str
-    portal_url: str
-    otp_secret_id: str
-    aws_endpoint_url: str | None = None
-    max_document_bytes: int = 25 * 1024 * 1024
-    reminder_offsets_days: tuple[int, ...] = (3, 1)
-    sms_allowed_country_codes: tuple[int, ...] = (31,)
-    sms_daily_budget: int = 500  # per firm, unless the operator set another
-    tracing: bool = False
+    # No default: a deployed stage that forgot it must not become "local" (and grow /dev/*).
+    stage: str = _env(Variable("STAGE"))
+    table_name: str = _env(Variable("TABLE_NAME"))
+    idempotency_table_name: str = _env(Variable("IDEMPOTENCY_TABLE_NAME"))
+    documents_bucket: str = _env(Variable("DOCUMENTS_BUCKET"))
+    data_key_id: str = _env(Variable("DATA_KEY_ID"))
+    seal_key_id: str = _env(Variable("SEAL_KEY_ID"))
+    user_pool_id: str = _env(Variable("USER_POOL_ID"))
+    user_pool_client_id: str = _env(Variable("USER_POOL_CLIENT_ID"))
+    sender_email: str = _env(Variable("SENDER_EMAIL"))
+    portal_url: str = _env(Variable("PORTAL_URL", _url))
+    otp_secret_id: str = _env(Variable("OTP_SECRET_ID"))
+    # Lambda sets both region names itself.
+    region: str = _env(Variable("AWS_REGION", fallbacks=("AWS_DEFAULT_REGION",)), "eu-west-1")
+    aws_endpoint_url: str | None = _env(Variable("AWS_ENDPOINT_URL"), None)  # moto, locally
+    max_document_bytes: int = _env(Variable("MAX_DOCUMENT_BYTES", int), 25 * 1024 * 1024)
+    reminder_offsets_days: tuple[int, ...] = _env(Variable("REMINDER_OFFSETS_DAYS", _ints, _show_ints), (3, 1))
+    sms_allowed_country_codes: tuple[int, ...] = _env(Variable("SMS_ALLOWED_COUNTRY_CODES", _ints, _show_ints), (31,))
+    sms_daily_budget: int = _env(Variable("SMS_DAILY_BUDGET", int), 500)  # per firm, unless the operator set another
+    tracing: bool = _env(Variable("TRACING", _flag, _show_flag), False)
 
     @property
     def is_local(self) -> bool:
@@ -46,36 +92,45 @@ class Settings:
         return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
 
 
-def _ints(raw: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in raw.split(",") if part.strip())
+VARIABLES: dict[str, Variable] = {f.name: f.metadata["env"] for f in dataclasses.fields(Settings)}
+# Every environment name the settings read, and those a stage must set.
+NAMES: frozenset[str] = frozenset(name for v in VARIABLES.values() for name in (v.name, *v.fallbacks))
+REQUIRED: frozenset[str] = frozenset(
+    VARIABLES[f.name].name for f in dataclasses.fields(Settings) if f.default is dataclasses.MISSING)
+# Read by the libraries themselves, not by Settings (boto3: credentials and region; Powertools:
+# service and namespace); a stage may set them too.
+LIBRARY_NAMES: frozenset[str] = frozenset({
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+    "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
+})
 
 
-def load_settings(env: os._Environ[str] | dict[str, str]) -> Settings:
-    """Build the settings from an environment mapping; missing names fail loudly."""
-    try:
-        return Settings(
-            # No default: a deployed stage that forgot it must not become "local" (and grow /dev/*).
-            stage=env["STAGE"],
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", "eu-west-1"),
-            table_name=env["TABLE_NAME"],
-            idempotency_table_name=env["IDEMPOTENCY_TABLE_NAME"],
-            documents_bucket=env["DOCUMENTS_BUCKET"],
-            data_key_id=env["DATA_KEY_ID"],
-            seal_key_id=env["SEAL_KEY_ID"],
-            user_pool_id=env["USER_POOL_ID"],
-            user_pool_client_id=env["USER_POOL_CLIENT_ID"],
-            sender_email=env["SENDER_EMAIL"],
-            portal_url=env["PORTAL_URL"].rstrip("/"),
-            otp_secret_id=env["OTP_SECRET_ID"],
-            aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
-            max_document_bytes=int(env.get("MAX_DOCUMENT_BYTES", 25 * 1024 * 1024)),
-            reminder_offsets_days=_ints(env.get("REMINDER_OFFSETS_DAYS", "3,1")),
-            sms_allowed_country_codes=_ints(env.get("SMS_ALLOWED_COUNTRY_CODES", "31")),
-            sms_daily_budget=int(env.get("SMS_DAILY_BUDGET", 500)),
-            tracing=env.get("TRACING", "false").lower() == "true",
-        )
-    except KeyError as exc:
-        raise RuntimeError(f"missing setting {exc.args[0]}") from exc
+def _read(env: Mapping[str, str], variable: Variable) -> str | None:
+    for name in (variable.name, *variable.fallbacks):
+        if env.get(name):
+            return env[name]
+    return None
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build the settings from an environment mapping; a missing (or empty) required name fails loudly."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        variable = VARIABLES[field.name]
+        raw = _read(env, variable)
+        if raw is not None:
+            values[field.name] = variable.parse(raw)
+        elif field.default is dataclasses.MISSING:
+            raise RuntimeError(f"missing setting {variable.name}")
+    return Settings(**values)
+
+
+def environment(**values: Any) -> dict[str, str]:
+    """The environment from which `load_settings` reads these values, given by field name (None: unset)."""
+    unknown = sorted(set(values) - set(VARIABLES))
+    if unknown:
+        raise TypeError(f"not settings: {unknown}")
+    return {VARIABLES[name].name: VARIABLES[name].show(value) for name, value in values.items() if value is not None}
 
 
 @functools.cache

@@ -6,35 +6,13 @@ import json
 from typing import Any
 
 from chalicelib import errors
-from chalicelib.messages import text
+from chalicelib.texts import text
 
 PROBLEM_TYPE_BASE = "https://docs.portal.example/problems/"
 CONTENT_TYPE = "application/problem+json"
 
-STATUS: dict[str, int] = {
-    "validation_error": 400,
-    "invalid_credentials": 401,
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "feature_not_enabled": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "otp_required": 409,
-    "already_signed": 409,
-    "not_open": 409,
-    "not_your_turn": 409,
-    "payload_too_large": 413,
-    "unsupported_media_type": 415,
-    "phone_required": 422,
-    "invalid_code": 422,
-    "idempotency_key_reused": 422,
-    "document_not_ready": 422,
-    "invalid_signature_image": 422,
-    "rate_limited": 429,
-    "otp_locked": 429,
-    "service_unavailable": 503,
-    "internal_error": 500,
-}
+# The status of each contract code, from the one table of them.
+STATUS: dict[str, int] = {code: entry.status for code, entry in errors.CODES.items()}
 
 
 def problem(code: str, language: str, detail: str | None = None, **extra: Any) -> tuple[int, dict[str, Any]]:

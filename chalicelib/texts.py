@@ -1,35 +1,18 @@
-"""Every sentence a person reads in an API answer, per language (Dutch first)."""
+"""Every sentence a person reads in an API answer, per language (Dutch first).
+
+The titles of the error codes come from their table (chalicelib/errors.py, `CODES`); what is
+kept here are the field and detail messages, by message key.
+"""
 
 from __future__ import annotations
+
+from chalicelib.errors import CODES
 
 DEFAULT_LANGUAGE = "nl"
 LANGUAGES = ("nl", "en")
 
+# Field and detail messages; a key is never also an error code (the code's title would be lost).
 _NL: dict[str, str] = {
-    # titles of the error codes
-    "validation_error": "De invoer is niet geldig.",
-    "invalid_credentials": "E-mailadres of wachtwoord is onjuist.",
-    "unauthenticated": "U bent niet ingelogd of uw sessie is verlopen.",
-    "forbidden": "U heeft geen toegang tot dit onderdeel.",
-    "feature_not_enabled": "Digitaal ondertekenen is niet ingeschakeld voor uw kantoor.",
-    "not_found": "Niet gevonden.",
-    "conflict": "Dit kan niet in de huidige toestand.",
-    "otp_required": "Bevestig eerst met de sms-code voordat u ondertekent.",
-    "already_signed": "Dit document is al ondertekend.",
-    "not_open": "Dit verzoek staat niet (meer) open.",
-    "not_your_turn": "U bent nog niet aan de beurt om te ondertekenen.",
-    "payload_too_large": "Het bestand is te groot.",
-    "unsupported_media_type": "Dit bestandstype wordt niet ondersteund.",
-    "phone_required": "Voor ondertekenen is een mobiel nummer van de klant nodig (voor de sms-code).",
-    "invalid_code": "De code is onjuist of verlopen.",
-    "idempotency_key_reused": "Deze Idempotency-Key is al gebruikt voor een ander verzoek.",
-    "document_not_ready": "Het document is nog niet (correct) geüpload.",
-    "invalid_signature_image": "De handtekening kon niet worden gelezen.",
-    "rate_limited": "Te veel verzoeken. Probeer het later opnieuw.",
-    "otp_locked": "Te veel onjuiste codes. Vraag een nieuwe code aan.",
-    "service_unavailable": "Een onderliggende dienst reageert niet. Probeer het zo opnieuw.",
-    "internal_error": "Er ging iets mis aan onze kant.",
-    # field messages
     "required": "Dit veld is verplicht.",
     "not_a_string": "Vul hier tekst in.",
     "too_long": "Maximaal {max} tekens.",
@@ -114,28 +97,6 @@ _NL: dict[str, str] = {
 }
 
 _EN: dict[str, str] = {
-    "validation_error": "The input is not valid.",
-    "invalid_credentials": "Email address or password is incorrect.",
-    "unauthenticated": "You are not logged in or your session has expired.",
-    "forbidden": "You do not have access to this part.",
-    "feature_not_enabled": "Digital signing is not enabled for your firm.",
-    "not_found": "Not found.",
-    "conflict": "This is not possible in the current state.",
-    "otp_required": "Confirm with the SMS code before signing.",
-    "already_signed": "This document has already been signed.",
-    "not_open": "This request is not open (any more).",
-    "not_your_turn": "It is not your turn to sign yet.",
-    "payload_too_large": "The file is too large.",
-    "unsupported_media_type": "This file type is not supported.",
-    "phone_required": "Signing needs the client's mobile number (for the SMS code).",
-    "invalid_code": "The code is incorrect or has expired.",
-    "idempotency_key_reused": "This Idempotency-Key was already used for a different request.",
-    "document_not_ready": "The document has not been uploaded (correctly) yet.",
-    "invalid_signature_image": "The signature could not be read.",
-    "rate_limited": "Too many requests. Please try again later.",
-    "otp_locked": "Too many wrong codes. Request a new code.",
-    "service_unavailable": "A service we depend on is not responding. Please try again shortly.",
-    "internal_error": "Something went wrong on our side.",
     "required": "This field is required.",
     "not_a_string": "Enter text here.",
     "too_long": "At most {max} characters.",
@@ -219,13 +180,16 @@ _EN: dict[str, str] = {
     "signature_trailing_data": "There is data after the end of the PNG image.",
 }
 
-CATALOG: dict[str, dict[str, str]] = {"nl": _NL, "en": _EN}
+CATALOG: dict[str, dict[str, str]] = {
+    language: {**{code: getattr(entry, language) for code, entry in CODES.items()}, **messages}
+    for language, messages in (("nl", _NL), ("en", _EN))
+}
 
 
 def text(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The sentence for `key` in `language`, falling back to Dutch and then to the key itself."""
-    catalog = CATALOG.get(language, _NL)
-    template = catalog.get(key) or _NL.get(key) or key
+    catalog = CATALOG.get(language, CATALOG[DEFAULT_LANGUAGE])
+    template = catalog.get(key) or CATALOG[DEFAULT_LANGUAGE].get(key) or key
     return template.format_map(_Missing(params)) if "{" in template else template
 
 

@@ -8,7 +8,9 @@ set -euo pipefail
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-west-1}"
 app_stack="${APP_STACK:-signing-portal}"
 
-# Setting name of the app <- output of the stateful stack.
+# Setting name of the app <- output of the stateful stack, as .chalice/config.json's prod stage
+# maps them; with STAGE and PORTAL_URL below, every setting chalicelib/config.py requires
+# (tests/unit/test_settings.py checks both).
 declare -A setting=(
   [TableName]=TABLE_NAME [IdempotencyTableName]=IDEMPOTENCY_TABLE_NAME [DocumentsBucket]=DOCUMENTS_BUCKET
   [DataKeyId]=DATA_KEY_ID [SealKeyId]=SEAL_KEY_ID [UserPoolId]=USER_POOL_ID [UserPoolClientId]=USER_POOL_CLIENT_ID

@@ -19,7 +19,7 @@ from chalicelib import problems
 from chalicelib.api.routing import answer_headers
 from chalicelib.api.security import TokenRejected
 from chalicelib.config import get_settings
-from chalicelib.messages import pick_language
+from chalicelib.texts import pick_language
 
 # What each gateway refusal becomes, as in infra's GatewayResponses.
 _GATEWAY_CODES = {401: "unauthenticated", 403: "not_found", 500: "internal_error"}

@@ -7,15 +7,18 @@ from it, so a table index or a key spec cannot differ between local and deployed
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import yaml
 
+from chalicelib.config import environment as settings_environment
+
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "stateful.yaml"
 SENDER_EMAIL = "noreply@portaal.example"
+REGION = "eu-west-1"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -57,24 +60,17 @@ class LocalResources:
     sender_email: str
 
     def environment(self, endpoint: str, portal_url: str, stage: str = "local") -> dict[str, str]:
-        """The app's environment for these resources (what the prod stage gets from stack outputs)."""
+        """The app's environment for these resources (what the prod stage gets from stack outputs).
+
+        Written from the settings' own list of names (chalicelib/config.py), field for field,
+        plus what boto3 reads itself: the region and moto's stand-in credentials.
+        """
         return {
-            "STAGE": stage,
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_REGION": "eu-west-1",
-            "AWS_DEFAULT_REGION": "eu-west-1",
+            **settings_environment(stage=stage, region=REGION, aws_endpoint_url=endpoint, portal_url=portal_url,
+                                   **asdict(self)),
+            "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            "TABLE_NAME": self.table_name,
-            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
-            "DOCUMENTS_BUCKET": self.documents_bucket,
-            "DATA_KEY_ID": self.data_key_id,
-            "SEAL_KEY_ID": self.seal_key_id,
-            "USER_POOL_ID": self.user_pool_id,
-            "USER_POOL_CLIENT_ID": self.user_pool_client_id,
-            "OTP_SECRET_ID": self.otp_secret_id,
-            "SENDER_EMAIL": self.sender_email,
-            "PORTAL_URL": portal_url,
         }
 
 

@@ -3,9 +3,10 @@
 
 import { formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
 import { t } from './i18n.js';
-import { alert, errorAlert, errorText, field, isOpenSigning, loading, statusBadge } from './ui.js';
+import { isOpen, isOpenSigning, MESSAGE_STATUSES } from './model.js';
+import { alert, errorAlert, errorText, field, loading, statusBadge } from './ui.js';
 
-const FILTERS = ['', 'sent', 'read', 'replied', 'approved', 'rejected', 'signed', 'withdrawn'];
+const FILTERS = ['', ...MESSAGE_STATUSES];
 
 function messageLink(m) {
   return `#/messages/${encodeURIComponent(m.id)}`;
@@ -44,7 +45,7 @@ export function advisorMessageRow(m, clientsById, { showClient = true } = {}) {
           m.deadline ? h('span', { class: isOverdue(m) ? 'deadline overdue' : 'deadline', text: t('deadline.until', { date: formatDate(m.deadline) }) }) : null)),
       h('div', { class: 'row-side' },
         statusBadge(m),
-        isOverdue(m) && ['sent', 'viewed', 'read'].includes(status) ? h('span', { class: 'badge badge-bad', text: t('messages.overdue') }) : null),
+        isOverdue(m) && isOpen(m) ? h('span', { class: 'badge badge-bad', text: t('messages.overdue') }) : null),
       h('span', { class: 'chevron', 'aria-hidden': 'true', text: '›' })),
     extra.length ? h('div', { class: 'row-extra' }, extra) : null);
 }

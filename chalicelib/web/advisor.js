@@ -52,7 +52,7 @@ async function render({ navigated = false, expired = false } = {}) {
     app.frame = shell({ area: 'advisor', narrow: true });
     loginView(app.frame.main, {
       api, role: 'advisor', title: t('advisor.login.title'), lead: t('advisor.login.lead'),
-      notice: expired ? alert('info', t('error.unauthenticated')) : null,
+      notice: expired ? alert('info', t('login.expired')) : null,
       onSignedIn: () => render({ navigated: true }),
     });
     return;

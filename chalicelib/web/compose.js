@@ -3,10 +3,10 @@
 
 import { formatSize, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
 import { t } from './i18n.js';
+import { RESPONSE_TYPES } from './model.js';
 import { ACCEPTED, contentTypeOf, uploadDocument } from './upload.js';
 import { alert, errorAlert, errorText, field, loading, showFieldErrors } from './ui.js';
 
-const TYPES = ['none', 'reply', 'approve', 'sign'];
 const PDF = 'application/pdf';
 // The form being written survives a re-render of the same route (a language switch), uploads included.
 let draft = null;
@@ -182,7 +182,7 @@ function controls(clients, selected) {
       h('option', { value: '', text: t('compose.choose_client') }),
       clients.map((c) => h('option', { value: c.id, selected: c.id === selected, text: `${c.name} (${c.email})` }))),
     type: h('select', { id: 'compose-type', name: 'response_type', 'aria-describedby': 'compose-type-hint' },
-      TYPES.map((type) => h('option', { value: type, text: t(`type.${type}`) }))),
+      RESPONSE_TYPES.map((type) => h('option', { value: type, text: t(`type.${type}`) }))),
     typeHint,
     subject: h('input', { id: 'compose-subject', name: 'subject', type: 'text', maxlength: '200', required: true }),
     deadline: h('input', { id: 'compose-deadline', name: 'deadline', type: 'date', min: todayInAmsterdam(),

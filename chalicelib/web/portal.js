@@ -4,9 +4,10 @@ import { createApi } from './api.js';
 import { append, formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
 import { chosenMembership, firmSwitcher } from './firms.js';
 import { t } from './i18n.js';
+import { isOpenSigning, OPEN_MESSAGE_STATUSES, REPLYABLE_MESSAGE_STATUSES } from './model.js';
 import { signingPanel } from './signing.js';
 import {
-  alert, currentRoute, errorAlert, errorText, field, flashMessage, focusHeading, isOpenSigning, loading,
+  alert, currentRoute, errorAlert, errorText, field, flashMessage, focusHeading, loading,
   loginView, shell, startRouter, statusBadge,
 } from './ui.js';
 
@@ -18,7 +19,7 @@ async function render({ navigated = false, expired = false } = {}) {
     frame = shell({ area: 'portal', narrow: true });
     loginView(frame.main, {
       api, role: 'client', title: t('portal.login.title'), lead: t('portal.login.lead'),
-      notice: expired ? alert('info', t('error.unauthenticated')) : null,
+      notice: expired ? alert('info', t('login.expired')) : null,
       onSignedIn: () => render({ navigated: true }),
     });
     return;
@@ -74,7 +75,7 @@ async function overview() {
 }
 
 function messageRow(m) {
-  const asked = ['reply', 'approve'].includes(m.response_type) && ['sent', 'read'].includes(m.status);
+  const asked = ['reply', 'approve'].includes(m.response_type) && OPEN_MESSAGE_STATUSES.includes(m.status);
   return h('li', {}, h('a', { class: 'row-link', href: `#/messages/${encodeURIComponent(m.id)}` },
     h('div', { class: 'row-main' },
       h('div', { class: m.status === 'sent' ? 'row-title unread' : 'row-title', text: m.subject }),
@@ -171,7 +172,7 @@ function replySection(message) {
       send.disabled = false;
     }
   } }, notice, field(t('portal.reply.label'), box), h('div', { class: 'row' }, send));
-  const canAnswer = ['sent', 'read', 'replied'].includes(message.status);
+  const canAnswer = REPLYABLE_MESSAGE_STATUSES.includes(message.status);
   return h('section', { class: 'card', 'aria-labelledby': 'reply-title' },
     h('h2', { id: 'reply-title', text: t('portal.reply.title') }),
     message.deadline ? h('p', {}, deadlineText(message.deadline, message.overdue)) : null,
@@ -182,7 +183,7 @@ function replySection(message) {
 function approveSection(message) {
   const section = h('section', { class: 'card', 'aria-labelledby': 'approve-title' },
     h('h2', { id: 'approve-title', text: t('portal.approve.title') }));
-  if (!['sent', 'read'].includes(message.status)) {
+  if (!OPEN_MESSAGE_STATUSES.includes(message.status)) {
     section.append(h('p', { text: t(`portal.approve.done_${message.status}`, {}, t(`status.${message.status}`)) }));
     if (message.reject_reason) section.append(h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), message.reject_reason));
     return section;

@@ -3,6 +3,7 @@
 
 import { formatDate, formatDateTime, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
 import { t } from './i18n.js';
+import { OPEN_SIGNING_STATUSES } from './model.js';
 import { createPad } from './pad.js';
 import { alert, errorAlert, errorText, field, showFieldErrors } from './ui.js';
 
@@ -23,7 +24,7 @@ export function signingPanel({ api, message, fetchedAt, refresh, documentCard })
   const base = `/portal/signing-requests/${encodeURIComponent(signing.id)}`;
   const ctx = { api, base, section, state, signing, doc, fetchedAt, refresh, documentCard, message };
 
-  if (!['sent', 'viewed'].includes(signing.status) && state.step !== 'done') {
+  if (!OPEN_SIGNING_STATUSES.includes(signing.status) && state.step !== 'done') {
     closedView(ctx);
     return section;
   }
@@ -258,7 +259,7 @@ async function sign(ctx, { pad, city, notice, submit, form }) {
     if (error.code === 'already_signed') { finish(ctx, { signed_at: null, city: body.city }); return; }
     if (error.code === 'not_open') { ctx.refresh(); return; }
     if (error.code === 'otp_required') {
-      ctx.state.codeNotice = alert('warn', t('error.otp_required'));
+      ctx.state.codeNotice = alert('warn', errorText(error));
       ctx.state.resendAt = 0;
       go(ctx, 'code', 'otp-code');
       return;
@@ -297,7 +298,7 @@ function doneView(ctx) {
       h('h2', { id: 'signing-title', text: t('sign.done.title') }),
       h('p', { text: result.signed_at
         ? t('sign.done.text', { filename: ctx.doc?.filename || '', when: formatDateTime(result.signed_at), city: result.city })
-        : t('error.already_signed') }),
+        : t('sign.done.already') }),
       h('p', { class: 'muted', text: t('sign.done.next') }),
       h('a', { class: 'btn btn-secondary', href: '#/', text: t('portal.back') })));
 }

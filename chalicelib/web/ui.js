@@ -3,6 +3,7 @@
 import { PAGES } from './api.js';
 import { getLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
 import { h, icon, mount } from './dom.js';
+import { isOpenSigning } from './model.js';
 
 /** The page frame: skip link, header (brand, language switch, logout, firm switcher), optional nav, main. */
 export function shell({ area, signedIn = false, onLogout, nav = null, narrow = false, switcher = null }) {
@@ -63,26 +64,15 @@ export function alert(kind, text, extra = null) {
 
 /** A person's sentence for an API error, in the chosen language.
  *
- * The server's `detail` when it says more than the code's title (it is localised by our
- * Accept-Language, and knows what the page cannot, such as how long to wait); else the page's
- * own sentence for the code. */
+ * The server's `detail`: it is localised by our Accept-Language and knows what the page cannot
+ * (which field, how many attempts are left, how long to wait). The page's own sentence only
+ * where no answer says it: above the list of a validation error's fields (errorAlert lists
+ * them), and for a failure without a problem document (no connection, a failed upload). */
 export function errorText(error) {
-  const code = error?.code || 'internal_error';
-  const { detail, title } = error?.problem || {};
-  const listsFields = code === 'validation_error' && error.fieldErrors.length;
-  if (typeof detail === 'string' && detail && detail !== title && !listsFields) return detail;
-  if (code === 'invalid_code' && Number.isInteger(error.problem?.attempts_left)) {
-    return t('error.invalid_code_left', { n: error.problem.attempts_left });
-  }
-  if (code === 'rate_limited' && error.problem?.retry_after) {
-    return t('error.rate_limited_wait', { n: error.problem.retry_after });
-  }
-  if (code === 'validation_error' && error.fieldErrors.length) {
-    return t('error.validation_error_fields');
-  }
-  const key = `error.${code}`;
-  const text = t(key);
-  return text === key ? t('error.internal_error') : text;
+  if (error?.code === 'validation_error' && error.fieldErrors.length) return t('error.check_fields');
+  const detail = error?.problem?.detail;
+  if (typeof detail === 'string' && detail) return detail;
+  return t(`error.${error?.code}`, {}, t('error.internal_error'));
 }
 
 /** An error notice for an ApiError; a validation error also lists the server's own field messages. */
@@ -130,10 +120,6 @@ export function statusBadge(message, { forClient = false } = {}) {
   if (forClient && isOpenSigning(message)) label = t('status.to_sign');
   else if (forClient && status === 'sent') label = t('status.new');
   return h('span', { class: `badge badge-${tone}`, text: label });
-}
-
-export function isOpenSigning(message) {
-  return Boolean(message.signing) && ['sent', 'viewed'].includes(message.signing.status);
 }
 
 /** A login card. After a login, `onSignedIn` runs when the page can go on as the membership

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from chalicelib.messages import text
+from chalicelib.texts import text
 from tests.conftest import (
     CATALOG,
     DOCX,

@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from chalicelib.messages import text
+from chalicelib.texts import text
 from tests.conftest import Api, animated_png, data_url, last_code, signature_png, upload
 
 
