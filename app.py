@@ -9,7 +9,7 @@ from chalice import Chalice, Rate
 from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public, web
 from chalicelib.api.routing import framework_error_as_problem, with_answer_headers
 from chalicelib.api.security import security
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import logger, metrics, traced
 
 app = Chalice(app_name="signing-portal")
 
@@ -26,12 +26,12 @@ def problems_everywhere(request: Any, get_response: Any) -> Any:
 
 @app.middleware("all")
 def observe(event: Any, get_response: Any) -> Any:
-    """Request id on every log line; business metrics flushed once per invocation."""
+    """Request id on every log line; business metrics flushed once per invocation; traced when TRACING=true."""
     context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
     request_id = getattr(context, "aws_request_id", None)
     logger.append_keys(request_id=request_id)
     try:
-        return get_response(event)
+        return traced(event, get_response)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
@@ -44,4 +44,4 @@ def send_reminders(event: Any) -> dict[str, int]:
     from chalicelib import aws
     from chalicelib.reminders.job import run
 
-    return run(aws.clock().now()).to_api()
+    return run(aws.ports()).to_api()

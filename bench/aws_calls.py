@@ -431,11 +431,11 @@ def _phase_the_authorizer(meter: Meter) -> None:
 
     authenticate = security.authenticate
 
-    def authenticate_as_authorizer(token: str) -> Any:
+    def authenticate_as_authorizer(ports: Any, token: str) -> Any:
         meter.phase = "authorizer"
         started = time.perf_counter()
         try:
-            return authenticate(token)
+            return authenticate(ports, token)
         finally:
             _authorizer_clock.ms += (time.perf_counter() - started) * 1000
             meter.phase = "route"

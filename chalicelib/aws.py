@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.clock import Clock, SystemClock
-from chalicelib.config import get_settings
+from chalicelib.clock import Clock, SystemClock, SystemWallClock
+from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.auth.identity import CognitoIdentity
@@ -134,8 +134,16 @@ class AwsPorts:
     """The real adapters and repositories behind `chalicelib.ports.Ports`, each built on first use."""
 
     @property
+    def settings(self) -> Settings:
+        return get_settings()
+
+    @property
     def clock(self) -> Clock:
         return clock()  # not cached: tests and the local reminder trigger move time
+
+    @property
+    def wall_clock(self) -> SystemWallClock:
+        return SystemWallClock()
 
     @functools.cached_property
     def files(self) -> DocumentStorage:

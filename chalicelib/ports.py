@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from chalicelib.clients.ports import Clients
+    from chalicelib.config import Settings
     from chalicelib.documents.ports import Documents
     from chalicelib.documents.storage import StoredObject
     from chalicelib.messaging.ports import Messages
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class WallClock(Protocol):
+    """Real time as the identity provider keeps it: token times (`iat`) are its whole seconds.
+
+    Never moved by tests or the local reminder trigger, unlike the business clock (`ports.clock`),
+    so a revocation stamped with it is comparable with `iat`.
+    """
+
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
 
 
 class FileStore(Protocol):
@@ -87,7 +100,13 @@ class Ports(Protocol):
     """Everything a service may use; each built once per container, on first use."""
 
     @property
+    def settings(self) -> Settings: ...
+
+    @property
     def clock(self) -> Clock: ...
+
+    @property
+    def wall_clock(self) -> WallClock: ...
 
     @property
     def files(self) -> FileStore: ...

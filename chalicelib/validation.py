@@ -210,3 +210,17 @@ class Fields:
             self.errors.append(FieldError(name, problem))
             return None
         return value
+
+
+# Lists: `?limit=` (default 50, at most 200); `?cursor=` is the store's own (store/pages.py).
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+_LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationFailed(FieldError("limit", "invalid_limit"))
+    return int(raw)

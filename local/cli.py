@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 
+from chalicelib import aws
 from chalicelib.auth import service as auth
 from chalicelib.tenants import service as tenants
 
@@ -34,22 +35,23 @@ def main(argv: list[str] | None = None) -> None:
     reset = commands.add_parser("reset-password", help="set a new password; every earlier token stops working")
     reset.add_argument("email")
     args = parser.parse_args(argv)
+    ports = aws.ports()
 
     if args.command == "create-tenant":
-        tenant = tenants.create_tenant(args.name, frozenset({"signing"}) if args.signing else frozenset())
+        tenant = tenants.create_tenant(ports, args.name, frozenset({"signing"}) if args.signing else frozenset())
         print(json.dumps({"id": tenant.id, "name": tenant.name, "features": sorted(tenant.features)}))
     elif args.command == "set-feature":
-        tenant = tenants.set_feature(args.tenant_id, args.feature, args.state == "on")
+        tenant = tenants.set_feature(ports, args.tenant_id, args.feature, args.state == "on")
         print(json.dumps({"id": tenant.id, "features": sorted(tenant.features)}))
     elif args.command == "set-sms-budget":
-        tenant = tenants.set_sms_budget(args.tenant_id, args.budget)
+        tenant = tenants.set_sms_budget(ports, args.tenant_id, args.budget)
         print(json.dumps({"id": tenant.id, "sms_daily_budget": tenant.sms_daily_budget}))
     elif args.command == "reset-password":
-        auth.reset_password(args.email, getpass.getpass("New password: "))
+        auth.reset_password(ports, args.email, getpass.getpass("New password: "))
         print(json.dumps({"email": args.email.lower(), "tokens": "revoked"}))
     else:
         password = getpass.getpass("Password (only used when the address has no login yet): ") or None
-        created = tenants.add_advisor(args.tenant_id, args.name, args.email, password)
+        created = tenants.add_advisor(ports, args.tenant_id, args.name, args.email, password)
         print(json.dumps({"id": created.id, "tenant_id": created.tenant_id, "email": created.email}))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.clients import service as clients
 from chalicelib.tenants import service as tenants
@@ -41,15 +42,17 @@ DEMO_FIRMS = (
 
 def seed() -> dict[str, str]:
     """Create the demo firms, advisors and active clients; the firms' ids by name."""
+    ports = aws.ports()
     ids: dict[str, str] = {}
     for firm in DEMO_FIRMS:
-        tenant = tenants.create_tenant(firm.name, frozenset({SIGNING}) if firm.signing else frozenset())
+        tenant = tenants.create_tenant(ports, firm.name, frozenset({SIGNING}) if firm.signing else frozenset())
         ids[firm.name] = tenant.id
-        advisor = tenants.add_advisor(tenant.id, f"Adviseur {firm.name}", firm.advisor_email, firm.advisor_password)
+        advisor = tenants.add_advisor(ports, tenant.id, f"Adviseur {firm.name}", firm.advisor_email,
+                                      firm.advisor_password)
         principal = Principal(sub="seed", tenant_id=tenant.id, role="advisor", subject_id=advisor.id)
         for person in firm.clients:
-            card = clients.create_client(principal, {
+            card = clients.create_client(ports, principal, {
                 "name": person.name, "email": person.email, "phone": person.phone, "city": person.city,
             })
-            clients.grant_access_directly(tenant.id, card["id"], person.password)
+            clients.grant_access_directly(ports, tenant.id, card["id"], person.password)
     return ids

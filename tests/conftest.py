@@ -76,13 +76,14 @@ def tokens(api: Api) -> dict[str, str]:
 @pytest.fixture
 def firm(api: Api, backend: LocalStack) -> dict[str, Any]:
     """A fresh firm with signing on and its own advisor, so a test can change state freely."""
+    from chalicelib import aws
     from chalicelib.ids import new_id
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
 
-    tenant = tenants.create_tenant(f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
+    tenant = tenants.create_tenant(aws.ports(), f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
     email = f"adviseur-{new_id().lower()}@firm.example"
-    tenants.add_advisor(tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
+    tenants.add_advisor(aws.ports(), tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
     return {"tenant": tenant, "advisor_email": email, "token": api.login(email, "Adviseur-test-2026!")}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice.app import Request
 
+from chalicelib import aws
 from chalicelib.api.routing import Routes, body_of
 from chalicelib.auth.principal import Principal
 from chalicelib.documents import service as documents
@@ -15,9 +16,9 @@ routes = Routes(__name__, role="advisor")
 
 @routes.route("/advisor/documents", methods=("POST",), status=201)
 def create_document(request: Request, principal: Principal) -> dict[str, Any]:
-    return documents.create_upload(principal, body_of(request))
+    return documents.create_upload(aws.ports(), principal, body_of(request))
 
 
 @routes.route("/advisor/documents/{document_id}/complete", methods=("POST",))
 def complete_document(request: Request, principal: Principal, document_id: str) -> dict[str, Any]:
-    return documents.complete_upload(principal, document_id)
+    return documents.complete_upload(aws.ports(), principal, document_id)

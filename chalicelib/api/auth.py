@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib import aws
 from chalicelib.api.routing import Routes, body_of
 from chalicelib.auth import service as auth
 from chalicelib.auth.principal import Principal
@@ -17,20 +18,20 @@ routes = Routes(__name__)
 
 @routes.route("/auth/login", methods=("POST",))
 def login(request: Request, _: None) -> dict[str, Any]:
-    return auth.login(body_of(request))
+    return auth.login(aws.ports(), body_of(request))
 
 
 @routes.route("/auth/logout", methods=("POST",), status=204, access="person")
 def logout(request: Request, principal: Principal) -> Response:
-    auth.logout(principal)
+    auth.logout(aws.ports(), principal)
     return Response(body="", status_code=204)
 
 
 @routes.route("/auth/activate", methods=("POST",))
 def activate(request: Request, _: None) -> dict[str, Any]:
-    return clients.activate(body_of(request))
+    return clients.activate(aws.ports(), body_of(request))
 
 
 @routes.route("/auth/accept-invite", methods=("POST",), access="person")
 def accept_invite(request: Request, principal: Principal) -> dict[str, Any]:
-    return clients.accept_invite(principal, body_of(request))
+    return clients.accept_invite(aws.ports(), principal, body_of(request))

@@ -31,6 +31,7 @@ def outbox(request: Request, _: None) -> dict[str, Any]:
 @routes.route("/dev/reminders/run", methods=("POST",))
 def run_reminders(request: Request, _: None) -> dict[str, Any]:
     _local_only()
+    from chalicelib import aws
     from chalicelib.reminders.job import run_from_request
 
-    return run_from_request(body_of(request))
+    return run_from_request(aws.ports(), body_of(request))

@@ -18,6 +18,7 @@ def health(request: Request, _: None) -> dict[str, Any]:
 
 @routes.route("/keys/seal")
 def seal_key(request: Request, _: None) -> dict[str, Any]:
+    from chalicelib import aws
     from chalicelib.signing.receipts import public_seal_key
 
-    return public_seal_key()
+    return public_seal_key(aws.ports())

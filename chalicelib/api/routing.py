@@ -15,8 +15,9 @@ from chalicelib.api.security import token_authorizer
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.config import Settings, get_settings
 from chalicelib.errors import DependencyFailed, DomainError, Forbidden, NotFound, Unauthenticated
-from chalicelib.messages import pick_language
 from chalicelib.observability import logger
+from chalicelib.store.failures import is_dependency_failure
+from chalicelib.texts import pick_language
 
 JSON = "application/json"
 View = Callable[..., Any]
@@ -93,15 +94,6 @@ def _current_principal(request: Request, role: Access | None) -> Principal | Non
     return principal
 
 
-def _is_dependency_failure(exc: Exception) -> bool:
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBException
-
-    # Business-rule refusals (failed conditions) are translated by the store; what reaches here
-    # from AWS is throttling, a 5xx or a timeout.
-    return isinstance(exc, (BotoCoreError, ClientError, PynamoDBException))
-
-
 class Routes:
     """A blueprint whose views take (request, principal, **path params) and may raise domain errors."""
 
@@ -128,7 +120,7 @@ class Routes:
                 except DomainError as error:
                     return problem_response(error, language)
                 except Exception as exc:  # noqa: BLE001 - the last line of defence: never a raw 500
-                    if _is_dependency_failure(exc):
+                    if is_dependency_failure(exc):
                         logger.warning("dependency failed", extra={"error": type(exc).__name__})
                         return problem_response(DependencyFailed(), language)
                     logger.exception("unhandled error")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
+from chalicelib import aws
 from chalicelib.auth.service import authenticate, bearer_token
 from chalicelib.errors import Unauthenticated
 from chalicelib.observability import logger
@@ -27,7 +28,7 @@ CACHE_SECONDS = 60
 def token_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """The person behind the token, with every membership: the request picks one (X-Firm) after the cache."""
     try:
-        person = authenticate(bearer_token(auth_request.token))
+        person = authenticate(aws.ports(), bearer_token(auth_request.token))
     except Unauthenticated:
         logger.info("token rejected")
         raise TokenRejected() from None

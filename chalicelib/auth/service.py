@@ -1,21 +1,30 @@
-"""Logging in and out, and turning a bearer token into a person."""
+"""Logging in and out, and turning a bearer token into a person.
+
+Two times meet here. Failed logins are counted on the business clock (`ports.clock`). Token times
+(`iat`) are whole seconds of the identity provider's wall clock, so a revocation, which is
+compared with them, is stamped with a wall clock too (`ports.wall_clock`, the system's):
+the business clock is moved by tests and by the local reminder trigger, the provider's never.
+"""
 
 from __future__ import annotations
 
 import math
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import aws
 from chalicelib.auth.principal import Person, Principal
 from chalicelib.errors import InvalidCredentials, NotFound, RateLimited, Unauthenticated
-from chalicelib.store.people import LOGIN_FAILURE_WINDOW, PersonRepository
+from chalicelib.tenants.ports import LOGIN_FAILURE_WINDOW
 from chalicelib.validation import Fields
+
+if TYPE_CHECKING:
+    from chalicelib.ports import Ports, WallClock
 
 MAX_FAILED_LOGINS = 5
 
 
-def login(body: dict[str, Any]) -> dict[str, Any]:
+
+
+def login(ports: Ports, body: dict[str, Any]) -> dict[str, Any]:
     """Exchange e-mail and password for an ID token, the person's memberships and the oldest one's role.
 
     After MAX_FAILED_LOGINS failures for one address within the window every attempt for it is
@@ -28,66 +37,63 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
     fields.done()
     assert email is not None and password is not None
     email = email.lower()
-    aws.bind_store()
-    people, now = PersonRepository(), aws.clock().now()
-    failures, stored = people.login_failures(email, now)
-    if len(failures) >= MAX_FAILED_LOGINS:
-        wait = failures[-MAX_FAILED_LOGINS] + LOGIN_FAILURE_WINDOW - now
+    now = ports.clock.now()
+    failures = ports.people.login_failures(email, now)
+    if len(failures.recent) >= MAX_FAILED_LOGINS:
+        wait = failures.recent[-MAX_FAILED_LOGINS] + LOGIN_FAILURE_WINDOW - now
         raise RateLimited("too_many_logins", retry_after=math.ceil(wait.total_seconds()))
     try:
-        token, expires_in = aws.identity().login(email, password)
+        token, expires_in = ports.identity.login(email, password)
     except InvalidCredentials:
-        people.record_login_failure(email, now, failures, stored)
+        ports.people.record_login_failure(email, now, failures)
         raise
-    token, person = _fresh_login(email, password, token)
+    token, person = _fresh_login(ports, email, password, token)
     first = person.memberships[0]
     return {"token": token, "role": first.role, "tenant_id": first.tenant_id, "expires_in": expires_in,
             "memberships": [m.to_api() for m in person.memberships]}
 
 
-def _fresh_login(email: str, password: str, token: str) -> tuple[str, Person]:
+def _fresh_login(ports: Ports, email: str, password: str, token: str) -> tuple[str, Person]:
     """The token with its person; InvalidCredentials for a pool user that belongs to no firm."""
-    claims = aws.token_verifier().verify(token)
-    person = PersonRepository().find(str(claims["sub"]))
+    claims = ports.tokens.verify(token)
+    person = ports.people.find(str(claims["sub"]))
     if person is None or not person.memberships:
         raise InvalidCredentials()
     if not person.accepts_token_issued_at(int(claims["iat"])):
         # Issued within the very second of a logout, which refuses that whole second: once more.
-        time.sleep(max(0.0, person.revoked_before - time.time()))
-        token, _ = aws.identity().login(email, password)
+        ports.wall_clock.sleep(max(0.0, person.revoked_before - ports.wall_clock.now().timestamp()))
+        token, _ = ports.identity.login(email, password)
     return token, person
 
 
-def authenticate(token: str) -> Person:
+def authenticate(ports: Ports, token: str) -> Person:
     """The person behind a verified ID token that was not revoked; Unauthenticated for anything else."""
-    claims = aws.token_verifier().verify(token)
-    aws.bind_store()
-    person = PersonRepository().find(str(claims["sub"]))
+    claims = ports.tokens.verify(token)
+    person = ports.people.find(str(claims["sub"]))
     if person is None or not person.memberships or not person.accepts_token_issued_at(int(claims["iat"])):
         raise Unauthenticated()
     return person
 
 
-def logout(principal: Principal) -> None:
+def logout(ports: Ports, principal: Principal) -> None:
     """Refuse every token of this login issued up to now, this whole second included.
 
-    Token times (`iat`) are whole seconds of the identity provider's wall clock, so the refusal
-    covers the current second too: a token issued just before the logout, in the same second,
-    must not survive it.
+    A token issued just before the logout, in the same second, must not survive it.
     """
-    aws.bind_store()
-    PersonRepository().revoke_tokens(principal.sub, before=math.floor(time.time()) + 1)
+    ports.people.revoke_tokens(principal.sub, before=_end_of_this_second(ports.wall_clock))
 
 
-def reset_password(email: str, password: str) -> None:
+def reset_password(ports: Ports, email: str, password: str) -> None:
     """Operator path: a new password for a login; every token issued before it is refused."""
-    aws.bind_store()
-    people = PersonRepository()
-    sub = people.sub_for_email(email.lower())
+    sub = ports.people.sub_for_email(email.lower())
     if sub is None:
         raise NotFound()
-    aws.identity().set_password(email.lower(), password)
-    people.revoke_tokens(sub, before=math.floor(time.time()) + 1)
+    ports.identity.set_password(email.lower(), password)
+    ports.people.revoke_tokens(sub, before=_end_of_this_second(ports.wall_clock))
+
+
+def _end_of_this_second(wall: WallClock) -> int:
+    return math.floor(wall.now().timestamp()) + 1
 
 
 def bearer_token(header: str | None) -> str:

@@ -5,24 +5,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from chalicelib import aws
 from chalicelib.auth.principal import Membership, Principal
 from chalicelib.clients import phone as phones
 from chalicelib.clients.model import Client, Invitation
 from chalicelib.clock import iso
-from chalicelib.config import get_settings
 from chalicelib.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.messages import LANGUAGES
 from chalicelib.notify.templates import render_email
-from chalicelib.store.clients import ClientRepository
-from chalicelib.store.pages import parse_limit
-from chalicelib.store.people import PersonRepository
-from chalicelib.store.tenants import TenantRepository
-from chalicelib.validation import Fields
+from chalicelib.texts import LANGUAGES
+from chalicelib.validation import Fields, parse_limit
+
+if TYPE_CHECKING:
+    from chalicelib.clients.ports import CardChanges
+    from chalicelib.ports import Ports
 
 INVITATION_LIFETIME = timedelta(days=7)
 # How long an activation holds its invitation: long enough for the identity provider's calls.
@@ -30,14 +28,9 @@ ACTIVATION_HOLD = timedelta(minutes=2)
 PASSWORD_SYMBOLS = set("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
 
 
-def _repository() -> ClientRepository:
-    aws.bind_store()
-    return ClientRepository()
-
-
-def _card_fields(fields: Fields, *, creating: bool) -> dict[str, Any]:
+def _card_fields(fields: Fields, *, creating: bool) -> CardChanges:
     """The optional card fields present in the body, validated and normalised."""
-    values: dict[str, Any] = {}
+    values: CardChanges = {}
     body = fields.body
     if "name" in body or creating:
         values["name"] = fields.text("name", max_length=200)
@@ -55,60 +48,82 @@ def _card_fields(fields: Fields, *, creating: bool) -> dict[str, Any]:
     return values
 
 
-def create_client(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+def create_client(ports: Ports, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """A new card in the advisor's firm; phone in E.164, language nl unless en."""
     fields = Fields(body)
     email = fields.email("email")
     values = _card_fields(fields, creating=True)
     fields.done()
     client = Client(
-        id=new_id(), tenant_id=principal.tenant_id, name=values["name"], email=str(email),
-        phone=values.get("phone"), city=values.get("city"), language=values["language"],
-        portal_access="none", created_at=iso(aws.clock().now()),
+        id=new_id(), tenant_id=principal.tenant_id, name=str(values["name"]), email=str(email),
+        phone=values.get("phone"), city=values.get("city"), language=str(values["language"]),
+        portal_access="none", created_at=iso(ports.clock.now()),
     )
-    _repository().add(client)
+    ports.clients.add(client)
     return client.to_api()
 
 
-def list_clients(principal: Principal, query: str | None, limit: str | None, cursor: str | None) -> dict[str, Any]:
-    clients, next_cursor = _repository().list(principal.tenant_id, (query or "").strip() or None,
-                                              parse_limit(limit), cursor)
+def list_clients(ports: Ports, principal: Principal, query: str | None, limit: str | None,
+                 cursor: str | None) -> dict[str, Any]:
+    """A page of the firm's cards, those whose name or address contains `query` when given."""
+    clients, next_cursor = ports.clients.search(principal.tenant_id, (query or "").strip() or None,
+                                                parse_limit(limit), cursor)
     return {"items": [c.to_api() for c in clients], "next_cursor": next_cursor}
 
 
-def update_client(principal: Principal, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def update_client(ports: Ports, principal: Principal, client_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Change the fields present in the body; a new phone number voids the codes sent before it."""
     fields = Fields(body)
     values = _card_fields(fields, creating=False)
     fields.done()
-    return _repository().update(principal.tenant_id, client_id, values, iso(aws.clock().now())).to_api()
+    return ports.clients.update_card(principal.tenant_id, client_id, values, iso(ports.clock.now())).to_api()
 
 
-def invite_client(principal: Principal, client_id: str) -> dict[str, Any]:
+def invite_client(ports: Ports, principal: Principal, client_id: str) -> dict[str, Any]:
     """E-mail a one-time activation link (stored only as its SHA-256, valid 7 days).
 
     The new link makes every older one of this client unusable.
     """
-    repository = _repository()
-    client = repository.get(principal.tenant_id, client_id)
-    firm = TenantRepository().get(principal.tenant_id)
+    client = ports.clients.get(principal.tenant_id, client_id)
+    firm = ports.tenants.get(principal.tenant_id)
     token = secrets.token_urlsafe(32)
-    now = aws.clock().now()
+    now = ports.clock.now()
     expires = now + INVITATION_LIFETIME
-    repository.mark_invited(Invitation(token_hash=_hash(token), tenant_id=principal.tenant_id, client_id=client_id,
-                                       email=client.email, expires_at=iso(expires)), now)
-    link = f"{get_settings().portal_url}/activate?{urlencode({'token': token})}"
+    ports.clients.mark_invited(Invitation(token_hash=_hash(token), tenant_id=principal.tenant_id,
+                                          client_id=client_id, email=client.email, expires_at=iso(expires)), now)
+    link = f"{ports.settings.portal_url}/activate?{urlencode({'token': token})}"
     email = render_email("invitation", client.language, {"name": client.name, "firm": firm.name, "link": link})
-    aws.mailer().send(client.email, email)
+    ports.mailer.send(client.email, email)
     return {"status": "invited", "expires_at": iso(expires)}
 
 
-def activate(body: dict[str, Any]) -> dict[str, Any]:
+def activate(ports: Ports, body: dict[str, Any]) -> dict[str, Any]:
     """A new login for the invited client, with the password they chose.
 
     The invitation is claimed before any login is made, and never sets the password of a login
     that exists: an address with a login is a Conflict, and that person accepts the invitation
     while logged in (`accept_invite`). A failure after the claim leaves no login behind.
     """
+    token, password = _activation_fields(body)
+    invitation = _usable_invitation(ports, token)
+    now = ports.clock.now()
+    until = iso(now + ACTIVATION_HOLD)
+    ports.clients.claim_invite(invitation, iso(now), until)
+    try:
+        sub = ports.identity.create_login(invitation.email, password)
+    except Exception:
+        ports.clients.release_invite(invitation, until)
+        raise
+    try:
+        ports.clients.complete_activation(invitation, until, sub, _membership(ports, invitation, now))
+    except Exception:
+        ports.identity.delete_login(invitation.email)
+        ports.clients.release_invite(invitation, until)
+        raise
+    return {"status": "active"}
+
+
+def _activation_fields(body: dict[str, Any]) -> tuple[str, str]:
     fields = Fields(body)
     token = fields.text("token", max_length=200)
     password = fields.password("password")
@@ -116,79 +131,58 @@ def activate(body: dict[str, Any]) -> dict[str, Any]:
     assert token is not None and password is not None
     if not password_meets_policy(password):
         raise ValidationFailed(FieldError("password", "weak_password"))
-    repository = _repository()
-    invitation = _usable_invitation(repository, token)
-    now = aws.clock().now()
-    until = iso(now + ACTIVATION_HOLD)
-    repository.claim_invite(invitation, iso(now), until)
-    identity = aws.identity()
-    try:
-        sub = identity.create_login(invitation.email, password)
-    except Exception:
-        repository.release_invite(invitation, until)
-        raise
-    try:
-        repository.complete_activation(invitation, until, sub, _membership(invitation, now))
-    except Exception:
-        identity.delete_login(invitation.email)
-        repository.release_invite(invitation, until)
-        raise
-    return {"status": "active"}
+    return token, password
 
 
-def accept_invite(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+def accept_invite(ports: Ports, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Add the firm of an invitation to the logged-in person, who must be the one it was sent to."""
     fields = Fields(body)
     token = fields.text("token", max_length=200)
     fields.done()
     assert token is not None
-    repository = _repository()
-    invitation = _usable_invitation(repository, token)
-    person = PersonRepository().find(principal.sub)
+    invitation = _usable_invitation(ports, token)
+    person = ports.people.find(principal.sub)
     if person is None or person.email != invitation.email.lower():
         raise Forbidden("invitation_for_another")
     if any(m.tenant_id == invitation.tenant_id for m in person.memberships):
         raise Conflict("already_a_member")
-    membership = _membership(invitation, aws.clock().now())
-    repository.accept_invite(invitation, person, membership)
+    membership = _membership(ports, invitation, ports.clock.now())
+    ports.clients.accept_invite(invitation, person, membership)
     return {"memberships": [m.to_api() for m in (*person.memberships, membership)]}
 
 
-def _usable_invitation(repository: ClientRepository, token: str) -> Invitation:
+def _usable_invitation(ports: Ports, token: str) -> Invitation:
     """The invitation of a token, if unused and unexpired (the store checks both again when using it)."""
-    invitation = repository.find_invite(_hash(token))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at <= iso(aws.clock().now()):
+    invitation = ports.clients.find_invite(_hash(token))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= iso(ports.clock.now()):
         raise ValidationFailed(FieldError("token", "invalid_token"))
     return invitation
 
 
-def _membership(invitation: Invitation, now: datetime) -> Membership:
-    firm = TenantRepository().get(invitation.tenant_id)
+def _membership(ports: Ports, invitation: Invitation, now: datetime) -> Membership:
+    firm = ports.tenants.get(invitation.tenant_id)
     return Membership(tenant_id=invitation.tenant_id, role="client", subject_id=invitation.client_id, firm=firm.name,
                       created_at=iso(now))
 
 
-def grant_access_directly(tenant_id: str, client_id: str, password: str) -> None:
+def grant_access_directly(ports: Ports, tenant_id: str, client_id: str, password: str) -> None:
     """Operator and demo path: portal access without an invitation e-mail.
 
-    An address with a login keeps it and its password and gains the membership.
+    An address with a login keeps it and its password and gains the membership; a login made
+    here is undone when the access cannot be stored.
     """
-    repository = _repository()
-    client = repository.get(tenant_id, client_id)
-    people, identity = PersonRepository(), aws.identity()
-    sub = people.sub_for_email(client.email)
+    client = ports.clients.get(tenant_id, client_id)
+    membership = Membership(tenant_id=tenant_id, role="client", subject_id=client_id,
+                            firm=ports.tenants.get(tenant_id).name, created_at=iso(ports.clock.now()))
+    sub = ports.people.sub_for_email(client.email)
     created = sub is None
     if sub is None:
-        sub = identity.create_login(client.email, password)
-    now = aws.clock().now()
-    membership = Membership(tenant_id=tenant_id, role="client", subject_id=client_id,
-                            firm=TenantRepository().get(tenant_id).name, created_at=iso(now))
+        sub = ports.identity.create_login(client.email, password)
     try:
-        people.add(sub, client.email, membership)
-        repository.activate_directly(tenant_id, client_id, sub)
+        ports.clients.grant_access(client, sub, membership)
     except Exception:
         if created:
-            identity.delete_login(client.email)
+            ports.identity.delete_login(client.email)
         raise
 
 

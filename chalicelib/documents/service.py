@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import aws
 from chalicelib.auth.principal import Principal
 from chalicelib.clock import iso
-from chalicelib.config import get_settings
 from chalicelib.documents.model import MAGIC, Document, check_content
 from chalicelib.errors import DocumentNotReady, PayloadTooLarge, UnsupportedMediaType
 from chalicelib.ids import new_id
-from chalicelib.store.documents import DocumentRepository
 from chalicelib.validation import Fields
 
-
-def _repository() -> DocumentRepository:
-    aws.bind_store()
-    return DocumentRepository()
+if TYPE_CHECKING:
+    from chalicelib.ports import Ports
 
 
-def create_upload(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+def create_upload(ports: Ports, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Register a document and hand out a presigned POST for exactly the declared size."""
     fields = Fields(body)
     filename = fields.text("filename", max_length=200)
@@ -32,8 +27,9 @@ def create_upload(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         fields.add("filename", "invalid_filename")
     fields.done()
     assert filename is not None and content_type is not None and isinstance(size, int)
-    if size > get_settings().max_document_bytes:
-        raise PayloadTooLarge("file_too_large", max_mib=get_settings().max_document_bytes // (1024 * 1024))
+    limit = ports.settings.max_document_bytes
+    if size > limit:
+        raise PayloadTooLarge("file_too_large", max_mib=limit // (1024 * 1024))
     if content_type.lower() not in MAGIC:
         raise UnsupportedMediaType("type_not_allowed")
     document_id = new_id()
@@ -42,26 +38,25 @@ def create_upload(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         declared_size=size, status="pending", s3_key=f"tenants/{principal.tenant_id}/documents/{document_id}",
         sha256=None, size=None, version_id=None,
     )
-    _repository().add(document, created_by=principal.subject_id, created_at=iso(aws.clock().now()))
-    upload = aws.document_storage().upload_form(document.s3_key, document.content_type, size)
+    ports.documents.add(document, created_by=principal.subject_id, created_at=iso(ports.clock.now()))
+    upload = ports.files.upload_form(document.s3_key, document.content_type, size)
     return {"id": document_id, "status": "pending", "upload": upload}
 
 
-def complete_upload(principal: Principal, document_id: str) -> dict[str, Any]:
+def complete_upload(ports: Ports, principal: Principal, document_id: str) -> dict[str, Any]:
     """Read the object back, check its size and real type, fingerprint it, mark it ready.
 
     The bytes checked are the bytes fingerprinted, of the one version that is then the document.
     """
-    repository = _repository()
-    document = repository.get(principal.tenant_id, document_id)
+    document = ports.documents.get(principal.tenant_id, document_id)
     if document.status == "ready":
         return document.to_api()
-    stored = aws.document_storage().read(document.s3_key, keep=document.declared_size)
+    stored = ports.files.read(document.s3_key, keep=document.declared_size)
     if stored is None:
         raise DocumentNotReady("document_missing")
     if stored.size != document.declared_size:
         raise DocumentNotReady("document_size_mismatch", declared=document.declared_size, actual=stored.size)
     assert stored.content is not None  # kept whole: it is no larger than declared
     check_content(document.content_type, stored.content)
-    ready = repository.mark_ready(principal.tenant_id, document_id, stored.sha256, stored.size, stored.version_id)
+    ready = ports.documents.mark_ready(principal.tenant_id, document_id, stored.sha256, stored.size, stored.version_id)
     return ready.to_api()

@@ -8,7 +8,12 @@ from typing import Any
 from chalicelib.signing.states import OPEN
 
 RESPONSE_TYPES = ("none", "reply", "approve", "sign")
+MESSAGE_STATES = ("sent", "read", "replied", "approved", "rejected", "signed", "withdrawn")
 OPEN_MESSAGE_STATES = ("sent", "read")
+# A reply is taken while the message is open, and after an earlier reply.
+REPLYABLE_MESSAGE_STATES = (*OPEN_MESSAGE_STATES, "replied")
+# The client's e-mail notice has not (yet) gone out: the reminder job sends it.
+UNSENT_NOTICE_STATES = ("pending", "failed", "retrying")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class Message:
     reject_reason: str | None = None
     overdue: bool = False
     notice_status: str = "pending"
+    # When the reminder job looks at it next (None: never again), and the reminders already sent,
+    # by days before the deadline. The job claims a step by moving `next_reminder_at` on.
+    next_reminder_at: str | None = None
+    reminders_sent: frozenset[int] = frozenset()
 
     @property
     def is_open(self) -> bool:

@@ -2,59 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import aws
-from chalicelib.clients.model import Client
-from chalicelib.config import get_settings
+from chalicelib.clock import parse_iso
 from chalicelib.errors import DependencyFailed
 from chalicelib.ids import new_id
-from chalicelib.messaging.model import Message
 from chalicelib.notify.templates import render_email
 from chalicelib.observability import logger
-from chalicelib.store.messages import MessageRepository
-from chalicelib.store.tenants import TenantRepository
+from chalicelib.reminders.schedule import first_check
+
+if TYPE_CHECKING:
+    from chalicelib.clients.model import Client
+    from chalicelib.messaging.model import Message
+    from chalicelib.ports import Ports
 
 
-def send_client_notice(message: Message, client: Client, firm_name: str) -> str:
+def send_client_notice(ports: Ports, message: Message, client: Client, firm_name: str) -> str:
     """E-mail the client that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
 
     A failed notice is recorded on the message (and retried by the scheduled job), never lost.
     """
     email = render_email("new_message", client.language, {
         "name": client.name, "firm": firm_name, "subject": message.subject,
-        "link": f"{get_settings().portal_url}/#/messages/{message.id}",
+        "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
     })
     try:
-        aws.mailer().send(client.email, email)
+        ports.mailer.send(client.email, email)
     except DependencyFailed:
         logger.warning("client notice failed; the reminder job retries it", extra={"message_id": message.id})
-        MessageRepository().mark_notice_failed(message.tenant_id, message.id, aws.clock().now())
+        ports.messages.notice_failed(message, ports.clock.now())
         return "failed"
-    from chalicelib.clock import parse_iso
-    from chalicelib.reminders.schedule import schedule_fields
-
-    MessageRepository().notice_sent(message.tenant_id, message.id,
-                                    schedule_fields(message, parse_iso(message.created_at)))
+    next_check = first_check(message, parse_iso(message.created_at), ports.settings.reminder_offsets_days)
+    ports.messages.notice_sent(message, next_check)
     return "sent"
 
 
 def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]:
+    """The advisor's in-app notification of `kind` about `message`."""
     return {"id": new_id(), "type": kind, "message_id": message.id, "signing_request_id": message.signing_request_id,
             "client_id": message.client_id, "created_at": created_at}
 
 
-def email_advisor(kind: str, message: Message, client_name: str, reason: str | None = None) -> None:
+def email_advisor(ports: Ports, kind: str, message: Message, client_name: str, reason: str | None = None) -> None:
     """Tell the advisor who sent the message by e-mail; the in-app notification is already stored."""
-    tenants = TenantRepository()
     try:
-        advisor = tenants.get_advisor(message.tenant_id, message.advisor_id)
-        firm = tenants.get(message.tenant_id)
+        advisor = ports.tenants.get_advisor(message.tenant_id, message.advisor_id)
+        firm = ports.tenants.get(message.tenant_id)
         email = render_email(f"advisor_{kind}", "nl", {
             "client": client_name, "subject": message.subject, "firm": firm.name, "reason": reason or "-",
-            "link": f"{get_settings().portal_url}/advisor#/messages/{message.id}",
+            "link": f"{ports.settings.portal_url}/advisor#/messages/{message.id}",
         })
-        aws.mailer().send(advisor.email, email)
+        ports.mailer.send(advisor.email, email)
     except DependencyFailed:
         # The notification in the dashboard stands; the mail is a courtesy copy.
         logger.warning("advisor e-mail failed", extra={"message_id": message.id, "type": kind})

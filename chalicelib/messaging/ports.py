@@ -1,4 +1,10 @@
-"""What the messaging services need of the store."""
+"""What the messaging services and the reminder job need of the store: reads, and the steps of a message's life.
+
+Each step holds its rule as its condition. The client's answers say no with NotOpen; the job's
+claims (a reminder, the overdue notice, a retried notice) with False or None, when another run
+moved the message first. A step that also moves the signing request takes the state machine's
+`Step` and writes it together with the message, all or nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +13,84 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from chalicelib.messaging.model import Message, Reply
+    from chalicelib.messaging.model import Message, Reply, SigningRequest
+    from chalicelib.signing.audit import AuditEvent
+    from chalicelib.signing.states import Step
 
 
 class Messages(Protocol):
-    """Messages, replies and the advisor's notifications."""
+    """Messages, their replies and the advisors' notifications."""
 
-    def get_message(self, tenant_id: str, message_id: str) -> Message: ...
-    def key_claim(self, tenant_id: str, request_key: str) -> str: ...
+    # --- reading ---------------------------------------------------------------------------
+
+    def get_message(self, tenant_id: str, message_id: str) -> Message:
+        """The message; NotFound for an unknown one."""
+        ...
+
     def list_for_client(self, tenant_id: str, client_id: str, limit: int, cursor: str | None,
-                        status: str | None = None) -> tuple[list[Message], str | None]: ...
+                        status: str | None = None) -> tuple[list[Message], str | None]:
+        """A client's messages, newest first; ValidationFailed for a cursor this list did not hand out."""
+        ...
+
     def list_for_tenant(self, tenant_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Message], str | None]: ...
-    def mark_notice_failed(self, tenant_id: str, message_id: str, retry_at: datetime) -> None: ...
-    def message_item(self, tenant_id: str, message_id: str) -> Any: ...
-    def new_key_claim(self, tenant_id: str, request_key: str, message_id: str, now: datetime) -> Any: ...
-    def new_message_item(self, message: Message) -> Any: ...
-    def new_notification_item(self, tenant_id: str, advisor_id: str, notification: dict[str, Any]) -> Any: ...
-    def new_reply_item(self, tenant_id: str, conversation_id: str, reply: Reply) -> Any: ...
-    def notice_sent(self, tenant_id: str, message_id: str, schedule: dict[str, Any]) -> None: ...
-    def notifications(self, tenant_id: str, advisor_id: str, limit: int,
-                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]: ...
+
     def replies(self, tenant_id: str, conversation_id: str) -> list[Reply]: ...
+
+    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int,
+                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """An advisor's notifications, newest first, each with its `read` flag."""
+        ...
+
+    def due(self, now: datetime) -> list[Message]:
+        """Every message, of every firm, whose next step (`next_reminder_at`) is due by `now`."""
+        ...
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, message: Message, notice_due: datetime, request_key: str | None = None,
+             signing: tuple[SigningRequest, AuditEvent] | None = None) -> Message:
+        """Store a new message (with its signing request and first event), its notice queued at `notice_due`.
+
+        When `request_key` already holds a message, nothing is written and that message is returned.
+        """
+        ...
+
+    def notice_sent(self, message: Message, next_check: datetime | None) -> None:
+        """The notice is out; the job looks again at `next_check` (None: never)."""
+        ...
+
+    def notice_failed(self, message: Message, retry_at: datetime) -> None: ...
+
+    # --- the client's answers and the closing of a signing request ---------------------------
+
+    def mark_read(self, message: Message, at: str, step: Step | None = None) -> Message:
+        """sent → read (with the request's `viewed` step); NotOpen when it was read already."""
+        ...
+
+    def reply(self, message: Message, reply: Reply, notification: dict[str, Any]) -> None:
+        """NotOpen unless the message is open or replied."""
+        ...
+
+    def answer(self, message: Message, status: str, at: str, reason: str | None,
+               notification: dict[str, Any]) -> None:
+        """Approved or rejected, once; NotOpen unless open."""
+        ...
+
+    def close_signing(self, message: Message, step: Step, reason: str | None = None,
+                      notification: dict[str, Any] | None = None) -> None:
+        """The request's rejected or withdrawn step with its message; NotOpen when the request moved meanwhile."""
+        ...
+
+    # --- the reminder job's claims ---------------------------------------------------------
+
+    def claim_reminder(self, message: Message, next_check: datetime, reminders_sent: frozenset[int],
+                       step: Step | None = None) -> Message | None: ...
+
+    def reschedule(self, message: Message, next_check: datetime, reminders_sent: frozenset[int]) -> bool: ...
+
+    def unindex(self, message: Message) -> bool: ...
+
+    def mark_overdue(self, message: Message, notification: dict[str, Any], step: Step | None = None) -> bool: ...
+
+    def claim_notice(self, message: Message, lease_until: datetime) -> Message | None: ...

@@ -1,31 +1,34 @@
-"""'Versturen': an advisor sends a message, possibly a signing request, to one client."""
+"""'Versturen': an advisor sends a message, possibly a signing request, to one client.
+
+A pipeline of small steps: parse the request; check every rule (the firm's feature, the
+documents, the client's mobile number); compose the message and its signing request; store them
+in one write, the notice queued with them; then e-mail the notice. Nothing is stored or sent when
+a rule fails.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import aws
-from chalicelib.auth.principal import Principal
 from chalicelib.clients import phone as phones
 from chalicelib.clock import AMSTERDAM, iso
-from chalicelib.config import get_settings
 from chalicelib.documents.model import PDF
 from chalicelib.errors import DocumentNotReady, FeatureNotEnabled, FieldError, PhoneRequired, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import RESPONSE_TYPES, DocumentRef, Message, SigningRequest
 from chalicelib.messaging.notices import send_client_notice
-from chalicelib.reminders.schedule import index_fields
-from chalicelib.signing.audit import GENESIS, next_event
-from chalicelib.store.clients import ClientRepository
-from chalicelib.store.documents import DocumentRepository
-from chalicelib.store.messages import MessageRepository
-from chalicelib.store.signing_requests import SigningRequestRepository, audit_item
-from chalicelib.store.tenants import TenantRepository
-from chalicelib.store.transaction import Transition, TransitionRefused
+from chalicelib.signing.audit import AuditEvent
+from chalicelib.signing.states import SigningStatus, first_event
 from chalicelib.tenants.model import SIGNING
 from chalicelib.validation import Fields
+
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
+    from chalicelib.clients.model import Client
+    from chalicelib.ports import Ports
+    from chalicelib.tenants.model import Tenant
 
 MAX_DOCUMENTS = 10
 NOTICE_GRACE = timedelta(minutes=5)
@@ -73,13 +76,45 @@ def _deadline(fields: Fields, response_type: str | None, today: date) -> str | N
     return deadline.isoformat()
 
 
-def _documents(principal: Principal, ids: list[str], response_type: str) -> tuple[DocumentRef, ...]:
-    repository = DocumentRepository()
-    documents = [repository.get(principal.tenant_id, document_id) for document_id in ids]
+def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
+                 request_key: str | None = None) -> dict[str, Any]:
+    """Check every rule, store the message (+ signing request + first audit event) at once, then notify.
+
+    With `request_key` (the Idempotency-Key), a retry of a send whose write landed but whose
+    answer was lost finishes that send, notice included, instead of sending a second message.
+    """
+    now = ports.clock.now()
+    request = _parse_request(body, now.astimezone(AMSTERDAM).date())
+    client, firm, documents = _check_rules(ports, principal, request)
+    message, signing = _compose(principal, request, client, documents, iso(now))
+    # The notice is queued with the message: should this request die before sending it, the
+    # reminder job finds it due after a short grace and sends it.
+    message = ports.messages.send(message, now + NOTICE_GRACE, request_key, signing)
+    if message.notice_status != "sent":
+        message = replace(message, notice_status=send_client_notice(ports, message, client, firm.name))
+    return message.to_api()
+
+
+def _check_rules(ports: Ports, principal: Principal,
+                 request: dict[str, Any]) -> tuple[Client, Tenant, tuple[DocumentRef, ...]]:
+    """The client, the firm and the documents, once every rule of sending holds."""
+    client = ports.clients.get(principal.tenant_id, request["client_id"])
+    firm = ports.tenants.get(principal.tenant_id)
+    for_signing = request["response_type"] == "sign"
+    if for_signing and not firm.has(SIGNING):
+        raise FeatureNotEnabled()
+    documents = _documents(ports, principal.tenant_id, request["document_ids"], for_signing)
+    if for_signing and not phones.can_receive_codes(client.phone, ports.settings.sms_allowed_country_codes):
+        raise PhoneRequired("phone_not_mobile" if client.phone else "phone_required")
+    return client, firm, documents
+
+
+def _documents(ports: Ports, tenant_id: str, ids: list[str], for_signing: bool) -> tuple[DocumentRef, ...]:
+    documents = [ports.documents.get(tenant_id, document_id) for document_id in ids]
     for document in documents:
         if document.status != "ready" or not document.sha256 or document.size is None:
             raise DocumentNotReady("document_not_uploaded", filename=document.filename)
-    if response_type == "sign" and documents[0].content_type != PDF:
+    if for_signing and documents[0].content_type != PDF:
         raise ValidationFailed(FieldError("document_ids", "sign_needs_one_pdf"))
     return tuple(
         DocumentRef(id=d.id, filename=d.filename, content_type=d.content_type, size=int(d.size or 0),
@@ -88,62 +123,26 @@ def _documents(principal: Principal, ids: list[str], response_type: str) -> tupl
     )
 
 
-def send_message(principal: Principal, body: dict[str, Any], request_key: str | None = None) -> dict[str, Any]:
-    """Check every rule, store message (+ signing request + first audit event) at once, then notify.
-
-    Nothing is stored or sent when a rule fails.
-    """
-    aws.bind_store()
-    now = aws.clock().now()
-    request = _parse_request(body, now.astimezone(AMSTERDAM).date())
-    client = ClientRepository().get(principal.tenant_id, request["client_id"])
-    firm = TenantRepository().get(principal.tenant_id)
-    response_type = request["response_type"]
-    if response_type == "sign" and not firm.has(SIGNING):
-        raise FeatureNotEnabled()
-    documents = _documents(principal, request["document_ids"], response_type)
-    if response_type == "sign" and not phones.can_receive_codes(client.phone, get_settings().sms_allowed_country_codes):
-        raise PhoneRequired("phone_not_mobile" if client.phone else "phone_required")
-
-    created_at = iso(now)
-    message_id, request_id = new_id(), new_id() if response_type == "sign" else None
+def _compose(principal: Principal, request: dict[str, Any], client: Client, documents: tuple[DocumentRef, ...],
+             created_at: str) -> tuple[Message, tuple[SigningRequest, AuditEvent] | None]:
+    """The new message and, to be signed, its signing request with the `sent` event that starts its chain."""
+    for_signing = request["response_type"] == "sign"
+    message_id, request_id = new_id(), new_id() if for_signing else None
     message = Message(
         id=message_id, tenant_id=principal.tenant_id, conversation_id=new_id(), client_id=client.id,
         advisor_id=principal.subject_id, subject=request["subject"], body=request["body"],
-        response_type=response_type, documents=documents, status="sent", deadline=request["deadline"],
-        created_at=created_at, signing_request_id=request_id, signing_status="sent" if request_id else None,
+        response_type=request["response_type"], documents=documents, status="sent", deadline=request["deadline"],
+        created_at=created_at, signing_request_id=request_id,
+        signing_status=str(SigningStatus.SENT) if request_id else None,
     )
-    repository = MessageRepository()
-    transition = Transition()
-    message_item = repository.new_message_item(message)
-    # The notice is queued with the message: should this request die before sending it, the
-    # reminder job finds it due after a short grace and sends it.
-    for name, value in index_fields(message.id, now + NOTICE_GRACE).items():
-        setattr(message_item, name, value)
-    transition.put("message", message_item)
-    if request_key:
-        # Beside Powertools' record, which replays an answer: that record is dropped when the
-        # call fails, as it does when the write landed but its answer was lost. Then a retry
-        # runs again, and this claim, written with the message, finds that message.
-        transition.put("key", repository.new_key_claim(principal.tenant_id, request_key, message.id, now))
-    if request_id:
-        first = next_event(0, GENESIS, "sent", created_at, f"advisor:{principal.subject_id}",
-                           {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id})
-        transition.put("request", SigningRequestRepository().new_request_item(SigningRequest(
-            id=request_id, tenant_id=principal.tenant_id, message_id=message_id,
-            conversation_id=message.conversation_id, client_id=client.id, advisor_id=principal.subject_id,
-            status="sent", deadline=message.deadline, document=documents[0], created_at=created_at,
-            audit_seq=first.seq, audit_head=first.hash, signer_name=client.name,
-        )))
-        transition.put("audit", audit_item(principal.tenant_id, request_id, first))
-    try:
-        transition.commit()
-    except TransitionRefused as exc:
-        if "key" not in exc.failed or not request_key:
-            raise
-        # A retry of a send whose write landed but whose answer was lost: finish that one.
-        message = repository.get_message(principal.tenant_id, repository.key_claim(principal.tenant_id, request_key))
-    if message.notice_status != "sent":
-        notice = send_client_notice(message, client, firm.name)
-        message = replace(message, notice_status=notice)
-    return message.to_api()
+    if request_id is None:
+        return message, None
+    first = first_event(created_at, f"advisor:{principal.subject_id}",
+                        {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id})
+    signing_request = SigningRequest(
+        id=request_id, tenant_id=principal.tenant_id, message_id=message_id, conversation_id=message.conversation_id,
+        client_id=client.id, advisor_id=principal.subject_id, status=SigningStatus.SENT, deadline=message.deadline,
+        document=documents[0], created_at=created_at, audit_seq=first.seq, audit_head=first.hash,
+        signer_name=client.name,
+    )
+    return message, (signing_request, first)

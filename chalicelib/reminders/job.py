@@ -1,70 +1,57 @@
 """The scheduled reminder run: reads only what is due, claims each step before acting on it.
 
-Every step (a reminder, the overdue notice, a retried e-mail notice) is claimed with a
-conditional update on the message's `next_reminder_at` before anything is sent, so
-concurrent or repeated runs act at most once. A failed reminder e-mail is handed back and
-tried again on a later run.
+Every step (a reminder, the overdue notice, a retried e-mail notice) is claimed in the store by
+moving the message on from the moment this run read (`Messages.claim_reminder`, `mark_overdue`,
+`claim_notice`) before anything is sent, so concurrent or repeated runs act at most once. A
+failed reminder e-mail is handed back and tried again on a later run.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib import aws
 from chalicelib.clock import iso, parse_iso
-from chalicelib.config import get_settings
-from chalicelib.errors import DependencyFailed, FieldError, NotOpen, ValidationFailed
-from chalicelib.messaging.model import OPEN_MESSAGE_STATES, Message
+from chalicelib.errors import DependencyFailed, DomainError, FieldError, NotOpen, ValidationFailed
+from chalicelib.messaging.model import UNSENT_NOTICE_STATES, Message
 from chalicelib.messaging.notices import email_advisor, notification, send_client_notice
 from chalicelib.notify.templates import render_email
 from chalicelib.observability import count, logger
-from chalicelib.reminders.schedule import index_fields, next_due, overdue_moment, planned_reminders
-from chalicelib.signing.states import advance
-from chalicelib.store import keys
-from chalicelib.store.clients import ClientRepository
-from chalicelib.store.messages import MessageRepository, to_message
-from chalicelib.store.models import MessageItem
-from chalicelib.store.signing_requests import SigningRequestRepository, record_step
-from chalicelib.store.tenants import TenantRepository
-from chalicelib.store.transaction import Transition, TransitionRefused
+from chalicelib.reminders.schedule import next_due, overdue_moment, planned_reminders
+from chalicelib.signing.states import Step, advance
+
+if TYPE_CHECKING:
+    from chalicelib.ports import Ports
 
 # How long a run holds a notice it is sending; longer than any run takes.
 NOTICE_LEASE = timedelta(minutes=15)
+ACTOR = "system:reminders"
 
 
 @dataclass
 class RunResult:
     reminders_sent: int = 0
     overdue_notices: int = 0
-    notices_retried: int = 0
 
     def to_api(self) -> dict[str, int]:
         return {"reminders_sent": self.reminders_sent, "overdue_notices": self.overdue_notices}
 
 
-def due_messages(now: datetime) -> list[MessageItem]:
-    """Messages whose next step is due: one Query per index shard, never a Scan."""
-    aws.bind_store()
-    moment = iso(now)
-    due: list[MessageItem] = []
-    for shard in range(keys.REMINDER_SHARDS):
-        due.extend(MessageItem.due_reminders.query(keys.reminder_shard(shard), MessageItem.gsi2sk <= moment))
-    return due
-
-
-def run(now: datetime) -> RunResult:
-    """One run of the job as if the clock read `now`."""
+def run(ports: Ports, at: datetime | None = None) -> RunResult:
+    """One run of the job, as if the clock read `at` (by default: what `ports.clock` reads)."""
+    now = at or ports.clock.now()
     result = RunResult()
-    for item in due_messages(now):
+    for message in ports.messages.due(now):
         try:
-            _process(item, now, result)
+            _process(ports, message, now, result)
         except DependencyFailed:
-            logger.warning("reminder step failed; retried next run", extra={"message_id": item.message_id})
-        except (TransitionRefused, NotOpen):
-            pass  # a concurrent run (or the client) moved this message first; what it claimed, it handles
+            logger.warning("reminder step failed; retried next run", extra={"message_id": message.id})
+        except NotOpen:
+            pass  # the client closed the request first; a later run takes the message off the schedule
+        except DomainError as refused:
+            # One message that cannot be handled (its client or firm gone) must not stop the others.
+            logger.warning("reminder step refused", extra={"message_id": message.id, "code": refused.code})
     if result.reminders_sent:
         count("RemindersSent", result.reminders_sent)
     if result.overdue_notices:
@@ -72,7 +59,7 @@ def run(now: datetime) -> RunResult:
     return result
 
 
-def run_from_request(body: dict[str, Any]) -> dict[str, int]:
+def run_from_request(ports: Ports, body: dict[str, Any]) -> dict[str, int]:
     """`POST /dev/reminders/run {"at": "…Z"}`: the job as if the clock read `at`."""
     raw = body.get("at")
     try:
@@ -81,150 +68,91 @@ def run_from_request(body: dict[str, Any]) -> dict[str, int]:
         at = None
     if at is None:
         raise ValidationFailed(FieldError("at", "invalid_moment"))
-    return run(at).to_api()
+    return run(ports, at).to_api()
 
 
-def _tenant_of(item: MessageItem) -> str:
-    return item.pk.removeprefix("TENANT#")
-
-
-def _process(item: MessageItem, now: datetime, result: RunResult) -> None:
-    message = to_message(_tenant_of(item), item)
-    old_moment = str(item.next_reminder_at)
+def _process(ports: Ports, message: Message, now: datetime, result: RunResult) -> None:
     if not message.is_open:
-        _unindex(message, old_moment)
+        ports.messages.unindex(message)
         return
-    if message.notice_status in ("pending", "failed", "retrying"):
+    if message.notice_status in UNSENT_NOTICE_STATES:
         # The notice never went out (the request died, or SES failed): send it now. Its
         # reminders, if any, are scheduled by the successful send and handled by later runs.
         # A "retrying" one is due again only when the run that held it died: its lease is over.
-        result.notices_retried += _retry_notice(message, old_moment, now)
+        _retry_notice(ports, message, now)
         return
     if message.deadline is None:
-        _unindex(message, old_moment)
+        ports.messages.unindex(message)
         return
     deadline = date.fromisoformat(message.deadline)
     if now >= overdue_moment(deadline):
-        result.overdue_notices += _mark_overdue(message, old_moment, now)
+        result.overdue_notices += _mark_overdue(ports, message, now)
         return
-    offsets = get_settings().reminder_offsets_days
+    offsets = ports.settings.reminder_offsets_days
     sent_at = parse_iso(message.created_at)
-    done = {int(k) for k in item.reminders_sent or []}
-    due = [k for k, at in planned_reminders(deadline, sent_at, offsets) if at <= now and k not in done]
-    following = next_due(deadline, sent_at, offsets, done | set(due))
+    due = {k for k, at in planned_reminders(deadline, sent_at, offsets) if at <= now} - message.reminders_sent
+    done = message.reminders_sent | due
+    following = next_due(deadline, sent_at, offsets, set(done))
     if not due:
-        _reindex(message, old_moment, following, [str(k) for k in item.reminders_sent or []])
+        ports.messages.reschedule(message, following, message.reminders_sent)
         return
     # Several steps due at once (the job was down): one reminder, for the nearest deadline.
-    result.reminders_sent += _send_reminder(message, item, old_moment, min(due), done | set(due), following, now)
+    result.reminders_sent += _send_reminder(ports, message, min(due), done, following, now)
 
 
-def _claim_condition(old_moment: str) -> Any:
-    return (MessageItem.next_reminder_at == old_moment) & MessageItem.status.is_in(*OPEN_MESSAGE_STATES)
-
-
-def _unindex(message: Message, old_moment: str) -> None:
-    repository = MessageRepository()
-    transition = Transition()
-    transition.update("message", repository.message_item(message.tenant_id, message.id),
-                      [MessageItem.next_reminder_at.remove(), MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()],
-                      MessageItem.next_reminder_at == old_moment)
-    with contextlib.suppress(TransitionRefused):  # someone else moved it already
-        transition.commit()
-
-
-def _move(transition: Transition, message: Message, old_moment: str, due: datetime, sent: list[str]) -> str:
-    """Claim the step due at `old_moment` by moving the message to its next moment; that moment."""
-    fields = index_fields(message.id, due)
-    transition.update("message", MessageRepository().message_item(message.tenant_id, message.id),
-                      [MessageItem.next_reminder_at.set(fields["next_reminder_at"]),
-                       MessageItem.gsi2pk.set(fields["gsi2pk"]), MessageItem.gsi2sk.set(fields["gsi2sk"]),
-                       MessageItem.reminders_sent.set(sent)],
-                      _claim_condition(old_moment))
-    return str(fields["next_reminder_at"])
-
-
-def _reindex(message: Message, old_moment: str, due: datetime, sent: list[str]) -> None:
-    transition = Transition()
-    _move(transition, message, old_moment, due, sent)
-    transition.commit()
-
-
-def _signing_event(transition: Transition, message: Message, kind: str, at: str, data: dict[str, Any]) -> None:
-    """Add the audit event of a signing request to the same claim."""
+def _signing_step(ports: Ports, message: Message, event_type: str, at: str, data: dict[str, Any]) -> Step | None:
+    """The audit event of the message's signing request (if any), for the same claim."""
     if not message.signing_request_id:
-        return
-    request = SigningRequestRepository().get(message.tenant_id, message.signing_request_id)
-    record_step(transition, advance(request, kind, at, "system:reminders", data))
+        return None
+    request = ports.signing.get(message.tenant_id, message.signing_request_id)
+    return advance(request, event_type, at, ACTOR, data)
 
 
-def _send_reminder(message: Message, item: MessageItem, old_moment: str, offset: int, done: set[int],
-                   following: datetime, now: datetime) -> int:
-    claim = Transition()
-    new_moment = _move(claim, message, old_moment, following, sorted(str(k) for k in done))
-    _signing_event(claim, message, "reminder", iso(now), {"days_before": offset})
-    try:
-        claim.commit()
-    except TransitionRefused:
+def _send_reminder(ports: Ports, message: Message, offset: int, done: frozenset[int], following: datetime,
+                   now: datetime) -> int:
+    step = _signing_step(ports, message, "reminder", iso(now), {"days_before": offset})
+    claimed = ports.messages.claim_reminder(message, following, done, step)
+    if claimed is None:
         return 0  # another run claimed it first
     try:
-        _email_reminder(message)
+        _email_reminder(ports, message)
     except DependencyFailed:
         # Hand the step back so a later run sends it; the audit event already says it was attempted.
-        _reindex(message, new_moment, parse_iso(old_moment), [str(k) for k in item.reminders_sent or []])
+        ports.messages.reschedule(claimed, parse_iso(str(message.next_reminder_at)), message.reminders_sent)
         raise
     return 1
 
 
-def _email_reminder(message: Message) -> None:
-    client = ClientRepository().get(message.tenant_id, message.client_id)
-    firm = TenantRepository().get(message.tenant_id)
+def _email_reminder(ports: Ports, message: Message) -> None:
+    client = ports.clients.get(message.tenant_id, message.client_id)
+    firm = ports.tenants.get(message.tenant_id)
     deadline = date.fromisoformat(str(message.deadline))
     shown = deadline.strftime("%d-%m-%Y") if client.language == "nl" else deadline.isoformat()
     email = render_email("reminder", client.language, {
         "name": client.name, "firm": firm.name, "subject": message.subject, "deadline": shown,
-        "link": f"{get_settings().portal_url}/#/messages/{message.id}",
+        "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
     })
-    aws.mailer().send(client.email, email)
+    ports.mailer.send(client.email, email)
 
 
-def _mark_overdue(message: Message, old_moment: str, now: datetime) -> int:
-    repository = MessageRepository()
+def _mark_overdue(ports: Ports, message: Message, now: datetime) -> int:
     at = iso(now)
-    claim = Transition()
-    claim.update("message", repository.message_item(message.tenant_id, message.id),
-                 [MessageItem.overdue.set(True), MessageItem.next_reminder_at.remove(),
-                  MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()],
-                 _claim_condition(old_moment))
-    claim.put("notification", repository.new_notification_item(
-        message.tenant_id, message.advisor_id, notification("overdue", message, at)))
-    _signing_event(claim, message, "overdue", at, {"deadline": message.deadline})
-    try:
-        claim.commit()
-    except TransitionRefused:
+    step = _signing_step(ports, message, "overdue", at, {"deadline": message.deadline})
+    if not ports.messages.mark_overdue(message, notification("overdue", message, at), step):
         return 0
-    client = ClientRepository().get(message.tenant_id, message.client_id)
-    email_advisor("overdue", message, client.name)
+    client = ports.clients.get(message.tenant_id, message.client_id)
+    email_advisor(ports, "overdue", message, client.name)
     return 1
 
 
-def _retry_notice(message: Message, old_moment: str, now: datetime) -> int:
-    """Send again an e-mail notice that failed when the message was sent.
+def _retry_notice(ports: Ports, message: Message, now: datetime) -> None:
+    """Send again an e-mail notice that failed (or never went out) when the message was sent.
 
     The claim is a lease: it makes the message due again when the lease ends, so a run that dies
     between the claim and the e-mail leaves it to a later run instead of "retrying" for ever.
     """
-    repository = MessageRepository()
-    lease = index_fields(message.id, now + NOTICE_LEASE)
-    claim = Transition()
-    claim.update("message", repository.message_item(message.tenant_id, message.id),
-                 [MessageItem.notice_status.set("retrying"), MessageItem.next_reminder_at.set(lease["next_reminder_at"]),
-                  MessageItem.gsi2pk.set(lease["gsi2pk"]), MessageItem.gsi2sk.set(lease["gsi2sk"])],
-                 (MessageItem.notice_status == message.notice_status) & (MessageItem.next_reminder_at == old_moment))
-    try:
-        claim.commit()
-    except TransitionRefused:
-        return 0
-    client = ClientRepository().get(message.tenant_id, message.client_id)
-    firm = TenantRepository().get(message.tenant_id)
-    return 1 if send_client_notice(message, client, firm.name) == "sent" else 0
+    if ports.messages.claim_notice(message, now + NOTICE_LEASE) is None:
+        return
+    client = ports.clients.get(message.tenant_id, message.client_id)
+    firm = ports.tenants.get(message.tenant_id)
+    send_client_notice(ports, message, client, firm.name)

@@ -8,12 +8,10 @@ request is overdue.
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from chalicelib.clock import AMSTERDAM, iso
-from chalicelib.store import keys
+from chalicelib.clock import AMSTERDAM
 
 if TYPE_CHECKING:
     from chalicelib.messaging.model import Message
@@ -45,21 +43,8 @@ def next_due(deadline: date, sent_at: datetime, offsets: tuple[int, ...], done: 
     return overdue_moment(deadline)
 
 
-def shard_of(message_id: str) -> int:
-    return zlib.crc32(message_id.encode()) % keys.REMINDER_SHARDS
-
-
-def index_fields(message_id: str, due: datetime) -> dict[str, Any]:
-    moment = iso(due)
-    return {"next_reminder_at": moment, "gsi2pk": keys.reminder_shard(shard_of(message_id)), "gsi2sk": moment}
-
-
-def schedule_fields(message: Message, sent_at: datetime, offsets: tuple[int, ...] | None = None) -> dict[str, Any]:
-    """The reminder-index attributes of a newly sent message (none when it has no deadline)."""
+def first_check(message: Message, sent_at: datetime, offsets: tuple[int, ...]) -> datetime | None:
+    """When the job first looks at a message whose notice is out; None when it asks no answer by a deadline."""
     if message.deadline is None or message.response_type not in REMINDED_TYPES:
-        return {}
-    if offsets is None:
-        from chalicelib.config import get_settings
-
-        offsets = get_settings().reminder_offsets_days
-    return index_fields(message.id, next_due(date.fromisoformat(message.deadline), sent_at, offsets, set()))
+        return None
+    return next_due(date.fromisoformat(message.deadline), sent_at, offsets, set())

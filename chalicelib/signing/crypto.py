@@ -36,9 +36,6 @@ class Sealer:
         key = serialization.load_der_public_key(der)
         return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
-    def verify(self, digest: bytes, signature_b64: str) -> bool:
-        return verify_seal(self.public_key_pem, digest, signature_b64)
-
 
 def verify_seal(public_key_pem: str, digest: bytes, signature_b64: str) -> bool:
     try:

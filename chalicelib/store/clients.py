@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.auth.principal import Membership, Person
 from chalicelib.clients.model import Client, Invitation
+from chalicelib.clients.ports import MAX_INVITES_PER_DAY, CardChanges
 from chalicelib.clock import AMSTERDAM, parse_iso, seconds_to_midnight
-from chalicelib.errors import Conflict, FieldError, NotFound, RateLimited, ValidationFailed
+from chalicelib.errors import Conflict, DependencyFailed, FieldError, NotFound, RateLimited, ValidationFailed
 from chalicelib.store import keys
-from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import ClientItem, CounterItem, EmailClaimItem, InviteItem, LoginItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
-from chalicelib.store.people import PersonRepository
+from chalicelib.store.people import add_membership, condition_failed, join, put_login
 from chalicelib.store.transaction import Transition, TransitionRefused
-
-MAX_INVITES_PER_DAY = 3
 
 
 def _to_client(tenant_id: str, item: ClientItem) -> Client:
@@ -37,21 +33,20 @@ def _search_text(name: str, email: str) -> str:
 
 
 class ClientRepository:
+    """`clients.ports.Clients` on the table."""
+
     def add(self, client: Client) -> None:
         """Store a new card; the e-mail claim makes a second card with that address a Conflict."""
         pk = keys.tenant(client.tenant_id)
+        transition = Transition()
+        transition.put("client", ClientItem(
+            pk, keys.client(client.id), client_id=client.id, name=client.name, email=client.email, phone=client.phone,
+            city=client.city, language=client.language, portal_access=client.portal_access,
+            search=_search_text(client.name, client.email), created_at=client.created_at))
+        transition.put("email", EmailClaimItem(pk, keys.client_email(client.email), client_id=client.id))
         try:
-            with TransactWrite(connection=shared_connection()) as tx:
-                tx.save(
-                    ClientItem(pk, keys.client(client.id), client_id=client.id, name=client.name,
-                               email=client.email, phone=client.phone, city=client.city,
-                               language=client.language, portal_access=client.portal_access,
-                               search=_search_text(client.name, client.email), created_at=client.created_at),
-                    condition=ClientItem.pk.does_not_exist(),
-                )
-                tx.save(EmailClaimItem(pk, keys.client_email(client.email), client_id=client.id),
-                        condition=EmailClaimItem.pk.does_not_exist())
-        except TransactWriteError as exc:
+            transition.commit()
+        except TransitionRefused as exc:
             raise Conflict("email_taken") from exc
 
     def get(self, tenant_id: str, client_id: str) -> Client:
@@ -60,7 +55,8 @@ class ClientRepository:
         except DoesNotExist as exc:
             raise NotFound() from exc
 
-    def list(self, tenant_id: str, query: str | None, limit: int, cursor: str | None) -> tuple[list[Client], str | None]:
+    def search(self, tenant_id: str, query: str | None, limit: int,
+               cursor: str | None) -> tuple[list[Client], str | None]:
         pk = keys.tenant(tenant_id)
         start = decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "CLIENT#"})
         condition = ClientItem.search.contains(query.lower()) if query else None
@@ -72,11 +68,7 @@ class ClientRepository:
         next_key = results.last_evaluated_key if len(clients) == limit else None
         return clients, encode_cursor(next_key)
 
-    def update(self, tenant_id: str, client_id: str, changes: dict[str, Any], now: str) -> Client:
-        """Apply field changes to an existing card (None clears a field).
-
-        A new phone number is stamped: every code sent, or verified, before it is void.
-        """
+    def update_card(self, tenant_id: str, client_id: str, changes: CardChanges, now: str) -> Client:
         current = self.get(tenant_id, client_id)
         if "phone" in changes and changes["phone"] != current.phone:
             changes = {**changes, "phone_changed_at": now}
@@ -85,14 +77,14 @@ class ClientRepository:
         for name, value in changes.items():
             attribute = getattr(ClientItem, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        if "name" in changes:
+        if "name" in changes and changes["name"] is not None:
             actions.append(ClientItem.search.set(_search_text(changes["name"], current.email)))
         if not changes:
             return current
         try:
             item.update(actions=actions, condition=ClientItem.pk.exists())
         except UpdateError as exc:
-            raise NotFound() from exc
+            raise (NotFound() if condition_failed(exc) else DependencyFailed()) from exc
         return _to_client(tenant_id, item)
 
     def mark_invited(self, invitation: Invitation, now: datetime) -> None:
@@ -159,9 +151,13 @@ class ClientRepository:
 
     def release_invite(self, invitation: Invitation, until: str) -> None:
         """Give back a claim whose activation failed, so the link can be tried again."""
-        InviteItem(keys.invite(invitation.token_hash), keys.INVITE).update(
-            actions=[InviteItem.claimed_until.remove()],
-            condition=(InviteItem.claimed_until == until) & InviteItem.used_at.does_not_exist())
+        try:
+            InviteItem(keys.invite(invitation.token_hash), keys.INVITE).update(
+                actions=[InviteItem.claimed_until.remove()],
+                condition=(InviteItem.claimed_until == until) & InviteItem.used_at.does_not_exist())
+        except UpdateError as exc:
+            if not condition_failed(exc):  # not ours any more (lapsed and taken, or used): nothing to give back
+                raise DependencyFailed() from exc
 
     def complete_activation(self, invitation: Invitation, until: str, sub: str, membership: Membership) -> None:
         """Use the claimed invitation: the client is active and the new login is its member."""
@@ -171,7 +167,7 @@ class ClientRepository:
                           [InviteItem.used_at.set(now), InviteItem.claimed_until.remove()],
                           (InviteItem.claimed_until == until) & InviteItem.used_at.does_not_exist())
         self._activate_client(transition, invitation, sub)
-        PersonRepository().add_login_to(transition, sub, invitation.email, membership)
+        put_login(transition, sub, invitation.email, membership)
         try:
             transition.commit()
         except TransitionRefused as exc:
@@ -182,7 +178,7 @@ class ClientRepository:
         transition = Transition()
         self._invite_usable(invitation, transition, membership.created_at, [InviteItem.used_at.set(membership.created_at)])
         self._activate_client(transition, invitation, person.sub)
-        PersonRepository().add_membership_to(transition, person, membership)
+        add_membership(transition, person, membership)
         try:
             transition.commit()
         except TransitionRefused as exc:
@@ -196,11 +192,13 @@ class ClientRepository:
                            ClientItem.current_invite.remove()],
                           (ClientItem.current_invite == invitation.token_hash) & (ClientItem.portal_access != "active"))
 
-    def activate_directly(self, tenant_id: str, client_id: str, sub: str) -> None:
-        """Operator/seed path: give a client portal access without an invitation e-mail."""
+    def grant_access(self, client: Client, sub: str, membership: Membership) -> None:
+        """Operator/seed path: the client active and the login's membership, in one transaction."""
+        transition = Transition()
+        transition.update("client", ClientItem(keys.tenant(client.tenant_id), keys.client(client.id)),
+                          [ClientItem.portal_access.set("active"), ClientItem.sub.set(sub)], ClientItem.pk.exists())
+        join(transition, sub, client.email, membership)
         try:
-            ClientItem(keys.tenant(tenant_id), keys.client(client_id)).update(
-                actions=[ClientItem.portal_access.set("active"), ClientItem.sub.set(sub)],
-                condition=ClientItem.pk.exists())
-        except UpdateError as exc:
-            raise NotFound() from exc
+            transition.commit()
+        except TransitionRefused as exc:
+            raise (NotFound() if "client" in exc.failed else Conflict()) from exc

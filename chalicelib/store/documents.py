@@ -27,6 +27,8 @@ def _refused_or_failed(exc: PutError | UpdateError) -> Exception:
 
 
 class DocumentRepository:
+    """`documents.ports.Documents` on the table."""
+
     def add(self, document: Document, created_by: str, created_at: str) -> None:
         try:
             DocumentItem(
@@ -45,7 +47,11 @@ class DocumentRepository:
             raise NotFound() from exc
 
     def mark_ready(self, tenant_id: str, document_id: str, sha256: str, size: int, version_id: str | None) -> Document:
-        """pending → ready, once; the fingerprint and S3 version are fixed from then on."""
+        """pending → ready, once; the fingerprint and S3 version are fixed from then on.
+
+        The condition is the rule: only a pending document becomes ready (Conflict otherwise,
+        NotFound for one that does not exist).
+        """
         item = DocumentItem(keys.tenant(tenant_id), keys.document(document_id))
         actions: list[Action] = [DocumentItem.status.set("ready"), DocumentItem.sha256.set(sha256), DocumentItem.size.set(size)]
         if version_id:
@@ -53,5 +59,8 @@ class DocumentRepository:
         try:
             item.update(actions=actions, condition=DocumentItem.status == "pending")
         except UpdateError as exc:
-            raise _refused_or_failed(exc) from exc
+            refusal = _refused_or_failed(exc)
+            if isinstance(refusal, Conflict):
+                self.get(tenant_id, document_id)  # NotFound when there is none
+            raise refusal from exc
         return self.get(tenant_id, document_id)

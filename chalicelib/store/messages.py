@@ -1,24 +1,42 @@
-"""Messages, signing requests, their audit chains, replies and advisor notifications."""
+"""Messages, replies and the advisors' notifications in the table, changed only by the steps of a message's life.
+
+Each step holds its rule as its condition. An answer is taken once and only while the message is
+open, else NotOpen. The reminder job claims each of its steps (a reminder, the overdue notice, a
+retried e-mail notice) by moving the message's `next_reminder_at` on from the moment it read, so of
+concurrent or repeated runs only one acts; a claim another run took first answers False or None.
+A step that also moves the signing request writes the state machine's `Step` in the same
+transaction (`record_step`), so the request, its audit event and the message change together.
+
+What is due is found on a sparse index spread over a few shards; nothing outside this module
+knows it.
+"""
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from chalicelib.errors import NotFound
-from chalicelib.messaging.model import Message, Reply
+from chalicelib.clock import iso, parse_iso
+from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
+from chalicelib.messaging.model import OPEN_MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply, SigningRequest
+from chalicelib.signing.audit import AuditEvent
+from chalicelib.signing.states import SigningStatus, Step
 from chalicelib.store import keys
 from chalicelib.store.document_refs import document_attribute, document_ref
-from chalicelib.store.models import (
-    KeyClaimItem,
-    MessageItem,
-    NotificationItem,
-    ReplyItem,
-)
+from chalicelib.store.models import KeyClaimItem, MessageItem, NotificationItem, ReplyItem, SigningRequestItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.store.signing_requests import SigningRequestRepository, audit_item, notification_item, record_step
+from chalicelib.store.transaction import Transition, TransitionRefused
+
+# An Idempotency-Key's claim outlives Powertools' replay window (an hour) by far.
+KEY_CLAIM_KEPT = timedelta(days=1)
 
 
 def to_message(tenant_id: str, item: MessageItem) -> Message:
@@ -29,26 +47,70 @@ def to_message(tenant_id: str, item: MessageItem) -> Message:
         deadline=item.deadline, created_at=item.created_at, signing_request_id=item.signing_request_id,
         signing_status=item.signing_status, signed_at=item.signed_at, rejected_at=item.rejected_at,
         reject_reason=item.reject_reason, overdue=bool(item.overdue), notice_status=item.notice_status,
+        # Off the due index, a message is not scheduled, whatever moment it still carries.
+        next_reminder_at=item.next_reminder_at if item.gsi2pk else None,
+        reminders_sent=frozenset(int(k) for k in item.reminders_sent or []),
     )
 
 
-class MessageRepository:
-    def message_item(self, tenant_id: str, message_id: str) -> MessageItem:
-        return MessageItem(keys.tenant(tenant_id), keys.message(message_id))
+def shard_of(message_id: str) -> int:
+    return zlib.crc32(message_id.encode()) % keys.REMINDER_SHARDS
 
-    def new_message_item(self, message: Message) -> MessageItem:
-        return MessageItem(
-            keys.tenant(message.tenant_id), keys.message(message.id), message_id=message.id,
-            conversation_id=message.conversation_id, client_id=message.client_id, advisor_id=message.advisor_id,
-            subject=message.subject, body=message.body, response_type=message.response_type,
-            documents=[document_attribute(d) for d in message.documents], status=message.status,
-            deadline=message.deadline, created_at=message.created_at,
-            signing_request_id=message.signing_request_id, signing_status=message.signing_status,
-            notice_status=message.notice_status,
-            gsi1pk=keys.client_messages(message.tenant_id, message.client_id), gsi1sk=keys.message(message.id),
-        )
+
+def index_fields(message_id: str, due: datetime) -> dict[str, str]:
+    """The attributes that put a message on the due index at `due` (bench/reminders.py seeds with them)."""
+    moment = iso(due)
+    return {"next_reminder_at": moment, "gsi2pk": keys.reminder_shard(shard_of(message_id)), "gsi2sk": moment}
+
+
+def _due_at(message_id: str, due: datetime) -> list[Action]:
+    fields = index_fields(message_id, due)
+    return [MessageItem.next_reminder_at.set(fields["next_reminder_at"]), MessageItem.gsi2pk.set(fields["gsi2pk"]),
+            MessageItem.gsi2sk.set(fields["gsi2sk"])]
+
+
+def _off_schedule() -> list[Action]:
+    return [MessageItem.next_reminder_at.remove(), MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
+
+
+def _still_due(message: Message) -> Condition:
+    """The claim of a job's step: nobody moved the message on since it was read, and it is still open."""
+    return (MessageItem.next_reminder_at == message.next_reminder_at) & MessageItem.status.is_in(*OPEN_MESSAGE_STATES)
+
+
+def _item(message: Message) -> MessageItem:
+    return MessageItem(keys.tenant(message.tenant_id), keys.message(message.id))
+
+
+def _commit_or_not_open(transition: Transition) -> None:
+    try:
+        transition.commit()
+    except TransitionRefused as exc:
+        raise NotOpen() from exc
+
+
+def _claimed(transition: Transition) -> bool:
+    try:
+        transition.commit()
+    except TransitionRefused:
+        return False  # another run (or the client) moved the message first
+    return True
+
+
+def _update(message: Message, actions: Sequence[Action]) -> None:
+    try:
+        _item(message).update(actions=list(actions))
+    except PynamoDBException as exc:
+        raise DependencyFailed() from exc
+
+
+class MessageRepository:
+    """The messages of the table: read by key or index, changed by business steps."""
+
+    # --- reading ---------------------------------------------------------------------------
 
     def get_message(self, tenant_id: str, message_id: str) -> Message:
+        """The message; NotFound for an unknown one (or one of another firm)."""
         try:
             return to_message(tenant_id, MessageItem.get(keys.tenant(tenant_id), keys.message(message_id)))
         except DoesNotExist as exc:
@@ -68,36 +130,26 @@ class MessageRepository:
 
     def list_for_tenant(self, tenant_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Message], str | None]:
+        """The firm's messages, newest first."""
         pk = keys.tenant(tenant_id)
-        condition = MessageItem.status == status if status else None
         results = MessageItem.query(
-            pk, MessageItem.sk.startswith("MSG#"), filter_condition=condition, scan_index_forward=False,
-            limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "MSG#"}),
+            pk, MessageItem.sk.startswith("MSG#"), filter_condition=(MessageItem.status == status) if status else None,
+            scan_index_forward=False, limit=limit,
+            last_evaluated_key=decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "MSG#"}),
         )
         items = [to_message(tenant_id, item) for item in results]
         return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
 
     def replies(self, tenant_id: str, conversation_id: str) -> list[Reply]:
+        """A conversation's replies, oldest first."""
         return [
             Reply(id=i.reply_id, message_id=i.message_id, author=i.author, body=i.body, created_at=i.created_at)
             for i in ReplyItem.query(keys.conversation(tenant_id, conversation_id), ReplyItem.sk.startswith("REPLY#"))
         ]
 
-    def new_reply_item(self, tenant_id: str, conversation_id: str, reply: Reply) -> ReplyItem:
-        return ReplyItem(keys.conversation(tenant_id, conversation_id), keys.reply(reply.id), reply_id=reply.id,
-                         message_id=reply.message_id, author=reply.author, body=reply.body,
-                         created_at=reply.created_at)
-
-    def new_notification_item(self, tenant_id: str, advisor_id: str, notification: dict[str, Any]) -> NotificationItem:
-        return NotificationItem(
-            keys.advisor_inbox(tenant_id, advisor_id), keys.notification(notification["id"]),
-            notification_id=notification["id"], type=notification["type"], message_id=notification["message_id"],
-            signing_request_id=notification.get("signing_request_id"), client_id=notification["client_id"],
-            created_at=notification["created_at"],
-        )
-
-    def notifications(self, tenant_id: str, advisor_id: str, limit: int,
-                      cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int,
+                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """An advisor's notifications, newest first."""
         pk = keys.advisor_inbox(tenant_id, advisor_id)
         results = NotificationItem.query(
             pk, NotificationItem.sk.startswith("NOTIF#"), scan_index_forward=False, limit=limit,
@@ -111,28 +163,192 @@ class MessageRepository:
         ]
         return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
 
-    def notice_sent(self, tenant_id: str, message_id: str, schedule: dict[str, Any]) -> None:
-        """The notice is out: from now on the message is due only for its reminders (if any)."""
-        actions: list[Action] = [MessageItem.notice_status.set("sent")]
-        for attribute in (MessageItem.next_reminder_at, MessageItem.gsi2pk, MessageItem.gsi2sk):
-            value = schedule.get(attribute.attr_name)
-            actions.append(attribute.set(value) if value else attribute.remove())
-        self.message_item(tenant_id, message_id).update(actions=actions)
+    def due(self, now: datetime) -> list[Message]:
+        """Every message whose next step is due by `now`, of every firm: one Query per shard, never a Scan."""
+        moment = iso(now)
+        return [to_message(item.pk.removeprefix(keys.tenant("")), item)
+                for shard in range(keys.REMINDER_SHARDS)
+                for item in MessageItem.due_reminders.query(keys.reminder_shard(shard), MessageItem.gsi2sk <= moment)]
 
-    def new_key_claim(self, tenant_id: str, request_key: str, message_id: str, now: datetime) -> KeyClaimItem:
-        """Ties an Idempotency-Key to the one message it created (kept a day, past the replay window)."""
-        return KeyClaimItem(keys.tenant(tenant_id), keys.send_key(request_key), message_id=message_id,
-                            ttl=int((now + timedelta(days=1)).timestamp()))
+    # --- sending ---------------------------------------------------------------------------
 
-    def key_claim(self, tenant_id: str, request_key: str) -> str:
-        return str(KeyClaimItem.get(keys.tenant(tenant_id), keys.send_key(request_key), consistent_read=True).message_id)
+    def send(self, message: Message, notice_due: datetime, request_key: str | None = None,
+             signing: tuple[SigningRequest, AuditEvent] | None = None) -> Message:
+        """Store a new message with its signing request and first audit event, all or nothing.
 
-    def mark_notice_failed(self, tenant_id: str, message_id: str, retry_at: datetime) -> None:
-        """Record a failed e-mail notice and make the message due for the job, which sends it again."""
-        from chalicelib.reminders.schedule import index_fields
+        Its e-mail notice is queued with it (due at `notice_due`): should the sender die before
+        sending it, the job finds it. With `request_key` the key is claimed in the same write; when
+        the key already holds a message (a retry of a send whose write landed but whose answer was
+        lost), nothing is written and that message is the answer.
+        """
+        transition = Transition()
+        transition.put("message", self._new_item(message, notice_due))
+        if request_key:
+            transition.put("key", KeyClaimItem(keys.tenant(message.tenant_id), keys.send_key(request_key),
+                                               message_id=message.id,
+                                               ttl=int((parse_iso(message.created_at) + KEY_CLAIM_KEPT).timestamp())))
+        if signing is not None:
+            request, first = signing
+            transition.put("request", SigningRequestRepository().new_request_item(request))
+            transition.put("audit", audit_item(request.tenant_id, request.id, first))
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            if request_key and "key" in exc.failed:
+                return self._sent_with_key(message.tenant_id, request_key)
+            raise Conflict() from exc
+        return replace(message, next_reminder_at=iso(notice_due))
 
-        fields = index_fields(message_id, retry_at)
-        self.message_item(tenant_id, message_id).update(actions=[
-            MessageItem.notice_status.set("failed"), MessageItem.next_reminder_at.set(fields["next_reminder_at"]),
-            MessageItem.gsi2pk.set(fields["gsi2pk"]), MessageItem.gsi2sk.set(fields["gsi2sk"]),
-        ])
+    def notice_sent(self, message: Message, next_check: datetime | None) -> None:
+        """The notice is out: from now on the message is due only for its reminders (at `next_check`), if any."""
+        _update(message, [MessageItem.notice_status.set("sent"),
+                          *(_due_at(message.id, next_check) if next_check else _off_schedule())])
+
+    def notice_failed(self, message: Message, retry_at: datetime) -> None:
+        """A failed e-mail notice: recorded, and due for the job at `retry_at`, which sends it again."""
+        _update(message, [MessageItem.notice_status.set("failed"), *_due_at(message.id, retry_at)])
+
+    # --- the client's answers --------------------------------------------------------------
+
+    def mark_read(self, message: Message, at: str, step: Step | None = None) -> Message:
+        """sent → read, with the request's `viewed` step when it has one; NotOpen when it was read already."""
+        transition = Transition()
+        actions = [MessageItem.status.set("read"), MessageItem.read_at.set(at)]
+        signing_status = message.signing_status
+        if step is not None:
+            record_step(transition, step)
+            signing_status = str(step.after.status)
+            actions.append(MessageItem.signing_status.set(signing_status))
+        transition.update("message", _item(message), actions, MessageItem.status == "sent")
+        _commit_or_not_open(transition)
+        return replace(message, status="read", signing_status=signing_status)
+
+    def reply(self, message: Message, reply: Reply, notification: dict[str, Any]) -> None:
+        """A reply in the conversation, the message replied, the advisor notified; NotOpen unless it takes replies."""
+        transition = Transition()
+        transition.update("message", _item(message),
+                          [MessageItem.status.set("replied"), MessageItem.answered_at.set(reply.created_at),
+                           *_off_schedule()],
+                          MessageItem.status.is_in(*REPLYABLE_MESSAGE_STATES))
+        transition.put("reply", ReplyItem(keys.conversation(message.tenant_id, message.conversation_id),
+                                          keys.reply(reply.id), reply_id=reply.id, message_id=reply.message_id,
+                                          author=reply.author, body=reply.body, created_at=reply.created_at))
+        transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+        _commit_or_not_open(transition)
+
+    def answer(self, message: Message, status: str, at: str, reason: str | None, notification: dict[str, Any]) -> None:
+        """Approved or rejected (with its reason), once, while open; NotOpen after that."""
+        actions = [MessageItem.status.set(status), MessageItem.answered_at.set(at), *_off_schedule()]
+        if reason and status == "rejected":
+            actions.append(MessageItem.reject_reason.set(reason))
+        transition = Transition()
+        transition.update("message", _item(message), actions, MessageItem.status.is_in(*OPEN_MESSAGE_STATES))
+        transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+        _commit_or_not_open(transition)
+
+    def close_signing(self, message: Message, step: Step, reason: str | None = None,
+                      notification: dict[str, Any] | None = None) -> None:
+        """The request's closing step (rejected, withdrawn) with its message, atomically.
+
+        NotOpen when the request moved since the step was computed (closed, or a concurrent event
+        on its chain): read it again and advance anew.
+        """
+        status = str(step.after.status)
+        actions = [MessageItem.status.set(status), MessageItem.signing_status.set(status), *_off_schedule()]
+        if step.after.status == SigningStatus.REJECTED:
+            actions.append(MessageItem.rejected_at.set(step.event.at))
+        request_actions: list[Action] = []
+        if reason:
+            actions.append(MessageItem.reject_reason.set(reason))
+            request_actions.append(SigningRequestItem.reject_reason.set(reason))
+        transition = Transition()
+        record_step(transition, step, request_actions)
+        transition.update("message", _item(message), actions)
+        if notification is not None:
+            transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+        _commit_or_not_open(transition)
+
+    # --- the reminder job's claims ---------------------------------------------------------
+
+    def claim_reminder(self, message: Message, next_check: datetime, reminders_sent: frozenset[int],
+                       step: Step | None = None) -> Message | None:
+        """Claim a due reminder: the message moves on to `next_check` with these reminders sent, and the
+        request (if any) records its `reminder` step. The message as claimed, or None when another run
+        claimed it first."""
+        if message.next_reminder_at is None:
+            return None
+        transition = Transition()
+        transition.update("message", _item(message),
+                          [*_due_at(message.id, next_check),
+                           MessageItem.reminders_sent.set(sorted(str(k) for k in reminders_sent))],
+                          _still_due(message))
+        if step is not None:
+            record_step(transition, step)
+        if not _claimed(transition):
+            return None
+        return replace(message, next_reminder_at=iso(next_check), reminders_sent=frozenset(reminders_sent))
+
+    def reschedule(self, message: Message, next_check: datetime, reminders_sent: frozenset[int]) -> bool:
+        """Move an open message on to `next_check` (nothing was due, or a failed reminder is handed back)."""
+        return self.claim_reminder(message, next_check, reminders_sent) is not None
+
+    def unindex(self, message: Message) -> bool:
+        """Take a message off the schedule (closed, or no deadline), unless another run moved it first."""
+        if message.next_reminder_at is None:
+            return False
+        transition = Transition()
+        transition.update("message", _item(message), _off_schedule(),
+                          MessageItem.next_reminder_at == message.next_reminder_at)
+        return _claimed(transition)
+
+    def mark_overdue(self, message: Message, notification: dict[str, Any], step: Step | None = None) -> bool:
+        """Claim the overdue notice: the message overdue and off the schedule, the advisor notified, the
+        request's `overdue` step; False when another run claimed it first."""
+        if message.next_reminder_at is None:
+            return False
+        transition = Transition()
+        transition.update("message", _item(message), [MessageItem.overdue.set(True), *_off_schedule()],
+                          _still_due(message))
+        transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+        if step is not None:
+            record_step(transition, step)
+        return _claimed(transition)
+
+    def claim_notice(self, message: Message, lease_until: datetime) -> Message | None:
+        """Claim an unsent e-mail notice ("retrying") as a lease: due again at `lease_until`, so a run that
+        dies before sending it leaves it to a later one. None when another run claimed it first."""
+        if message.next_reminder_at is None:
+            return None
+        transition = Transition()
+        transition.update("message", _item(message),
+                          [MessageItem.notice_status.set("retrying"), *_due_at(message.id, lease_until)],
+                          (MessageItem.notice_status == message.notice_status)
+                          & (MessageItem.next_reminder_at == message.next_reminder_at))
+        if not _claimed(transition):
+            return None
+        return replace(message, notice_status="retrying", next_reminder_at=iso(lease_until))
+
+    # --- items -----------------------------------------------------------------------------
+
+    def _new_item(self, message: Message, notice_due: datetime) -> MessageItem:
+        due = index_fields(message.id, notice_due)
+        return MessageItem(
+            keys.tenant(message.tenant_id), keys.message(message.id), message_id=message.id,
+            conversation_id=message.conversation_id, client_id=message.client_id, advisor_id=message.advisor_id,
+            subject=message.subject, body=message.body, response_type=message.response_type,
+            documents=[document_attribute(d) for d in message.documents], status=message.status,
+            deadline=message.deadline, created_at=message.created_at,
+            signing_request_id=message.signing_request_id, signing_status=message.signing_status,
+            notice_status=message.notice_status,
+            gsi1pk=keys.client_messages(message.tenant_id, message.client_id), gsi1sk=keys.message(message.id),
+            next_reminder_at=due["next_reminder_at"], gsi2pk=due["gsi2pk"], gsi2sk=due["gsi2sk"],
+        )
+
+    def _sent_with_key(self, tenant_id: str, request_key: str) -> Message:
+        """The message an Idempotency-Key's claim holds (read consistently: it may have landed just now)."""
+        claim = KeyClaimItem.get(keys.tenant(tenant_id), keys.send_key(request_key), consistent_read=True)
+        try:
+            item = MessageItem.get(keys.tenant(tenant_id), keys.message(str(claim.message_id)), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound() from exc
+        return to_message(tenant_id, item)

@@ -5,26 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from typing import Any
 
 from chalicelib.errors import FieldError, ValidationFailed
 from chalicelib.validation import parse_json_object
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 MAX_CURSOR_LENGTH = 2048
 MAX_KEY_BYTES = 1024  # DynamoDB's limit for a sort key (a partition key may have 2048)
 
-_LIMIT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
-
-
-def parse_limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_LIMIT
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationFailed(FieldError("limit", "invalid_limit"))
-    return int(raw)
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:

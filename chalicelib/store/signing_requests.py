@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from chalicelib.errors import NotFound
+from chalicelib.clock import seconds_to_midnight
+from chalicelib.errors import AlreadySigned, InvalidCode, NotFound, NotOpen, OtpRequired, RateLimited
 from chalicelib.messaging.model import SigningRequest
+from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
+from chalicelib.signing.crypto import Sealed
+from chalicelib.signing.otp import OtpState
 from chalicelib.signing.states import SigningStatus, Step
 from chalicelib.store import keys
+from chalicelib.store import signing as items
 from chalicelib.store.document_refs import document_attribute, document_ref
-from chalicelib.store.models import AuditEventItem, SigningRequestItem
-from chalicelib.store.transaction import Transition
+from chalicelib.store.models import AuditEventItem, MessageItem, NotificationItem, SigningRequestItem
+from chalicelib.store.transaction import Transition, TransitionRefused
 
 
 def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningRequest:
@@ -56,6 +64,8 @@ def record_step(transition: Transition, step: Step, extra: Sequence[Action] = ()
 
 
 class SigningRequestRepository:
+    """The signing requests of the table, changed only by the steps of the ceremony."""
+
     def get(self, tenant_id: str, request_id: str) -> SigningRequest:
         try:
             item = SigningRequestItem.get(keys.tenant(tenant_id), keys.signing_request(request_id))
@@ -72,14 +82,112 @@ class SigningRequestRepository:
         ]
 
     def new_request_item(self, request: SigningRequest) -> SigningRequestItem:
+        """The item of a new request, for the transaction that sends its message."""
         return SigningRequestItem(
             keys.tenant(request.tenant_id), keys.signing_request(request.id), request_id=request.id,
             message_id=request.message_id, conversation_id=request.conversation_id, client_id=request.client_id,
-            advisor_id=request.advisor_id, status=request.status, deadline=request.deadline,
+            advisor_id=request.advisor_id, status=str(request.status), deadline=request.deadline,
             document=document_attribute(request.document), created_at=request.created_at,
             audit_seq=request.audit_seq, audit_head=request.audit_head, signer_name=request.signer_name,
         )
 
-    def request_item(self, tenant_id: str, request_id: str) -> SigningRequestItem:
-        return SigningRequestItem(keys.tenant(tenant_id), keys.signing_request(request_id))
+    # --- the code -----------------------------------------------------------------------
 
+    def code_state(self, tenant_id: str, request_id: str) -> OtpState:
+        return items.read_code_state(tenant_id, request_id)
+
+    def reserve_sms(self, tenant_id: str, now: datetime, budget: int) -> int | None:
+        return items.reserve_firm_sms(tenant_id, now, budget)
+
+    def release_sms(self, tenant_id: str, now: datetime) -> None:
+        items.release_firm_sms(tenant_id, now)
+
+    def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str, now: datetime) -> None:
+        """A new code, counted against the phone's and the client's day, with its `code_sent` event.
+
+        RateLimited when a limit holds: the phone's or the client's day (until midnight in
+        Amsterdam), or a concurrent send for this request (the resend wait).
+        """
+        request = step.before
+        transition = Transition()
+        items.write_code_state(transition, request.tenant_id, request.id, before, after)
+        items.count_send(transition, "phone_limit", items.phone_counter(request.tenant_id, phone_digest, now), now,
+                         otp.MAX_PER_PHONE_PER_DAY)
+        items.count_send(transition, "client_limit", items.client_counter(request.tenant_id, request.client_id, now),
+                         now, otp.MAX_PER_CLIENT_PER_DAY)
+        record_step(transition, step)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            if "phone_limit" in exc.failed:
+                raise RateLimited("too_many_sms_for_phone", retry_after=seconds_to_midnight(now)) from exc
+            if "client_limit" in exc.failed:
+                raise RateLimited("too_many_sms_for_client", retry_after=seconds_to_midnight(now)) from exc
+            raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds())) from exc
+
+    def undo_code_sent(self, step: Step, sent: OtpState, restored: OtpState, phone_digest: str, now: datetime) -> None:
+        """A code that never left: the state before it and the counts back, with the `code_failed` event.
+
+        A newer code request that took over in the meantime keeps its state: then nothing changes.
+        """
+        request = step.before
+        transition = Transition()
+        items.write_code_state(transition, request.tenant_id, request.id, sent, restored)
+        items.uncount_send(transition, "phone_limit", items.phone_counter(request.tenant_id, phone_digest, now))
+        items.uncount_send(transition, "client_limit", items.client_counter(request.tenant_id, request.client_id, now))
+        record_step(transition, step)
+        with contextlib.suppress(TransitionRefused):
+            transition.commit()
+
+    def record_code_check(self, step: Step, before: OtpState, after: OtpState) -> None:
+        """The outcome of a code check; InvalidCode when a concurrent check got there first."""
+        transition = Transition()
+        items.write_code_state(transition, step.before.tenant_id, step.before.id, before, after)
+        record_step(transition, step)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            raise InvalidCode("code_race", attempts_left=max(0, otp.MAX_ATTEMPTS - after.attempts)) from exc
+
+    # --- the signature --------------------------------------------------------------------
+
+    def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
+             notification: dict[str, Any]) -> None:
+        """All or nothing: request and message signed, code used, the sealed receipt, the event, the notification.
+
+        AlreadySigned or NotOpen when the request was closed meanwhile, OtpRequired when its code
+        was used or changed.
+        """
+        request, signed_at = step.before, step.event.at
+        transition = Transition()
+        record_step(transition, step)
+        items.write_code_state(transition, request.tenant_id, request.id, before, after)
+        transition.update("message", MessageItem(keys.tenant(request.tenant_id), keys.message(request.message_id)),
+                          [MessageItem.status.set("signed"), MessageItem.signing_status.set(str(SigningStatus.SIGNED)),
+                           MessageItem.signed_at.set(signed_at), MessageItem.gsi2pk.remove(),
+                           MessageItem.gsi2sk.remove()])
+        items.put_sealed_receipt(transition, request.tenant_id, request.conversation_id, request.id, receipt_code,
+                                 sealed, signed_at)
+        transition.put("notification", notification_item(request.tenant_id, request.advisor_id, notification))
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            current = self.get(request.tenant_id, request.id)
+            if current.status == SigningStatus.SIGNED:
+                raise AlreadySigned() from exc
+            if not current.is_open:
+                raise NotOpen() from exc
+            raise OtpRequired() from exc
+
+    def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:
+        return items.read_sealed_receipt(tenant_id, conversation_id, request_id)
+
+
+def notification_item(tenant_id: str, advisor_id: str, notification: dict[str, Any]) -> NotificationItem:
+    """An advisor's notification (its fields as `messaging.notices.notification` makes them)."""
+    return NotificationItem(
+        keys.advisor_inbox(tenant_id, advisor_id), keys.notification(notification["id"]),
+        notification_id=notification["id"], type=notification["type"], message_id=notification["message_id"],
+        signing_request_id=notification.get("signing_request_id"), client_id=notification["client_id"],
+        created_at=notification["created_at"],
+    )

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from chalicelib.auth.principal import Membership
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import Conflict, DependencyFailed, NotFound
 from chalicelib.store import keys
 from chalicelib.store.models import AdvisorItem, TenantItem
-from chalicelib.store.people import PersonRepository
+from chalicelib.store.people import condition_failed, join
 from chalicelib.store.transaction import Transition, TransitionRefused
 from chalicelib.tenants.model import Advisor, Tenant
 
 
 class TenantRepository:
+    """`tenants.ports.Tenants` on the table."""
+
     def add(self, tenant: Tenant, created_at: str) -> None:
-        TenantItem(
-            keys.tenant(tenant.id), keys.TENANT_PROFILE,
-            name=tenant.name, features=set(tenant.features) or None, created_at=created_at,
-        ).save(condition=TenantItem.pk.does_not_exist())
+        try:
+            TenantItem(
+                keys.tenant(tenant.id), keys.TENANT_PROFILE,
+                name=tenant.name, features=set(tenant.features) or None, created_at=created_at,
+            ).save(condition=TenantItem.pk.does_not_exist())
+        except PutError as exc:
+            raise (Conflict() if condition_failed(exc) else DependencyFailed()) from exc
 
     def get(self, tenant_id: str) -> Tenant:
         try:
@@ -29,23 +35,27 @@ class TenantRepository:
         return Tenant(id=tenant_id, name=item.name, features=frozenset(item.features or ()), sms_daily_budget=budget)
 
     def set_sms_budget(self, tenant_id: str, budget: int) -> None:
-        TenantItem(keys.tenant(tenant_id), keys.TENANT_PROFILE).update(
-            actions=[TenantItem.sms_daily_budget.set(budget)], condition=TenantItem.pk.exists())
+        self._change(tenant_id, TenantItem.sms_daily_budget.set(budget))
 
     def set_features(self, tenant_id: str, features: frozenset[str]) -> None:
-        item = TenantItem(keys.tenant(tenant_id), keys.TENANT_PROFILE)
-        action = TenantItem.features.set(set(features)) if features else TenantItem.features.remove()
-        item.update(actions=[action], condition=TenantItem.pk.exists())
+        self._change(tenant_id, TenantItem.features.set(set(features)) if features else TenantItem.features.remove())
+
+    def _change(self, tenant_id: str, action: Action) -> None:
+        try:
+            TenantItem(keys.tenant(tenant_id), keys.TENANT_PROFILE).update(actions=[action],
+                                                                           condition=TenantItem.pk.exists())
+        except UpdateError as exc:
+            raise (NotFound() if condition_failed(exc) else DependencyFailed()) from exc
 
     def add_advisor(self, advisor: Advisor, sub: str, firm: str, created_at: str) -> None:
-        """Store the advisor and its membership together; a login of another firm keeps its records."""
+        """The advisor and its membership together; a login of another firm keeps its records."""
         membership = Membership(tenant_id=advisor.tenant_id, role="advisor", subject_id=advisor.id, firm=firm,
                                 created_at=created_at)
         transition = Transition()
         transition.put("advisor", AdvisorItem(keys.tenant(advisor.tenant_id), keys.advisor(advisor.id),
                                               advisor_id=advisor.id, name=advisor.name, email=advisor.email,
                                               sub=sub, created_at=created_at))
-        PersonRepository().join_to(transition, sub, advisor.email, membership)
+        join(transition, sub, advisor.email, membership)
         try:
             transition.commit()
         except TransitionRefused as exc:

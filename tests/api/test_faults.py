@@ -102,9 +102,9 @@ def office(api: Api, backend: Any) -> dict[str, Any]:
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
 
-    tenant = tenants.create_tenant(f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
+    tenant = tenants.create_tenant(aws.ports(), f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
     email = f"adviseur-{new_id().lower()}@firm.example"
-    tenants.add_advisor(tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
+    tenants.add_advisor(aws.ports(), tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
     token = api.login(email, "Adviseur-test-2026!")
     client = api.post("/advisor/clients", token, {
         "name": "Femke Fout", "email": f"femke-{new_id().lower()}@example.com", "phone": random_mobile(),
@@ -176,8 +176,8 @@ def test_a_failed_notice_email_is_recorded_on_the_message_and_the_job_sends_it_o
     assert (replay.status_code, replay.json) == (201, sent.json)
     assert len(_messages_of(api, office, client["id"])) == 1
 
-    run(aws.clock().now())
-    run(aws.clock().now())
+    run(aws.ports())
+    run(aws.ports())
     assert len(emails_to(backend, client["email"])) == 1
     assert emails_to(backend, client["email"])[0]["subject"].endswith("Jaarrekening 2025")
     assert api.get(f"/advisor/messages/{sent.json['id']}", office["token"]).json["notice_status"] == "sent"
@@ -256,9 +256,9 @@ def test_a_failed_code_request_is_a_503_claims_no_send_and_the_retry_sends_exact
 
 
 def _receipt_item(office: dict[str, Any], conversation_id: str, request_id: str) -> Any:
-    from chalicelib.store.signing import SigningRepository
+    from chalicelib.store.signing_requests import SigningRequestRepository
 
-    return SigningRepository().sealed_receipt(office["tenant"].id, conversation_id, request_id)
+    return SigningRequestRepository().sealed_receipt(office["tenant"].id, conversation_id, request_id)
 
 
 def _stored_signature_images(backend: Any, office: dict[str, Any]) -> list[str]:
@@ -337,7 +337,7 @@ def _next_hourly_run() -> None:
 
     from chalicelib.reminders.job import run
 
-    run(aws.clock().now() + timedelta(hours=1))
+    run(aws.ports(), aws.clock().now() + timedelta(hours=1))
 
 
 def test_a_send_whose_write_landed_but_whose_answer_was_lost_still_gets_its_notice_from_the_job(
@@ -448,14 +448,14 @@ def test_a_sign_that_died_in_progress_is_retried_after_the_functions_timeout_and
     import time
 
     from chalicelib import idempotency
-    from chalicelib.signing import receipts
+    from chalicelib.store.signing_requests import SigningRequestRepository
 
     message_id, request_id = _verified_request(api, backend, office)
     token = office["client_token"]
     config = idempotency._config
     monkeypatch.setattr(idempotency, "_config",
                         lambda context: config(_EndsSoon(context) if context is not None else None))
-    commit = receipts._commit_signature
+    commit = SigningRequestRepository.sign
     calls = {"n": 0}
 
     def dies_the_first_time(*args: Any) -> Any:
@@ -464,7 +464,7 @@ def test_a_sign_that_died_in_progress_is_retried_after_the_functions_timeout_and
             raise _Died()
         return commit(*args)
 
-    monkeypatch.setattr(receipts, "_commit_signature", dies_the_first_time)
+    monkeypatch.setattr(SigningRequestRepository, "sign", dies_the_first_time)
     url, key = f"/portal/signing-requests/{request_id}/sign", {"Idempotency-Key": new_id()}
     body = {"signature_image": data_url(signature_png()), "city": "Delft"}
 

@@ -287,12 +287,13 @@ def test_an_id_no_resource_can_have_is_not_found_without_asking_dynamodb(api: Ap
 @pytest.fixture(scope="module")
 def pages(api: Api, backend) -> dict[str, tuple[str, str, str]]:
     """A real cursor of each list route (path, token), in a firm with two of everything."""
+    from chalicelib import aws
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
 
-    tenant = tenants.create_tenant(f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
+    tenant = tenants.create_tenant(aws.ports(), f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
     email = f"adviseur-{new_id().lower()}@firm.example"
-    tenants.add_advisor(tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
+    tenants.add_advisor(aws.ports(), tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
     firm = {"tenant": tenant, "token": api.login(email, "Adviseur-test-2026!")}
     client = _client(api, firm, phone=random_mobile())
     _client(api, firm)

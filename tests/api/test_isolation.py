@@ -127,12 +127,13 @@ def _forge(token: str) -> str:
 
 
 def _new_firm(api: Api) -> tuple[str, str]:
+    from chalicelib import aws
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
 
-    tenant = tenants.create_tenant(f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
+    tenant = tenants.create_tenant(aws.ports(), f"Kantoor {new_id()[-6:]}", frozenset({SIGNING}))
     email = f"adviseur-{new_id().lower()}@firm.example"
-    tenants.add_advisor(tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
+    tenants.add_advisor(aws.ports(), tenant.id, "Test Adviseur", email, "Adviseur-test-2026!")
     return tenant.id, api.login(email, "Adviseur-test-2026!")
 
 

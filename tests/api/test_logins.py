@@ -22,9 +22,9 @@ PASSWORD = "Adviseur-test-2026!"
 
 
 def _new_firm(api: Api, name: str) -> dict[str, Any]:
-    tenant = tenants.create_tenant(f"{name} {new_id()[-6:]}", frozenset({SIGNING}))
+    tenant = tenants.create_tenant(aws.ports(), f"{name} {new_id()[-6:]}", frozenset({SIGNING}))
     email = f"adviseur-{new_id().lower()}@firm.example"
-    tenants.add_advisor(tenant.id, "Adviseur", email, PASSWORD)
+    tenants.add_advisor(aws.ports(), tenant.id, "Adviseur", email, PASSWORD)
     return {"tenant": tenant, "email": email, "token": api.login(email, PASSWORD)}
 
 
@@ -232,7 +232,7 @@ def test_logout_without_a_token_is_401(api: Api):
 
 def test_an_operator_adding_an_existing_login_to_a_firm_keeps_its_password(api: Api, two_firms):
     home, other = two_firms
-    tenants.add_advisor(other["tenant"].id, "Tweede kantoor", home["email"], "Nieuw-wachtwoord-2026!")
+    tenants.add_advisor(aws.ports(), other["tenant"].id, "Tweede kantoor", home["email"], "Nieuw-wachtwoord-2026!")
 
     assert _login(api, home["email"], "Nieuw-wachtwoord-2026!").status_code == 401
     memberships = _login(api, home["email"], PASSWORD).json["memberships"]

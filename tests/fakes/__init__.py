@@ -12,7 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.clock import FixedClock
-from tests.fakes.adapters import FakeFiles, FakeIdentity, FakeMailer, FakeSealer, FakeSecrets, FakeSms, FakeTokens, FakeVault
+from chalicelib.config import Settings
+from tests.fakes.adapters import (
+    FakeFiles,
+    FakeIdentity,
+    FakeMailer,
+    FakeSealer,
+    FakeSecrets,
+    FakeSms,
+    FakeTokens,
+    FakeVault,
+    FakeWallClock,
+)
 
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -29,8 +40,19 @@ def _lazy(name: str) -> Any:
     return getattr(importlib.import_module(module), cls)
 
 
+def unit_settings() -> Settings:
+    """Settings as a deployed stage would have them, with made-up resource names."""
+    from chalicelib.config import environment, load_settings
+
+    return load_settings(environment(
+        stage="unit", table_name="table", idempotency_table_name="idempotency", documents_bucket="bucket",
+        data_key_id="data-key", seal_key_id="seal-key", user_pool_id="eu-west-1_unit", user_pool_client_id="client",
+        sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret"))
+
+
 @dataclass
 class FakePorts:
+    settings: Settings = field(default_factory=unit_settings)
     clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     files: FakeFiles = field(default_factory=FakeFiles)
     mailer: FakeMailer = field(default_factory=FakeMailer)
@@ -41,6 +63,14 @@ class FakePorts:
     tokens: FakeTokens = field(default_factory=FakeTokens)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     _repositories: dict[str, Any] = field(default_factory=dict)
+    _wall: FakeWallClock | None = None
+
+    @property
+    def wall_clock(self) -> FakeWallClock:
+        """The identity provider's time: this clock, which FakeIdentity stamps `iat` with."""
+        if self._wall is None:
+            self._wall = FakeWallClock(self.clock)
+        return self._wall
 
     def __post_init__(self) -> None:
         self.tokens.identity = self.identity  # tokens are the ones this identity issued

@@ -6,12 +6,14 @@ import base64
 import hashlib
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from chalicelib.clock import FixedClock
 from chalicelib.documents.storage import StoredObject
 from chalicelib.errors import Conflict, DependencyFailed, InvalidCredentials, Unauthenticated
 from chalicelib.signing.crypto import Sealed
@@ -181,3 +183,21 @@ class FakeSecrets:
 
     def otp_secret(self) -> bytes:
         return self.secret
+
+
+class FakeWallClock:
+    """The identity provider's time in the unit tier: the FakePorts clock, which FakeIdentity stamps `iat` with.
+
+    Sleeping moves that clock on, so a test never waits.
+    """
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.clock.advance(seconds=seconds)

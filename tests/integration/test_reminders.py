@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.ids import new_id
-from chalicelib.reminders.job import run
+from chalicelib.reminders import job
 from tests.conftest import Api, emails_to, send_as_of
 
 UTC = timezone.utc
@@ -17,6 +17,10 @@ UTC = timezone.utc
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def run(moment: datetime) -> job.RunResult:
+    return job.run(aws.ports(), moment)
 
 
 @pytest.fixture
@@ -169,7 +173,6 @@ def test_a_notice_retry_that_died_after_its_claim_is_sent_by_a_run_after_the_lea
     from datetime import timedelta
 
     from chalicelib.messaging import sending
-    from chalicelib.reminders import job
 
     email = f"lease-{new_id().lower()}@example.com"
     client = api.post("/advisor/clients", firm["token"], {"name": "Lies Lease", "email": email}).json

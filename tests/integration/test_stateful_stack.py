@@ -185,6 +185,7 @@ def test_the_stateful_template_deploys_into_moto_with_what_signing_relies_on(sta
 
 def test_a_whole_signing_flow_runs_on_the_stack_and_needs_nothing_the_policy_withholds(
         stack, api: Api, backend, aws_calls: Recorder, prod_policy: ProdPolicy):
+    from chalicelib import aws
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
 
@@ -195,8 +196,8 @@ def test_a_whole_signing_flow_runs_on_the_stack_and_needs_nothing_the_policy_wit
                    "USER_POOL_CLIENT_ID": outputs["UserPoolClientId"], "OTP_SECRET_ID": outputs["OtpSecretId"],
                    "SENDER_EMAIL": outputs["SenderEmail"]}
     with app_settings(environment):
-        tenant = tenants.create_tenant("Stapel & Partners", frozenset({SIGNING}))
-        tenants.add_advisor(tenant.id, "Stapel Adviseur", "adviseur@stapel.example", "Adviseur-stapel-2026!")
+        tenant = tenants.create_tenant(aws.ports(), "Stapel & Partners", frozenset({SIGNING}))
+        tenants.add_advisor(aws.ports(), tenant.id, "Stapel Adviseur", "adviseur@stapel.example", "Adviseur-stapel-2026!")
         with aws_calls.capture() as needs:
             firm = {"token": api.login("adviseur@stapel.example", "Adviseur-stapel-2026!")}
             client = api.post("/advisor/clients", firm["token"], {

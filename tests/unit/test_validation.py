@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.errors import ValidationFailed
-from chalicelib.store.pages import decode_cursor, encode_cursor, parse_limit
-from chalicelib.validation import Fields, fields_with_lone_surrogates, nesting_depth, parse_json_object, query_value
+from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.validation import Fields, fields_with_lone_surrogates, nesting_depth, parse_json_object, parse_limit, query_value
 
 
 def _errors(call: Any, *args: Any) -> list[tuple[str, str]]:

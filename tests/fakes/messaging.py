@@ -1,0 +1,396 @@
+"""The messages in memory, with the rules of `chalicelib.store.messages` (tests/integration/test_contract_messages.py
+runs one set of tests against both).
+
+Every step checks all its conditions (the message's, and those of a signing request's `Step`
+through the fake signing store, `ports.signing`) before it changes anything, so a step is all or
+nothing as a transaction is. The lead's fake signing store writes `messages` and `notifications`
+when a signature marks a message signed, so their names and shapes are part of this fake's contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import iso
+from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
+from chalicelib.messaging.model import OPEN_MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply, SigningRequest
+from chalicelib.signing.audit import AuditEvent
+from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.store import keys
+from chalicelib.store.pages import decode_cursor, encode_cursor
+from tests.fakes.adapters import Failing
+
+Key = tuple[str, str]
+NOTIFICATION_FIELDS = ("id", "type", "message_id", "signing_request_id", "client_id", "created_at")
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+class FakeMessages(Failing):
+    """`messaging.ports.Messages` in memory."""
+
+    def __init__(self, ports: Any) -> None:
+        self.ports = ports
+        self.messages: dict[Key, Message] = {}  # (tenant_id, message_id)
+        self.notifications: dict[Key, list[dict[str, Any]]] = {}  # (tenant_id, advisor_id), newest first
+        self.conversations: dict[Key, list[Reply]] = {}  # (tenant_id, conversation_id)
+        self.key_claims: dict[Key, str] = {}  # (tenant_id, Idempotency-Key) -> message_id
+        self.read_at: dict[Key, str] = {}
+        self.answered_at: dict[Key, str] = {}
+        self._failing_steps: dict[str, int] = {}
+        self._lost_answers: dict[str, int] = {}
+
+    # --- faults, as DynamoDB has them --------------------------------------------------------
+
+    def fail_next(self, times: int = 1, step: str | None = None) -> None:
+        """The next `times` calls (of `step` only, when named) fail as a throttled or broken table does."""
+        if step is None:
+            super().fail_next(times)
+        else:
+            self._failing_steps[step] = times
+
+    def lose_next_answer(self, step: str = "send", times: int = 1) -> None:
+        """The next `times` calls of `step` write, then fail: the answer of a write that landed was lost."""
+        self._lost_answers[step] = times
+
+    def _enter(self, step: str) -> None:
+        self._maybe_fail()
+        if self._failing_steps.get(step):
+            self._failing_steps[step] -= 1
+            raise DependencyFailed()
+
+    def _leave(self, step: str) -> None:
+        if self._lost_answers.get(step):
+            self._lost_answers[step] -= 1
+            raise DependencyFailed()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get_message(self, tenant_id: str, message_id: str) -> Message:
+        self._enter("get_message")
+        try:
+            return self.messages[(tenant_id, message_id)]
+        except KeyError:
+            raise NotFound() from None
+
+    def list_for_client(self, tenant_id: str, client_id: str, limit: int, cursor: str | None,
+                        status: str | None = None) -> tuple[list[Message], str | None]:
+        self._enter("list_for_client")
+        pk = keys.client_messages(tenant_id, client_id)
+        start = decode_cursor(cursor, partition=("gsi1pk", pk),
+                              prefixes={"gsi1sk": "MSG#", "pk": keys.tenant(tenant_id), "sk": "MSG#"})
+        mine = [m for (tenant, _), m in self.messages.items() if tenant == tenant_id and m.client_id == client_id]
+        after = start["gsi1sk"]["S"] if start else None
+
+        def position(message: Message) -> dict[str, Any]:
+            return {"gsi1pk": _string(pk), "gsi1sk": _string(keys.message(message.id)),
+                    "pk": _string(keys.tenant(tenant_id)), "sk": _string(keys.message(message.id))}
+
+        return self._page(mine, after, status, limit, position)
+
+    def list_for_tenant(self, tenant_id: str, limit: int, cursor: str | None,
+                        status: str | None = None) -> tuple[list[Message], str | None]:
+        self._enter("list_for_tenant")
+        pk = keys.tenant(tenant_id)
+        start = decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "MSG#"})
+        firm = [m for (tenant, _), m in self.messages.items() if tenant == tenant_id]
+        after = start["sk"]["S"] if start else None
+        return self._page(firm, after, status, limit,
+                          lambda m: {"pk": _string(pk), "sk": _string(keys.message(m.id))})
+
+    @staticmethod
+    def _page(messages: list[Message], after: str | None, status: str | None, limit: int,
+              position: Callable[[Message], dict[str, Any]]) -> tuple[list[Message], str | None]:
+        """Newest first (by id, as the sort key orders them), from after the cursor, the filter after the order."""
+        ordered = sorted(messages, key=lambda m: m.id, reverse=True)
+        if after is not None:
+            ordered = [m for m in ordered if keys.message(m.id) < after]
+        page = [m for m in ordered if status is None or m.status == status][:limit]
+        return page, encode_cursor(position(page[-1]) if page and len(page) == limit else None)
+
+    def replies(self, tenant_id: str, conversation_id: str) -> list[Reply]:
+        self._enter("replies")
+        return sorted(self.conversations.get((tenant_id, conversation_id), []), key=lambda r: r.id)
+
+    def notifications_of(self, tenant_id: str, advisor_id: str) -> list[dict[str, Any]]:
+        """Every notification of an advisor, newest first, as the list shows them."""
+        stored = self.notifications.get((tenant_id, advisor_id), [])
+        return [{**{name: n.get(name) for name in NOTIFICATION_FIELDS}, "read": bool(n.get("read", False))}
+                for n in sorted(stored, key=lambda n: str(n["id"]), reverse=True)]
+
+    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int,
+                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        self._enter("list_notifications")
+        pk = keys.advisor_inbox(tenant_id, advisor_id)
+        start = decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "NOTIF#"})
+        every = self.notifications_of(tenant_id, advisor_id)
+        if start:
+            every = [n for n in every if keys.notification(n["id"]) < start["sk"]["S"]]
+        page = every[:limit]
+        last = {"pk": _string(pk), "sk": _string(keys.notification(page[-1]["id"]))} if page else None
+        return page, encode_cursor(last if len(page) == limit else None)
+
+    def due(self, now: datetime) -> list[Message]:
+        self._enter("due")
+        moment = iso(now)
+        return sorted((m for m in self.messages.values() if m.next_reminder_at is not None and m.next_reminder_at <= moment),
+                      key=lambda m: (m.next_reminder_at or "", m.id))
+
+    # --- sending ---------------------------------------------------------------------------
+
+    def send(self, message: Message, notice_due: datetime, request_key: str | None = None,
+             signing: tuple[SigningRequest, AuditEvent] | None = None) -> Message:
+        self._enter("send")
+        key = (message.tenant_id, message.id)
+        if request_key and (message.tenant_id, request_key) in self.key_claims:
+            return self.messages[(message.tenant_id, self.key_claims[(message.tenant_id, request_key)])]
+        if key in self.messages:
+            raise Conflict()
+        if signing is not None:
+            request, first = signing
+            if (request.tenant_id, request.id) in self.ports.signing.requests:
+                raise Conflict()
+            self.ports.signing.add(request, first)
+        stored = replace(message, next_reminder_at=iso(notice_due))
+        self.messages[key] = stored
+        if request_key:
+            self.key_claims[(message.tenant_id, request_key)] = message.id
+        self._leave("send")
+        return stored
+
+    def notice_sent(self, message: Message, next_check: datetime | None) -> None:
+        self._enter("notice_sent")
+        self._change(message, notice_status="sent", next_reminder_at=iso(next_check) if next_check else None)
+
+    def notice_failed(self, message: Message, retry_at: datetime) -> None:
+        self._enter("notice_failed")
+        self._change(message, notice_status="failed", next_reminder_at=iso(retry_at))
+
+    # --- the client's answers --------------------------------------------------------------
+
+    def mark_read(self, message: Message, at: str, step: Step | None = None) -> Message:
+        self._enter("mark_read")
+        current = self._current(message)
+        if current is None or current.status != "sent" or not self._allowed(step):
+            raise NotOpen()
+        signing_status = current.signing_status
+        if step is not None:
+            self.ports.signing.apply_step(step)
+            signing_status = str(step.after.status)
+        self.read_at[(message.tenant_id, message.id)] = at
+        return self._change(message, status="read", signing_status=signing_status)
+
+    def reply(self, message: Message, reply: Reply, notification: dict[str, Any]) -> None:
+        self._enter("reply")
+        current = self._current(message)
+        if current is None or current.status not in REPLYABLE_MESSAGE_STATES:
+            raise NotOpen()
+        if any(r.id == reply.id for r in self.conversations.get((message.tenant_id, message.conversation_id), [])):
+            raise NotOpen()
+        self.conversations.setdefault((message.tenant_id, message.conversation_id), []).append(reply)
+        self.answered_at[(message.tenant_id, message.id)] = reply.created_at
+        self._change(message, status="replied", next_reminder_at=None)
+        self._notify(message, notification)
+
+    def answer(self, message: Message, status: str, at: str, reason: str | None, notification: dict[str, Any]) -> None:
+        self._enter("answer")
+        current = self._current(message)
+        if current is None or current.status not in OPEN_MESSAGE_STATES:
+            raise NotOpen()
+        changes: dict[str, Any] = {"status": status, "next_reminder_at": None}
+        if reason and status == "rejected":
+            changes["reject_reason"] = reason
+        self.answered_at[(message.tenant_id, message.id)] = at
+        self._change(message, **changes)
+        self._notify(message, notification)
+
+    def close_signing(self, message: Message, step: Step, reason: str | None = None,
+                      notification: dict[str, Any] | None = None) -> None:
+        self._enter("close_signing")
+        if not self._allowed(step):
+            raise NotOpen()
+        status = str(step.after.status)
+        changes: dict[str, Any] = {"status": status, "signing_status": status, "next_reminder_at": None}
+        if step.after.status == SigningStatus.REJECTED:
+            changes["rejected_at"] = step.event.at
+        if reason:
+            changes["reject_reason"] = reason
+        self.ports.signing.apply_step(step, **({"reject_reason": reason} if reason else {}))
+        self._change(message, **changes)
+        if notification is not None:
+            self._notify(message, notification)
+
+    # --- the reminder job's claims ---------------------------------------------------------
+
+    def claim_reminder(self, message: Message, next_check: datetime, reminders_sent: frozenset[int],
+                       step: Step | None = None) -> Message | None:
+        self._enter("claim_reminder")
+        if not (self._still_due(message) and self._allowed(step)):
+            return None
+        if step is not None:
+            self.ports.signing.apply_step(step)
+        return self._change(message, next_reminder_at=iso(next_check), reminders_sent=frozenset(reminders_sent))
+
+    def reschedule(self, message: Message, next_check: datetime, reminders_sent: frozenset[int]) -> bool:
+        self._enter("reschedule")
+        if not self._still_due(message):
+            return False
+        self._change(message, next_reminder_at=iso(next_check), reminders_sent=frozenset(reminders_sent))
+        return True
+
+    def unindex(self, message: Message) -> bool:
+        self._enter("unindex")
+        current = self._current(message)
+        if message.next_reminder_at is None or current is None or current.next_reminder_at != message.next_reminder_at:
+            return False
+        self._change(message, next_reminder_at=None)
+        return True
+
+    def mark_overdue(self, message: Message, notification: dict[str, Any], step: Step | None = None) -> bool:
+        self._enter("mark_overdue")
+        if not (self._still_due(message) and self._allowed(step)):
+            return False
+        if step is not None:
+            self.ports.signing.apply_step(step)
+        self._change(message, overdue=True, next_reminder_at=None)
+        self._notify(message, notification)
+        return True
+
+    def claim_notice(self, message: Message, lease_until: datetime) -> Message | None:
+        self._enter("claim_notice")
+        current = self._current(message)
+        if (message.next_reminder_at is None or current is None or current.notice_status != message.notice_status
+                or current.next_reminder_at != message.next_reminder_at):
+            return None
+        return self._change(message, notice_status="retrying", next_reminder_at=iso(lease_until))
+
+    # --- the conditions, and what every step does --------------------------------------------
+
+    def _current(self, message: Message) -> Message | None:
+        return self.messages.get((message.tenant_id, message.id))
+
+    def _still_due(self, message: Message) -> bool:
+        """The claim: nobody moved the message on since it was read, and it is still open."""
+        current = self._current(message)
+        return (message.next_reminder_at is not None and current is not None and current.is_open
+                and current.next_reminder_at == message.next_reminder_at)
+
+    def _allowed(self, step: Step | None) -> bool:
+        return step is None or bool(self.ports.signing.step_allowed(step))
+
+    def _change(self, message: Message, **changes: Any) -> Message:
+        key = (message.tenant_id, message.id)
+        current = self.messages.get(key)
+        if current is None:
+            raise NotFound()
+        self.messages[key] = replace(current, **changes)
+        return self.messages[key]
+
+    def _notify(self, message: Message, notification: dict[str, Any]) -> None:
+        self.notifications.setdefault((message.tenant_id, message.advisor_id), []).insert(0, dict(notification))
+
+
+# --- a firm to send from, for the unit tests of messaging and reminders ------------------------
+
+MOBILE = "+31612345678"
+LANDLINE = "+31201234567"
+PDF_BYTES = b"%PDF-1.7 the document to sign"
+
+
+class Office:
+    """One firm with signing on, its advisor and a client with a mobile number, on fake ports.
+
+    `send` sends as the advisor through the real service; `client` and `advisor` are the principals.
+    """
+
+    tenant_id, advisor_id, client_id = "t1", "a1", "k1"
+
+    def __init__(self, ports: Any = None, *, signing: bool = True, phone: str | None = MOBILE,
+                 language: str = "nl") -> None:
+        from chalicelib.auth.principal import Principal
+        from chalicelib.tenants.model import SIGNING, Advisor, Tenant
+        from tests.fakes import FakePorts
+
+        self.ports = ports or FakePorts()
+        self.name = "Kantoor De Vries"
+        self.ports.tenants.add(Tenant(id=self.tenant_id, name=self.name,
+                                      features=frozenset({SIGNING}) if signing else frozenset()), self.now)
+        self.ports.tenants.add_advisor(Advisor(id=self.advisor_id, tenant_id=self.tenant_id, name="Anne Adviseur",
+                                               email="anne@kantoor.example"), "sub-a1", self.name, self.now)
+        self.add_client(self.client_id, phone=phone, language=language)
+        self.advisor = Principal(sub="sub-a1", tenant_id=self.tenant_id, role="advisor", subject_id=self.advisor_id)
+        self.client = self.client_principal(self.client_id)
+
+    @property
+    def now(self) -> str:
+        return iso(self.ports.clock.now())
+
+    def client_principal(self, client_id: str) -> Any:
+        from chalicelib.auth.principal import Principal
+
+        return Principal(sub=f"sub-{client_id}", tenant_id=self.tenant_id, role="client", subject_id=client_id)
+
+    def add_client(self, client_id: str, phone: str | None = MOBILE, language: str = "nl") -> Any:
+        from chalicelib.clients.model import Client
+
+        client = Client(id=client_id, tenant_id=self.tenant_id, name=f"Klant {client_id}",
+                        email=f"{client_id}@klant.example", phone=phone, city="Leiden", language=language,
+                        portal_access="active", created_at=self.now)
+        self.ports.clients.add(client)
+        return client
+
+    def document(self, content: bytes = PDF_BYTES, content_type: str = "application/pdf", ready: bool = True,
+                 filename: str = "jaarrekening.pdf") -> str:
+        """A document of the firm: uploaded and checked (`ready`), or still pending; its id."""
+        import hashlib
+
+        from chalicelib.documents.model import Document
+        from chalicelib.ids import new_id
+
+        document_id = new_id()
+        key = f"tenants/{self.tenant_id}/documents/{document_id}"
+        version = self.ports.files.put(key, content)
+        self.ports.documents.add(Document(
+            id=document_id, tenant_id=self.tenant_id, filename=filename, content_type=content_type,
+            declared_size=len(content), status="ready" if ready else "pending", s3_key=key,
+            sha256=hashlib.sha256(content).hexdigest() if ready else None, size=len(content) if ready else None,
+            version_id=version if ready else None), "a1", self.now)
+        return document_id
+
+    def body(self, response_type: str = "sign", **changes: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"client_id": self.client_id, "subject": "Jaarrekening 2025",
+                                "body": "Graag uw reactie.", "response_type": response_type}
+        if response_type == "sign" and "document_ids" not in changes:
+            body["document_ids"] = [self.document()]
+        return {**body, **changes}
+
+    def send(self, response_type: str = "sign", key: str | None = None, **changes: Any) -> dict[str, Any]:
+        from chalicelib.messaging.sending import send_message
+
+        return send_message(self.ports, self.advisor, self.body(response_type, **changes), key)
+
+    def message(self, message_id: str) -> Message:
+        return self.ports.messages.get_message(self.tenant_id, message_id)
+
+    def request(self, request_id: str) -> SigningRequest:
+        return self.ports.signing.get(self.tenant_id, request_id)
+
+    def events(self, request_id: str) -> list[str]:
+        return [e.type for e in self.ports.signing.audit_events(self.tenant_id, request_id)]
+
+    def mails_to(self, address: str) -> list[Any]:
+        return list(self.ports.mailer.to(address))
+
+    def client_mails(self, client_id: str = "k1") -> list[Any]:
+        return self.mails_to(f"{client_id}@klant.example")
+
+    def advisor_mails(self) -> list[Any]:
+        return self.mails_to("anne@kantoor.example")
+
+    def notification_types(self) -> list[str]:
+        return [n["type"] for n in self.ports.messages.notifications_of(self.tenant_id, self.advisor_id)]

@@ -1,0 +1,148 @@
+"""The signing requests in memory, with the rules of `chalicelib.store.signing_requests` (checked by the contract suite)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.clock import AMSTERDAM, seconds_to_midnight
+from chalicelib.errors import AlreadySigned, InvalidCode, NotFound, NotOpen, OtpRequired, RateLimited
+from chalicelib.messaging.model import SigningRequest
+from chalicelib.signing import otp
+from chalicelib.signing.audit import AuditEvent
+from chalicelib.signing.crypto import Sealed
+from chalicelib.signing.otp import OtpState
+from chalicelib.signing.states import SigningStatus, Step
+from tests.fakes.adapters import Failing
+
+Key = tuple[str, str]
+
+
+def _day(now: datetime) -> str:
+    return now.astimezone(AMSTERDAM).strftime("%Y-%m-%d")
+
+
+class FakeSigningRequests(Failing):
+    def __init__(self, ports: Any) -> None:
+        self.ports = ports
+        self.requests: dict[Key, SigningRequest] = {}
+        self.events: dict[Key, list[AuditEvent]] = {}
+        self.codes: dict[Key, OtpState] = {}
+        self.counters: dict[tuple[str, ...], int] = {}
+        self.receipts: dict[Key, tuple[str, Sealed]] = {}
+        self.fields: dict[Key, dict[str, Any]] = {}  # what a step stores beside the request (reasons, moments)
+
+    # --- for the other fakes: a request's step inside their all-or-nothing changes -----------
+
+    def add(self, request: SigningRequest, first_event: AuditEvent) -> None:
+        key = (request.tenant_id, request.id)
+        if key in self.requests:
+            raise NotOpen("exists")
+        self.requests[key] = request
+        self.events[key] = [first_event]
+
+    def step_allowed(self, step: Step) -> bool:
+        """The store's condition: the request is still where the step found it."""
+        current = self.requests.get((step.before.tenant_id, step.before.id))
+        return (current is not None and current.audit_seq == step.before.audit_seq
+                and current.status in step.move.allowed_from)
+
+    def apply_step(self, step: Step, **fields: Any) -> None:
+        key = (step.before.tenant_id, step.before.id)
+        self.requests[key] = replace(step.after, **{k: v for k, v in fields.items() if hasattr(step.after, k)})
+        self.events[key].append(step.event)
+        if step.move.stamp:
+            self.fields.setdefault(key, {})[step.move.stamp] = step.event.at
+        self.fields.setdefault(key, {}).update(fields)
+
+    # --- the repository --------------------------------------------------------------------
+
+    def get(self, tenant_id: str, request_id: str) -> SigningRequest:
+        try:
+            return self.requests[(tenant_id, request_id)]
+        except KeyError:
+            raise NotFound() from None
+
+    def audit_events(self, tenant_id: str, request_id: str) -> list[AuditEvent]:
+        return list(self.events.get((tenant_id, request_id), []))
+
+    def code_state(self, tenant_id: str, request_id: str) -> OtpState:
+        return self.codes.get((tenant_id, request_id), OtpState())
+
+    def reserve_sms(self, tenant_id: str, now: datetime, budget: int) -> int | None:
+        self._maybe_fail()
+        key = ("firm", tenant_id, _day(now))
+        if self.counters.get(key, 0) >= budget:
+            return None
+        self.counters[key] = self.counters.get(key, 0) + 1
+        return self.counters[key]
+
+    def release_sms(self, tenant_id: str, now: datetime) -> None:
+        key = ("firm", tenant_id, _day(now))
+        if self.counters.get(key, 0) > 0:
+            self.counters[key] -= 1
+
+    def _code_unchanged(self, request: SigningRequest, before: OtpState) -> bool:
+        return self.code_state(request.tenant_id, request.id).version == before.version
+
+    def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str, now: datetime) -> None:
+        self._maybe_fail()
+        request = step.before
+        phone = ("phone", request.tenant_id, phone_digest, _day(now))
+        client = ("client", request.tenant_id, request.client_id, _day(now))
+        if self.counters.get(phone, 0) >= otp.MAX_PER_PHONE_PER_DAY:
+            raise RateLimited("too_many_sms_for_phone", retry_after=seconds_to_midnight(now))
+        if self.counters.get(client, 0) >= otp.MAX_PER_CLIENT_PER_DAY:
+            raise RateLimited("too_many_sms_for_client", retry_after=seconds_to_midnight(now))
+        if not (self._code_unchanged(request, before) and self.step_allowed(step)):
+            raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds()))
+        self.counters[phone] = self.counters.get(phone, 0) + 1
+        self.counters[client] = self.counters.get(client, 0) + 1
+        self.codes[(request.tenant_id, request.id)] = after
+        self.apply_step(step)
+
+    def undo_code_sent(self, step: Step, sent: OtpState, restored: OtpState, phone_digest: str, now: datetime) -> None:
+        request = step.before
+        if not (self._code_unchanged(request, sent) and self.step_allowed(step)):
+            return  # a newer code request took over
+        for key in (("phone", request.tenant_id, phone_digest, _day(now)),
+                    ("client", request.tenant_id, request.client_id, _day(now))):
+            self.counters[key] = self.counters.get(key, 0) - 1
+        self.codes[(request.tenant_id, request.id)] = restored
+        self.apply_step(step)
+
+    def record_code_check(self, step: Step, before: OtpState, after: OtpState) -> None:
+        self._maybe_fail()
+        request = step.before
+        if not (self._code_unchanged(request, before) and self.step_allowed(step)):
+            raise InvalidCode("code_race", attempts_left=max(0, otp.MAX_ATTEMPTS - after.attempts))
+        self.codes[(request.tenant_id, request.id)] = after
+        self.apply_step(step)
+
+    def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
+             notification: dict[str, Any]) -> None:
+        self._maybe_fail()
+        request = step.before
+        key = (request.tenant_id, request.id)
+        if not (self.step_allowed(step) and self._code_unchanged(request, before)):
+            current = self.requests[key]
+            if current.status == SigningStatus.SIGNED:
+                raise AlreadySigned()
+            if not current.is_open:
+                raise NotOpen()
+            raise OtpRequired()
+        self.codes[key] = after
+        self.apply_step(step)
+        self.receipts[(request.tenant_id, request.id)] = (receipt_code, sealed)
+        messages = self.ports.messages
+        message_key = (request.tenant_id, request.message_id)
+        if message_key in messages.messages:
+            messages.messages[message_key] = replace(messages.messages[message_key], status="signed",
+                                                     signing_status="signed", signed_at=step.event.at,
+                                                     next_reminder_at=None)  # off the reminder index
+        messages.notifications.setdefault((request.tenant_id, request.advisor_id), []).insert(0, notification)
+
+    def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:
+        stored = self.receipts.get((tenant_id, request_id))
+        return stored[1] if stored else None

@@ -1,0 +1,374 @@
+"""One contract for the message store: the same tests against the in-memory fake and DynamoDB (moto).
+
+Each test works in a firm of its own, so the shared table of the moto backend needs no cleaning;
+the reminder index is shared by every firm, so the job's tests look at moments long past, which
+nothing else schedules, and only at their own firm's messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.clock import iso
+from chalicelib.errors import NotFound, NotOpen, ValidationFailed
+from chalicelib.ids import new_id
+from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
+from chalicelib.signing.states import SigningStatus, advance, first_event
+
+# Long past: no other test schedules anything this early, so `due` finds only what a test put there.
+SENT = datetime(2001, 3, 1, 10, 0, tzinfo=UTC)
+AT = iso(SENT)
+MS = int(SENT.timestamp() * 1000)
+
+
+class Store:
+    """The ports of one backend (the fake's, or the real repositories on moto) and a firm of the test's own."""
+
+    def __init__(self, kind: str, ports: Any) -> None:
+        self.kind = kind
+        self.messages = ports.messages
+        self.signing = ports.signing
+        self.tenant = f"t-{new_id()}"
+        self._made = 0
+
+    def message(self, response_type: str = "approve", client_id: str = "k1", **changes: Any) -> Message:
+        """A new message (not stored); ids rise with every call, so the newest is the last made."""
+        self._made += 1
+        made = Message(
+            id=new_id(MS + self._made), tenant_id=self.tenant, conversation_id=new_id(), client_id=client_id,
+            advisor_id="a1", subject="Begroting 2027", body="Gaat u akkoord?", response_type=response_type,
+            documents=(), status="sent", deadline="2001-03-10", created_at=AT,
+        )
+        return replace(made, **changes)
+
+    def sent(self, response_type: str = "approve", due: datetime = SENT, **changes: Any) -> Message:
+        return self.messages.send(self.message(response_type, **changes), due)
+
+    def signing_message(self, due: datetime = SENT) -> tuple[Message, SigningRequest]:
+        """A sent `sign` message with its open request; (message, request as stored)."""
+        document = DocumentRef(id="d1", filename="aangifte.pdf", content_type="application/pdf", size=3,
+                               sha256="ab" * 32, s3_key=f"tenants/{self.tenant}/documents/d1", version_id="1")
+        message = self.message("sign", documents=(document,), signing_request_id=new_id(), signing_status="sent")
+        first = first_event(AT, "advisor:a1", {"document_sha256": document.sha256})
+        request = SigningRequest(id=str(message.signing_request_id), tenant_id=self.tenant, message_id=message.id,
+                                 conversation_id=message.conversation_id, client_id="k1", advisor_id="a1",
+                                 status=SigningStatus.SENT, deadline=message.deadline, document=document,
+                                 created_at=AT, audit_seq=first.seq, audit_head=first.hash, signer_name="Eva")
+        stored = self.messages.send(message, due, signing=(request, first))
+        return stored, self.signing.get(self.tenant, request.id)
+
+    def get(self, message: Message) -> Message:
+        return self.messages.get_message(self.tenant, message.id)
+
+    def due(self, now: datetime = SENT) -> list[str]:
+        return [m.id for m in self.messages.due(now) if m.tenant_id == self.tenant]
+
+    def notifications(self, limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        return self.messages.list_notifications(self.tenant, "a1", limit, cursor)
+
+    def events(self, request: SigningRequest) -> list[str]:
+        return [e.type for e in self.signing.audit_events(self.tenant, request.id)]
+
+
+@pytest.fixture(params=["fake", "moto"])
+def store(request: pytest.FixtureRequest) -> Store:
+    if request.param == "fake":
+        from tests.fakes import FakePorts
+
+        return Store("fake", FakePorts())
+    request.getfixturevalue("backend")
+    from chalicelib import aws
+
+    return Store("moto", aws.ports())
+
+
+def note(kind: str, message: Message, n: int = 0) -> dict[str, Any]:
+    return {"id": new_id(MS + 1000 + n), "type": kind, "message_id": message.id,
+            "signing_request_id": message.signing_request_id, "client_id": message.client_id, "created_at": AT}
+
+
+def reply_to(message: Message, n: int = 0, body: str = "Ja.") -> Reply:
+    return Reply(id=new_id(MS + 2000 + n), message_id=message.id, author="client:k1", body=body, created_at=AT)
+
+
+# --- sending and reading ---------------------------------------------------------------------
+
+
+def test_a_sent_message_reads_back_as_sent_with_its_notice_queued(store: Store):
+    message = store.message()
+    answer = store.messages.send(message, SENT + timedelta(minutes=5))
+    assert answer == store.get(message)
+    assert answer == replace(message, next_reminder_at=iso(SENT + timedelta(minutes=5)))
+    assert answer.notice_status == "pending" and answer.reminders_sent == frozenset()
+
+
+def test_an_unknown_message_or_one_of_another_firm_is_not_found(store: Store):
+    message = store.sent()
+    with pytest.raises(NotFound):
+        store.messages.get_message(store.tenant, new_id())
+    with pytest.raises(NotFound):
+        store.messages.get_message(f"t-{new_id()}", message.id)
+
+
+def test_a_second_send_with_the_same_key_writes_nothing_and_answers_the_first_message(store: Store):
+    key = new_id()
+    first = store.messages.send(store.message(), SENT, request_key=key)
+    again = store.messages.send(store.message(subject="Anders"), SENT, request_key=key)
+    assert again == first
+    assert [m.id for m in store.messages.list_for_client(store.tenant, "k1", 50, None)[0]] == [first.id]
+
+
+def test_the_same_key_in_another_firm_is_another_send(store: Store):
+    key = new_id()
+    first = store.messages.send(store.message(), SENT, request_key=key)
+    other = replace(store.message(), tenant_id=f"t-{new_id()}")
+    assert store.messages.send(other, SENT, request_key=key).id == other.id != first.id
+
+
+def test_a_signing_message_is_stored_with_its_request_and_the_first_event_of_its_chain(store: Store):
+    message, request = store.signing_message()
+    assert store.get(message).signing_status == "sent"
+    assert (request.status, request.message_id, request.audit_seq) == (SigningStatus.SENT, message.id, 1)
+    assert store.events(request) == ["sent"]
+
+
+def test_a_clients_messages_come_newest_first_page_by_page(store: Store):
+    made = [store.sent() for _ in range(3)]
+    store.sent(client_id="k2")
+    first, cursor = store.messages.list_for_client(store.tenant, "k1", 2, None)
+    assert [m.id for m in first] == [made[2].id, made[1].id] and cursor
+    rest, end = store.messages.list_for_client(store.tenant, "k1", 2, cursor)
+    assert ([m.id for m in rest], end) == ([made[0].id], None)
+
+
+def test_a_status_filter_keeps_only_that_status(store: Store):
+    approved, waiting = store.sent(), store.sent()
+    store.messages.answer(approved, "approved", AT, None, note("approved", approved))
+    items, _ = store.messages.list_for_client(store.tenant, "k1", 50, None, "approved")
+    assert [m.id for m in items] == [approved.id]
+    items, _ = store.messages.list_for_tenant(store.tenant, 50, None, "sent")
+    assert [m.id for m in items] == [waiting.id]
+
+
+def test_the_firms_messages_come_newest_first_page_by_page(store: Store):
+    made = [store.sent(client_id=client) for client in ("k1", "k2", "k3")]
+    first, cursor = store.messages.list_for_tenant(store.tenant, 2, None)
+    assert [m.id for m in first] == [made[2].id, made[1].id]
+    rest, end = store.messages.list_for_tenant(store.tenant, 2, cursor)
+    assert ([m.id for m in rest], end) == ([made[0].id], None)
+
+
+def test_a_cursor_of_another_list_is_refused(store: Store):
+    for _ in range(2):
+        store.sent()
+    _, cursor = store.messages.list_for_client(store.tenant, "k1", 1, None)
+    with pytest.raises(ValidationFailed):
+        store.messages.list_for_client(store.tenant, "k2", 1, cursor)
+    with pytest.raises(ValidationFailed):
+        store.messages.list_for_tenant(store.tenant, 1, cursor)
+    with pytest.raises(ValidationFailed):
+        store.messages.list_for_tenant(store.tenant, 1, "not-a-cursor")
+
+
+# --- the client's answers --------------------------------------------------------------------
+
+
+def test_reading_marks_sent_as_read_once(store: Store):
+    message = store.sent()
+    assert store.messages.mark_read(message, AT).status == "read"
+    assert store.get(message).status == "read"
+    with pytest.raises(NotOpen):
+        store.messages.mark_read(message, AT)
+
+
+def test_reading_a_signing_message_views_its_request_in_the_same_step(store: Store):
+    message, request = store.signing_message()
+    read = store.messages.mark_read(message, AT, advance(request, "viewed", AT, "client:k1"))
+    assert (read.status, read.signing_status) == ("read", "viewed")
+    assert (store.get(message).signing_status, store.signing.get(store.tenant, request.id).status) == ("viewed", "viewed")
+    assert store.events(request) == ["sent", "viewed"]
+
+
+def test_a_read_whose_request_moved_meanwhile_changes_nothing(store: Store):
+    message, request = store.signing_message()
+    stale = advance(request, "viewed", AT, "client:k1")
+    reminded = advance(request, "reminder", AT, "system:reminders", {"days_before": 3})
+    moved = store.messages.claim_reminder(message, SENT + timedelta(days=1), frozenset({3}), reminded)
+    assert moved is not None
+    with pytest.raises(NotOpen):
+        store.messages.mark_read(moved, AT, stale)
+    assert store.get(message).status == "sent"
+    assert store.events(request) == ["sent", "reminder"]
+
+
+def test_a_reply_is_kept_notified_and_takes_the_message_off_the_schedule(store: Store):
+    message = store.sent("reply")
+    store.messages.reply(message, reply_to(message, 0, "Ja."), note("replied", message, 0))
+    store.messages.reply(message, reply_to(message, 1, "Nog iets."), note("replied", message, 1))
+    assert [r.body for r in store.messages.replies(store.tenant, message.conversation_id)] == ["Ja.", "Nog iets."]
+    assert store.get(message).status == "replied"
+    assert [n["type"] for n in store.notifications()[0]] == ["replied", "replied"]
+    assert store.due() == [] and store.get(message).next_reminder_at is None
+
+
+def test_an_answered_message_takes_no_reply(store: Store):
+    message = store.sent("reply")
+    store.messages.answer(message, "approved", AT, None, note("approved", message))
+    with pytest.raises(NotOpen):
+        store.messages.reply(message, reply_to(message), note("replied", message))
+    assert store.messages.replies(store.tenant, message.conversation_id) == []
+
+
+def test_an_approval_is_answered_once(store: Store):
+    message = store.sent()
+    store.messages.answer(message, "approved", AT, None, note("approved", message, 0))
+    with pytest.raises(NotOpen):
+        store.messages.answer(message, "rejected", AT, "Nee", note("rejected", message, 1))
+    assert store.get(message).status == "approved" and store.get(message).reject_reason is None
+    assert [n["type"] for n in store.notifications()[0]] == ["approved"]
+
+
+def test_a_rejection_keeps_its_reason(store: Store):
+    message = store.sent()
+    store.messages.answer(message, "rejected", AT, "Bedrag klopt niet", note("rejected", message))
+    assert (store.get(message).status, store.get(message).reject_reason) == ("rejected", "Bedrag klopt niet")
+
+
+def test_rejecting_a_signing_request_closes_request_and_message_together(store: Store):
+    message, request = store.signing_message()
+    step = advance(request, "rejected", AT, "client:k1", {"reason": "Fout"})
+    store.messages.close_signing(message, step, "Fout", note("rejected", message))
+    stored, closed = store.get(message), store.signing.get(store.tenant, request.id)
+    assert (stored.status, stored.signing_status, stored.rejected_at, stored.reject_reason) == (
+        "rejected", "rejected", AT, "Fout")
+    assert (closed.status, closed.reject_reason, closed.rejected_at) == (SigningStatus.REJECTED, "Fout", AT)
+    assert store.events(request) == ["sent", "rejected"]
+    assert [n["type"] for n in store.notifications()[0]] == ["rejected"]
+    assert store.due() == []
+
+
+def test_a_closing_step_computed_before_another_event_is_refused_whole(store: Store):
+    message, request = store.signing_message()
+    stale = advance(request, "withdrawn", AT, "advisor:a1")
+    store.messages.mark_read(message, AT, advance(request, "viewed", AT, "client:k1"))
+    with pytest.raises(NotOpen):
+        store.messages.close_signing(message, stale)
+    assert store.get(message).status == "read"
+    assert store.events(request) == ["sent", "viewed"]
+
+
+def test_a_withdrawal_notifies_nobody(store: Store):
+    message, request = store.signing_message()
+    store.messages.close_signing(message, advance(request, "withdrawn", AT, "advisor:a1"))
+    assert (store.get(message).status, store.get(message).rejected_at) == ("withdrawn", None)
+    assert store.signing.get(store.tenant, request.id).status == SigningStatus.WITHDRAWN
+    assert store.notifications() == ([], None)
+
+
+def test_notifications_come_newest_first_page_by_page_unread(store: Store):
+    message = store.sent("reply")
+    notes = [note("replied", message, n) for n in range(3)]
+    for n, made in enumerate(notes):
+        store.messages.reply(message, reply_to(message, n), made)
+    first, cursor = store.notifications(limit=2)
+    assert [n["id"] for n in first] == [notes[2]["id"], notes[1]["id"]] and cursor
+    assert first[0] == {**notes[2], "read": False}
+    rest, end = store.notifications(limit=2, cursor=cursor)
+    assert ([n["id"] for n in rest], end) == ([notes[0]["id"]], None)
+
+
+# --- the notice and the reminder job's claims --------------------------------------------------
+
+
+def test_a_queued_notice_is_due_at_its_moment_and_not_before(store: Store):
+    message = store.sent(due=SENT + timedelta(minutes=5))
+    assert store.due(SENT) == []
+    assert store.due(SENT + timedelta(minutes=5)) == [message.id]
+
+
+def test_a_sent_notice_schedules_the_first_check_or_none(store: Store):
+    scheduled, unscheduled = store.sent(), store.sent("none", deadline=None)
+    store.messages.notice_sent(scheduled, SENT + timedelta(days=2))
+    store.messages.notice_sent(unscheduled, None)
+    assert store.get(scheduled).notice_status == store.get(unscheduled).notice_status == "sent"
+    assert store.due(SENT + timedelta(days=1)) == []
+    assert store.due(SENT + timedelta(days=2)) == [scheduled.id]
+
+
+def test_a_failed_notice_is_due_again_for_the_job(store: Store):
+    message = store.sent(due=SENT + timedelta(minutes=5))
+    store.messages.notice_failed(message, SENT)
+    assert store.get(message).notice_status == "failed" and store.due() == [message.id]
+
+
+def test_a_reminder_is_claimed_once_from_the_same_read(store: Store):
+    message = store.sent()
+    claimed = store.messages.claim_reminder(message, SENT + timedelta(days=2), frozenset({3}))
+    assert claimed == store.get(message)
+    assert (claimed.reminders_sent, claimed.next_reminder_at) == (frozenset({3}), iso(SENT + timedelta(days=2)))
+    assert store.messages.claim_reminder(message, SENT + timedelta(days=2), frozenset({3})) is None
+    assert store.due() == []
+
+
+def test_a_reminder_claim_records_the_requests_event_or_nothing(store: Store):
+    message, request = store.signing_message()
+    step = advance(request, "reminder", AT, "system:reminders", {"days_before": 3})
+    assert store.messages.claim_reminder(message, SENT + timedelta(days=1), frozenset({3}), step)
+    assert store.events(request) == ["sent", "reminder"]
+    moved = store.get(message)
+    stale = advance(request, "reminder", AT, "system:reminders", {"days_before": 1})
+    assert store.messages.claim_reminder(moved, SENT + timedelta(days=2), frozenset({1, 3}), stale) is None
+    assert store.get(message) == moved and store.events(request) == ["sent", "reminder"]
+
+
+def test_a_closed_message_is_not_claimed(store: Store):
+    message = store.sent()
+    store.messages.answer(message, "approved", AT, None, note("approved", message))
+    assert store.messages.claim_reminder(message, SENT, frozenset({3})) is None
+    assert store.messages.reschedule(message, SENT, frozenset()) is False
+    assert store.messages.mark_overdue(message, note("overdue", message)) is False
+
+
+def test_rescheduling_moves_the_message_on_and_back(store: Store):
+    message = store.sent()
+    claimed = store.messages.claim_reminder(message, SENT + timedelta(days=3), frozenset({3}))
+    assert claimed is not None
+    assert store.messages.reschedule(claimed, SENT, frozenset())  # a failed reminder handed back
+    back = store.get(message)
+    assert (back.next_reminder_at, back.reminders_sent, store.due()) == (AT, frozenset(), [message.id])
+    assert store.messages.reschedule(claimed, SENT, frozenset()) is False  # from a stale read
+
+
+def test_unindexing_takes_the_message_off_the_schedule_unless_it_moved(store: Store):
+    message, other = store.sent(), store.sent()
+    store.messages.claim_reminder(other, SENT + timedelta(days=1), frozenset({3}))
+    assert store.messages.unindex(message) is True
+    assert store.messages.unindex(other) is False
+    assert store.get(message).next_reminder_at is None
+    assert store.due(SENT + timedelta(days=1)) == [other.id]
+
+
+def test_overdue_is_claimed_once_with_its_notification_and_event(store: Store):
+    message, request = store.signing_message()
+    step = advance(request, "overdue", AT, "system:reminders", {"deadline": message.deadline})
+    assert store.messages.mark_overdue(message, note("overdue", message, 0), step) is True
+    assert store.messages.mark_overdue(message, note("overdue", message, 1)) is False
+    stored = store.get(message)
+    assert (stored.overdue, stored.next_reminder_at, stored.status) == (True, None, "sent")
+    assert [n["type"] for n in store.notifications()[0]] == ["overdue"]
+    assert store.events(request) == ["sent", "overdue"]
+
+
+def test_a_notice_is_claimed_once_as_a_lease(store: Store):
+    message = store.sent()
+    lease = SENT + timedelta(minutes=15)
+    claimed = store.messages.claim_notice(message, lease)
+    assert claimed == store.get(message)
+    assert (claimed.notice_status, claimed.next_reminder_at) == ("retrying", iso(lease))
+    assert store.messages.claim_notice(message, lease) is None
+    assert store.due(lease) == [message.id]
+    assert store.messages.claim_notice(claimed, lease + timedelta(minutes=15)) is not None  # the lease ran out

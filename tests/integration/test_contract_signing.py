@@ -1,0 +1,256 @@
+"""One contract for the signing-request store: the same tests against the in-memory fake and DynamoDB (moto)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.errors import AlreadySigned, InvalidCode, NotFound, NotOpen, OtpRequired, RateLimited
+from chalicelib.ids import new_id
+from chalicelib.messaging.model import DocumentRef, SigningRequest
+from chalicelib.signing import otp
+from chalicelib.signing.crypto import Sealed
+from chalicelib.signing.otp import OtpState
+from chalicelib.signing.states import SigningStatus, advance, first_event
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+AT = "2026-12-01T10:00:00.000Z"
+
+
+class Backend:
+    """The repository under test, and how a test puts a request in front of it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        if kind == "fake":
+            from tests.fakes import FakePorts
+            from tests.unit.test_ceremony import Inbox
+
+            ports = FakePorts()
+            ports._repositories["messages"] = Inbox()
+            self.repository: Any = ports.signing
+        else:
+            from chalicelib.store.signing_requests import SigningRequestRepository
+
+            self.repository = SigningRequestRepository()
+
+    def add(self, status: SigningStatus = SigningStatus.SENT) -> SigningRequest:
+        tenant, request_id = f"t-{new_id()}", new_id()
+        document = DocumentRef(id="d1", filename="aangifte.pdf", content_type="application/pdf", size=3,
+                               sha256="ab" * 32, s3_key=f"tenants/{tenant}/documents/d1", version_id="1")
+        sent = first_event(AT, "advisor:a1", {"document_sha256": document.sha256})
+        request = SigningRequest(id=request_id, tenant_id=tenant, message_id=new_id(), conversation_id=new_id(),
+                                 client_id="k1", advisor_id="a1", status=SigningStatus.SENT, deadline=None,
+                                 document=document, created_at=AT, audit_seq=sent.seq, audit_head=sent.hash,
+                                 signer_name="Eva de Jong")
+        if self.kind == "fake":
+            self.repository.add(request, sent)
+        else:
+            from chalicelib.store.signing_requests import audit_item
+            from chalicelib.store.transaction import Transition
+
+            transition = Transition()
+            transition.put("request", self.repository.new_request_item(request))
+            transition.put("audit", audit_item(tenant, request_id, sent))
+            transition.commit()
+        if status != SigningStatus.SENT:
+            self.apply(advance(self.repository.get(tenant, request_id), str(status), AT, "test"))
+        return self.repository.get(tenant, request_id)
+
+    def apply(self, step: Any) -> None:
+        if self.kind == "fake":
+            self.repository.apply_step(step)
+        else:
+            from chalicelib.store.signing_requests import record_step
+            from chalicelib.store.transaction import Transition
+
+            transition = Transition()
+            record_step(transition, step)
+            transition.commit()
+
+
+@pytest.fixture(params=["fake", "moto"])
+def store(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "moto":
+        request.getfixturevalue("backend")
+    return Backend(request.param)
+
+
+def _issued(state: OtpState, now: datetime = NOW) -> OtpState:
+    return otp.issue(state, "hmac-of-the-code", now, "+31 6 ****5678")
+
+
+def test_an_unknown_request_is_not_found(store):
+    with pytest.raises(NotFound):
+        store.repository.get("t-nobody", "r-nothing")
+
+
+def test_a_request_reads_back_as_it_was_sent(store):
+    request = store.add()
+    again = store.repository.get(request.tenant_id, request.id)
+    assert again == request and again.status is SigningStatus.SENT and again.is_open
+    assert [e.type for e in store.repository.audit_events(request.tenant_id, request.id)] == ["sent"]
+
+
+def test_a_new_request_has_no_code_state(store):
+    request = store.add()
+    assert store.repository.code_state(request.tenant_id, request.id) == OtpState()
+
+
+def test_a_sent_code_is_stored_with_its_event(store):
+    request = store.add()
+    step = advance(request, "code_sent", AT, "client:k1")
+    issued = _issued(OtpState())
+    store.repository.record_code_sent(step, OtpState(), issued, "phone-digest", NOW)
+    assert store.repository.code_state(request.tenant_id, request.id) == issued
+    assert store.repository.get(request.tenant_id, request.id).audit_seq == 2
+
+
+def test_a_code_sent_from_a_stale_state_loses_to_the_one_that_wrote_first(store):
+    request = store.add()
+    first = _issued(OtpState())
+    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), first, "d", NOW)
+    current = store.repository.get(request.tenant_id, request.id)
+    with pytest.raises(RateLimited) as refused:
+        store.repository.record_code_sent(advance(current, "code_sent", AT, "c"), OtpState(), _issued(OtpState()),
+                                          "d", NOW)
+    assert refused.value.message == "too_many_codes"
+    assert store.repository.code_state(request.tenant_id, request.id) == first
+
+
+def _send_many(store: Backend, digest: str, client_requests: list[SigningRequest], count: int) -> None:
+    for n in range(count):
+        request = store.repository.get(client_requests[n % len(client_requests)].tenant_id,
+                                       client_requests[n % len(client_requests)].id)
+        before = store.repository.code_state(request.tenant_id, request.id)
+        store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), before,
+                                          _issued(before, NOW + timedelta(minutes=n)), digest, NOW)
+
+
+def test_a_phone_gets_at_most_ten_codes_a_day(store):
+    digest = f"phone-{new_id()}"
+    one = store.add()
+    _send_many(store, digest, [one], otp.MAX_PER_PHONE_PER_DAY)
+    current = store.repository.get(one.tenant_id, one.id)
+    before = store.repository.code_state(one.tenant_id, one.id)
+    with pytest.raises(RateLimited) as refused:
+        store.repository.record_code_sent(advance(current, "code_sent", AT, "c"), before, _issued(before), digest, NOW)
+    assert refused.value.message in ("too_many_sms_for_phone", "too_many_sms_for_client")
+    assert refused.value.retry_after > 3600
+
+
+def test_a_client_gets_at_most_ten_codes_a_day_over_other_numbers(store):
+    one = store.add()
+    for n in range(otp.MAX_PER_CLIENT_PER_DAY):
+        request = store.repository.get(one.tenant_id, one.id)
+        before = store.repository.code_state(one.tenant_id, one.id)
+        store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), before, _issued(before),
+                                          f"phone-{n}-{new_id()}", NOW)
+    request = store.repository.get(one.tenant_id, one.id)
+    before = store.repository.code_state(one.tenant_id, one.id)
+    with pytest.raises(RateLimited) as refused:
+        store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), before, _issued(before),
+                                          f"another-{new_id()}", NOW)
+    assert refused.value.message == "too_many_sms_for_client"
+
+
+def test_an_undone_send_restores_the_code_state_and_the_counts(store):
+    request = store.add()
+    digest = f"phone-{new_id()}"
+    issued = _issued(OtpState())
+    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, digest, NOW)
+    sent = store.repository.get(request.tenant_id, request.id)
+    restored = replace(OtpState(), version=issued.version + 1)
+    store.repository.undo_code_sent(advance(sent, "code_failed", AT, "system:sms"), issued, restored, digest, NOW)
+    assert store.repository.code_state(request.tenant_id, request.id) == restored
+    _send_many(store, digest, [request], otp.MAX_PER_PHONE_PER_DAY)  # all ten still available
+
+
+def test_the_firms_budget_is_counted_out_and_given_back(store):
+    tenant = f"t-{new_id()}"
+    assert [store.repository.reserve_sms(tenant, NOW, 3) for _ in range(4)] == [1, 2, 3, None]
+    store.repository.release_sms(tenant, NOW)
+    assert store.repository.reserve_sms(tenant, NOW, 3) == 3
+    assert store.repository.reserve_sms(tenant, NOW + timedelta(days=1), 3) == 1, "a new day, a new budget"
+
+
+def test_a_code_check_from_a_stale_copy_is_a_race(store):
+    request = store.add()
+    issued = _issued(OtpState())
+    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, "d", NOW)
+    stale = request  # read before the code was sent
+    with pytest.raises(InvalidCode) as refused:
+        store.repository.record_code_check(advance(stale, "code_verified", AT, "c"), issued,
+                                           replace(issued, verified_at=AT, version=issued.version + 1))
+    assert refused.value.message == "code_race"
+
+
+def _sealed(size: int = 64) -> Sealed:
+    return Sealed(ciphertext=os.urandom(size), encrypted_data_key=b"key", nonce=os.urandom(12))
+
+
+def _verified(store: Backend) -> tuple[SigningRequest, OtpState]:
+    request = store.add(SigningStatus.VIEWED)
+    issued = _issued(OtpState())
+    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, new_id(), NOW)
+    request = store.repository.get(request.tenant_id, request.id)
+    verified = replace(issued, code_hmac=None, verified_at=AT, version=issued.version + 1)
+    store.repository.record_code_check(advance(request, "code_verified", AT, "c"), issued, verified)
+    return store.repository.get(request.tenant_id, request.id), verified
+
+
+def _notification(request: SigningRequest) -> dict[str, Any]:
+    return {"id": new_id(), "type": "signed", "message_id": request.message_id,
+            "signing_request_id": request.id, "client_id": request.client_id, "created_at": AT}
+
+
+@pytest.mark.parametrize("size", [64, 800_000], ids=["small", "split over items"])
+def test_a_signature_stores_the_sealed_receipt_whole_and_closes_the_request(store, size):
+    request, state = _verified(store)
+    sealed = _sealed(size)
+    store.repository.sign(advance(request, "signed", AT, "c"), state, replace(state, used_at=AT, version=state.version + 1),
+                          "TB-1", sealed, _notification(request))
+    signed = store.repository.get(request.tenant_id, request.id)
+    assert signed.status is SigningStatus.SIGNED and signed.signed_at == AT
+    stored = store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id)
+    assert stored is not None and hashlib.sha256(stored.ciphertext).digest() == hashlib.sha256(sealed.ciphertext).digest()
+    assert (stored.encrypted_data_key, stored.nonce) == (sealed.encrypted_data_key, sealed.nonce)
+
+
+def test_a_second_signature_is_already_signed(store):
+    request, state = _verified(store)
+    used = replace(state, used_at=AT, version=state.version + 1)
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request))
+    with pytest.raises(AlreadySigned):
+        store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-2", _sealed(), _notification(request))
+
+
+def test_a_request_withdrawn_meanwhile_is_not_signed(store):
+    request, state = _verified(store)
+    store.apply(advance(request, "withdrawn", AT, "advisor:a1"))
+    with pytest.raises(NotOpen):
+        store.repository.sign(advance(request, "signed", AT, "c"), state,
+                              replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
+                              _notification(request))
+    assert store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id) is None
+
+
+def test_a_code_used_meanwhile_is_no_verification_for_a_signature(store):
+    request, state = _verified(store)
+    moved = store.repository.get(request.tenant_id, request.id)
+    store.repository.record_code_sent(advance(moved, "code_sent", AT, "c"), state, _issued(state), new_id(), NOW)
+    current = store.repository.get(request.tenant_id, request.id)
+    with pytest.raises(OtpRequired):
+        store.repository.sign(advance(current, "signed", AT, "c"), state,
+                              replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
+                              _notification(request))
+
+
+def test_there_is_no_receipt_before_a_signature(store):
+    request = store.add()
+    assert store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id) is None
