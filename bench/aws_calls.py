@@ -634,7 +634,7 @@ def summarise(meter: Meter, results: list[Any], cold_steps: list[Step], cold_cal
 def print_report(report: dict[str, Any]) -> None:
     services_order = ["dynamodb", "s3", "kms", "ses", "sns", "secretsmanager", "cognito-idp"]
     print("AWS calls per endpoint, one full signing flow in a warm container (botocore after-call hooks)")
-    print("  [a] = made by the token authorizer (API Gateway caches its answer per token for 300 s)")
+    print("  [a] = made by the token authorizer (API Gateway caches its answer per token for 60 s)")
     print(f"  {'endpoint':<46} {'ms':>5} {'calls':>5}  service:operation × count")
     for step in report["steps"]:
         phases = report["calls"].get(step["label"], {})
@@ -660,7 +660,7 @@ def print_report(report: dict[str, Any]) -> None:
           f"for {report['flows']} flows")
     print(f"\ncost of one completed signature, eu-west-1 list prices, Lambda {report['memory_gb'] * 1024:.0f} MB x86 "
           "(whole flow incl. the client's onboarding and the container's one-off calls; without the SMS)")
-    print(f"  {'item':<30} {'authorizer on every request':>28} {'authorizer cached 300 s':>24}")
+    print(f"  {'item':<30} {'authorizer on every request':>28} {'authorizer cached 60 s':>24}")
     for name in sorted(report["cost_worst"], key=lambda n: -report["cost_worst"][n]):
         print(f"  {name:<30} {report['cost_worst'][name]:>28.7f} {report['cost_cached'].get(name, 0.0):>24.7f}")
     print(f"  {'total':<30} {report['cost_worst_total']:>28.7f} {report['cost_cached_total']:>24.7f}")
