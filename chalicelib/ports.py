@@ -1,7 +1,7 @@
 """The ports the services talk to: what they need of the world, and nothing of how it is done.
 
 The composition root (`chalicelib.aws.ports()`) builds the real adapters once, lazily; the unit
-tests hand in in-memory fakes (`tests/unit/fakes.py`). Each capability declares the repository
+tests hand in in-memory fakes (`tests/fakes/`). Each capability declares the repository
 it needs beside its service (`signing/ports.py`, `messaging/ports.py`, ...); `Ports` gathers them.
 """
 

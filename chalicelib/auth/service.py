@@ -88,8 +88,10 @@ def reset_password(ports: Ports, email: str, password: str) -> None:
     sub = ports.people.sub_for_email(email.lower())
     if sub is None:
         raise NotFound()
-    ports.identity.set_password(email.lower(), password)
+    # Revoked first: should setting the password then fail, the person is logged out, which is
+    # the safe side; the other order could leave the old password's tokens working.
     ports.people.revoke_tokens(sub, before=_end_of_this_second(ports.wall_clock))
+    ports.identity.set_password(email.lower(), password)
 
 
 def _end_of_this_second(wall: WallClock) -> int:

@@ -117,10 +117,21 @@ def activate(ports: Ports, body: dict[str, Any]) -> dict[str, Any]:
     try:
         ports.clients.complete_activation(invitation, until, sub, _membership(ports, invitation, now))
     except Exception:
+        if _activation_landed(ports, invitation):
+            return {"status": "active"}  # only the answer was lost: undoing would strand the person
         ports.identity.delete_login(invitation.email)
         ports.clients.release_invite(invitation, until)
         raise
     return {"status": "active"}
+
+
+def _activation_landed(ports: Ports, invitation: Invitation) -> bool:
+    """Whether a completion whose answer failed did commit (the invitation is used)."""
+    try:
+        current = ports.clients.find_invite(invitation.token_hash)
+    except Exception:  # noqa: BLE001 - unknown stays unknown: the caller undoes, the safer side
+        return False
+    return current is not None and current.used_at is not None
 
 
 def _activation_fields(body: dict[str, Any]) -> tuple[str, str]:

@@ -47,8 +47,8 @@ class SigningRequests(Protocol):
         ...
 
     def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
-             notification: dict[str, Any]) -> None:
-        """AlreadySigned, NotOpen or OtpRequired when the request or its code changed meanwhile."""
+             notification: dict[str, Any], phone_changed_at: str | None) -> None:
+        """AlreadySigned, NotOpen or OtpRequired when the request, its code or the client's phone changed meanwhile."""
         ...
 
     def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None: ...

@@ -21,7 +21,8 @@ from chalicelib.signing.audit import chain_intact
 from chalicelib.signing.crypto import SEAL_ALGORITHM, verify_seal
 from chalicelib.signing.states import SigningStatus
 
-RECEIPT_VERSION = 1
+# 2: the signature image travels inside the sealed, encrypted bundle (1 kept it in S3 beside it).
+RECEIPT_VERSION = 2
 
 
 def public_seal_key(ports: Ports) -> dict[str, Any]:

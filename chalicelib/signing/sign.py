@@ -63,7 +63,7 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     message = ports.messages.get_message(request.tenant_id, request.message_id)
     used = replace(state, used_at=receipt["signed_at"], version=state.version + 1)
     ports.signing.sign(step, state, used, receipt["receipt_code"], sealed,
-                       notification("signed", message, receipt["signed_at"]))
+                       notification("signed", message, receipt["signed_at"]), client.phone_changed_at)
 
     count("DocumentsSigned")
     logger.info("document signed", extra={"signing_request_id": request.id})

@@ -81,8 +81,7 @@ def advance(request: SigningRequest, event_type: str, at: str, actor: str,
     after = replace(request, audit_seq=event.seq, audit_head=event.hash)
     if move.to is not None:
         after = replace(after, status=move.to)
-    if move.to == SigningStatus.SIGNED:
-        after = replace(after, signed_at=at)
-    elif move.to == SigningStatus.REJECTED:
-        after = replace(after, rejected_at=at)
+    if move.stamp and hasattr(after, move.stamp):  # the moments the request itself carries
+        moment: dict[str, Any] = {move.stamp: at}
+        after = replace(after, **moment)
     return Step(before=request, after=after, event=event, move=move)

@@ -32,7 +32,7 @@ from chalicelib.store import keys
 from chalicelib.store.document_refs import document_attribute, document_ref
 from chalicelib.store.models import KeyClaimItem, MessageItem, NotificationItem, ReplyItem, SigningRequestItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
-from chalicelib.store.signing_requests import SigningRequestRepository, audit_item, notification_item, record_step
+from chalicelib.store.signing_requests import audit_item, notification_item, record_step, request_item
 from chalicelib.store.transaction import Transition, TransitionRefused
 
 # An Idempotency-Key's claim outlives Powertools' replay window (an hour) by far.
@@ -189,7 +189,7 @@ class MessageRepository:
                                                ttl=int((parse_iso(message.created_at) + KEY_CLAIM_KEPT).timestamp())))
         if signing is not None:
             request, first = signing
-            transition.put("request", SigningRequestRepository().new_request_item(request))
+            transition.put("request", request_item(request))
             transition.put("audit", audit_item(request.tenant_id, request.id, first))
         try:
             transition.commit()

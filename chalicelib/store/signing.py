@@ -91,13 +91,16 @@ def read_sealed_receipt(tenant_id: str, conversation_id: str, request_id: str) -
     """The stored ciphertext of a receipt, its parts joined; None when there is none."""
     pk = keys.conversation(tenant_id, conversation_id)
     try:
-        item = ReceiptItem.get(pk, keys.receipt(request_id))
+        item = ReceiptItem.get(pk, keys.receipt(request_id), consistent_read=True)
     except DoesNotExist:
         return None
     parts = int(item.parts or 1)
     rest = {part.sk: part.ciphertext for part in ReceiptPartItem.batch_get(
-        [(pk, keys.receipt_part(request_id, n)) for n in range(1, parts)])} if parts > 1 else {}
-    ciphertext = item.ciphertext + b"".join(rest[keys.receipt_part(request_id, n)] for n in range(1, parts))
+        [(pk, keys.receipt_part(request_id, n)) for n in range(1, parts)], consistent_read=True)} if parts > 1 else {}
+    names = [keys.receipt_part(request_id, n) for n in range(1, parts)]
+    if any(name not in rest for name in names):
+        return None  # a part missing: unreadable, which the view reports as an invalid seal, never a 500
+    ciphertext = item.ciphertext + b"".join(rest[name] for name in names)
     return Sealed(ciphertext=ciphertext, encrypted_data_key=item.encrypted_data_key, nonce=item.nonce)
 
 

@@ -22,7 +22,7 @@ from chalicelib.signing.states import SigningStatus, Step
 from chalicelib.store import keys
 from chalicelib.store import signing as items
 from chalicelib.store.document_refs import document_attribute, document_ref
-from chalicelib.store.models import AuditEventItem, MessageItem, NotificationItem, SigningRequestItem
+from chalicelib.store.models import AuditEventItem, ClientItem, MessageItem, NotificationItem, SigningRequestItem
 from chalicelib.store.transaction import Transition, TransitionRefused
 
 
@@ -63,6 +63,17 @@ def record_step(transition: Transition, step: Step, extra: Sequence[Action] = ()
     transition.put("audit", audit_item(request.tenant_id, request.id, event))
 
 
+def request_item(request: SigningRequest) -> SigningRequestItem:
+    """The item of a new request, for the transaction that sends its message."""
+    return SigningRequestItem(
+        keys.tenant(request.tenant_id), keys.signing_request(request.id), request_id=request.id,
+        message_id=request.message_id, conversation_id=request.conversation_id, client_id=request.client_id,
+        advisor_id=request.advisor_id, status=str(request.status), deadline=request.deadline,
+        document=document_attribute(request.document), created_at=request.created_at,
+        audit_seq=request.audit_seq, audit_head=request.audit_head, signer_name=request.signer_name,
+    )
+
+
 class SigningRequestRepository:
     """The signing requests of the table, changed only by the steps of the ceremony."""
 
@@ -80,16 +91,6 @@ class SigningRequestRepository:
             for i in AuditEventItem.query(keys.audit_chain(tenant_id, request_id),
                                           AuditEventItem.sk.startswith("EVENT#"))
         ]
-
-    def new_request_item(self, request: SigningRequest) -> SigningRequestItem:
-        """The item of a new request, for the transaction that sends its message."""
-        return SigningRequestItem(
-            keys.tenant(request.tenant_id), keys.signing_request(request.id), request_id=request.id,
-            message_id=request.message_id, conversation_id=request.conversation_id, client_id=request.client_id,
-            advisor_id=request.advisor_id, status=str(request.status), deadline=request.deadline,
-            document=document_attribute(request.document), created_at=request.created_at,
-            audit_seq=request.audit_seq, audit_head=request.audit_head, signer_name=request.signer_name,
-        )
 
     # --- the code -----------------------------------------------------------------------
 
@@ -152,15 +153,19 @@ class SigningRequestRepository:
     # --- the signature --------------------------------------------------------------------
 
     def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
-             notification: dict[str, Any]) -> None:
+             notification: dict[str, Any], phone_changed_at: str | None) -> None:
         """All or nothing: request and message signed, code used, the sealed receipt, the event, the notification.
 
         AlreadySigned or NotOpen when the request was closed meanwhile, OtpRequired when its code
-        was used or changed.
+        was used or changed, or the client's phone number changed since `phone_changed_at` was read.
         """
         request, signed_at = step.before, step.event.at
         transition = Transition()
         record_step(transition, step)
+        same_phone = (ClientItem.phone_changed_at == phone_changed_at if phone_changed_at
+                      else ClientItem.phone_changed_at.does_not_exist())
+        transition.check("phone", ClientItem(keys.tenant(request.tenant_id), keys.client(request.client_id)),
+                         same_phone)
         items.write_code_state(transition, request.tenant_id, request.id, before, after)
         transition.update("message", MessageItem(keys.tenant(request.tenant_id), keys.message(request.message_id)),
                           [MessageItem.status.set("signed"), MessageItem.signing_status.set(str(SigningStatus.SIGNED)),

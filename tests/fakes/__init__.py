@@ -2,7 +2,8 @@
 
 `FakePorts()` satisfies `chalicelib.ports.Ports`. Each fake repository keeps the business rules
 (the conditions) of its DynamoDB twin; `tests/integration/test_contract_*.py` runs the same
-repository tests against both, so the two cannot drift apart.
+repository tests against both, so the two cannot drift apart. The fakes page with the store's
+own cursor format (`chalicelib.store.pages`), so a cursor means the same to both.
 """
 
 from __future__ import annotations

@@ -121,11 +121,12 @@ class FakeSigningRequests(Failing):
         self.apply_step(step)
 
     def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
-             notification: dict[str, Any]) -> None:
+             notification: dict[str, Any], phone_changed_at: str | None) -> None:
         self._maybe_fail()
         request = step.before
         key = (request.tenant_id, request.id)
-        if not (self.step_allowed(step) and self._code_unchanged(request, before)):
+        if not (self.step_allowed(step) and self._code_unchanged(request, before)
+                and self._phone_changed_at(request) == phone_changed_at):
             current = self.requests[key]
             if current.status == SigningStatus.SIGNED:
                 raise AlreadySigned()
@@ -142,6 +143,12 @@ class FakeSigningRequests(Failing):
                                                      signing_status="signed", signed_at=step.event.at,
                                                      next_reminder_at=None)  # off the reminder index
         messages.notifications.setdefault((request.tenant_id, request.advisor_id), []).insert(0, notification)
+
+    def _phone_changed_at(self, request: SigningRequest) -> str | None:
+        try:
+            return self.ports.clients.get(request.tenant_id, request.client_id).phone_changed_at  # type: ignore[no-any-return]
+        except NotFound:
+            return None
 
     def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:
         stored = self.receipts.get((tenant_id, request_id))

@@ -51,11 +51,11 @@ class Backend:
         if self.kind == "fake":
             self.repository.add(request, sent)
         else:
-            from chalicelib.store.signing_requests import audit_item
+            from chalicelib.store.signing_requests import audit_item, request_item
             from chalicelib.store.transaction import Transition
 
             transition = Transition()
-            transition.put("request", self.repository.new_request_item(request))
+            transition.put("request", request_item(request))
             transition.put("audit", audit_item(tenant, request_id, sent))
             transition.commit()
         if status != SigningStatus.SENT:
@@ -214,7 +214,7 @@ def test_a_signature_stores_the_sealed_receipt_whole_and_closes_the_request(stor
     request, state = _verified(store)
     sealed = _sealed(size)
     store.repository.sign(advance(request, "signed", AT, "c"), state, replace(state, used_at=AT, version=state.version + 1),
-                          "TB-1", sealed, _notification(request))
+                          "TB-1", sealed, _notification(request), None)
     signed = store.repository.get(request.tenant_id, request.id)
     assert signed.status is SigningStatus.SIGNED and signed.signed_at == AT
     stored = store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id)
@@ -225,9 +225,9 @@ def test_a_signature_stores_the_sealed_receipt_whole_and_closes_the_request(stor
 def test_a_second_signature_is_already_signed(store):
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request))
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request), None)
     with pytest.raises(AlreadySigned):
-        store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-2", _sealed(), _notification(request))
+        store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-2", _sealed(), _notification(request), None)
 
 
 def test_a_request_withdrawn_meanwhile_is_not_signed(store):
@@ -236,7 +236,7 @@ def test_a_request_withdrawn_meanwhile_is_not_signed(store):
     with pytest.raises(NotOpen):
         store.repository.sign(advance(request, "signed", AT, "c"), state,
                               replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
-                              _notification(request))
+                              _notification(request), None)
     assert store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id) is None
 
 
@@ -248,9 +248,18 @@ def test_a_code_used_meanwhile_is_no_verification_for_a_signature(store):
     with pytest.raises(OtpRequired):
         store.repository.sign(advance(current, "signed", AT, "c"), state,
                               replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
-                              _notification(request))
+                              _notification(request), None)
 
 
 def test_there_is_no_receipt_before_a_signature(store):
     request = store.add()
     assert store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id) is None
+
+
+def test_a_phone_number_changed_since_the_code_was_checked_refuses_the_signature(store):
+    request, state = _verified(store)
+    with pytest.raises(OtpRequired):
+        store.repository.sign(advance(request, "signed", AT, "c"), state,
+                              replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
+                              _notification(request), "2026-12-01T09:59:00.000Z")
+    assert store.repository.get(request.tenant_id, request.id).is_open

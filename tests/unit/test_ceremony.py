@@ -585,3 +585,18 @@ def test_the_first_look_at_a_sent_request_records_viewed(world, monkeypatch):
 def test_a_client_without_a_phone_sees_no_hint(world):
     world.set_client(phone=None)
     assert ceremony.signing_request_view(world.ports, world.principal, "r1")["phone_hint"] is None
+
+
+def test_a_phone_number_changed_while_sealing_refuses_the_signature(world, monkeypatch):
+    world.verified()
+    signing = world.ports.signing
+    original = signing.sign
+
+    def changed_meanwhile(step, *args):
+        world.set_client(phone="+31687654321", phone_changed_at="2026-12-01T10:00:00.500Z")
+        return original(step, *args)
+
+    monkeypatch.setattr(signing, "sign", changed_meanwhile)
+    with pytest.raises(OtpRequired):
+        world.sign()
+    assert signing.get(TENANT, "r1").is_open and signing.sealed_receipt(TENANT, "c1", "r1") is None

@@ -457,6 +457,22 @@ def test_a_store_failure_after_the_login_deletes_the_login_and_releases_the_clai
     assert activate(ports, token) == {"status": "active"}
 
 
+def test_a_completion_that_landed_but_whose_answer_was_lost_keeps_the_login(ports, advisor, monkeypatch):
+    created = card(ports, advisor)
+    token = invite(ports, advisor, created)
+    complete = ports.clients.complete_activation
+
+    def landed_then_timed_out(*args: object) -> None:
+        complete(*args)
+        raise DependencyFailed()
+
+    monkeypatch.setattr(ports.clients, "complete_activation", landed_then_timed_out)
+
+    assert activate(ports, token) == {"status": "active"}
+    assert "eva@example.com" in ports.identity.users
+    assert invitation_of(ports, created).used_at is not None
+
+
 def test_an_activation_under_way_holds_the_link_until_its_hold_lapses(ports, advisor):
     created = card(ports, advisor)
     token = invite(ports, advisor, created)
