@@ -12,12 +12,15 @@ from chalicelib.observability import logger
 from chalicelib.reminders.schedule import first_check
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from chalicelib.clients.model import Client
     from chalicelib.messaging.model import Message
     from chalicelib.ports import Ports
 
 
-def send_client_notice(ports: Ports, message: Message, client: Client, firm_name: str) -> str:
+def send_client_notice(ports: Ports, message: Message, client: Client, firm_name: str,
+                       at: datetime | None = None) -> str:
     """E-mail the client that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
 
     A failed notice is recorded on the message (and retried by the scheduled job), never lost.
@@ -30,7 +33,7 @@ def send_client_notice(ports: Ports, message: Message, client: Client, firm_name
         ports.mailer.send(client.email, email)
     except DependencyFailed:
         logger.warning("client notice failed; the reminder job retries it", extra={"message_id": message.id})
-        ports.messages.notice_failed(message, ports.clock.now())
+        ports.messages.notice_failed(message, at or ports.clock.now())  # the job's moment, when it sends
         return "failed"
     next_check = first_check(message, parse_iso(message.created_at), ports.settings.reminder_offsets_days)
     ports.messages.notice_sent(message, next_check)

@@ -155,4 +155,4 @@ def _retry_notice(ports: Ports, message: Message, now: datetime) -> None:
         return
     client = ports.clients.get(message.tenant_id, message.client_id)
     firm = ports.tenants.get(message.tenant_id)
-    send_client_notice(ports, message, client, firm.name)
+    send_client_notice(ports, message, client, firm.name, now)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -98,8 +98,13 @@ def _claimed(transition: Transition) -> bool:
 
 
 def _update(message: Message, actions: Sequence[Action]) -> None:
+    """Change a stored message; NotFound rather than a half item when there is none (as the fake does)."""
     try:
-        _item(message).update(actions=list(actions))
+        _item(message).update(actions=list(actions), condition=MessageItem.pk.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound() from exc
+        raise DependencyFailed() from exc
     except PynamoDBException as exc:
         raise DependencyFailed() from exc
 

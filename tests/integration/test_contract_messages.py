@@ -305,6 +305,18 @@ def test_a_failed_notice_is_due_again_for_the_job(store: Store):
     assert store.get(message).notice_status == "failed" and store.due() == [message.id]
 
 
+def test_recording_a_notice_of_a_message_that_is_not_stored_is_not_found_and_stores_nothing(store: Store):
+    from chalicelib.errors import NotFound
+
+    never_sent = store.message()
+    for record in (lambda: store.messages.notice_sent(never_sent, None),
+                   lambda: store.messages.notice_failed(never_sent, SENT)):
+        with pytest.raises(NotFound):
+            record()
+    with pytest.raises(NotFound):
+        store.get(never_sent)
+
+
 def test_a_reminder_is_claimed_once_from_the_same_read(store: Store):
     message = store.sent()
     claimed = store.messages.claim_reminder(message, SENT + timedelta(days=2), frozenset({3}))

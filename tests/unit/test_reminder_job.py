@@ -260,6 +260,15 @@ def test_a_notice_that_fails_again_is_tried_again_on_a_later_run(office: Office)
     assert len(notices(office)) == 1 and office.message(sent["id"]).notice_status == "sent"
 
 
+def test_a_retry_that_fails_is_due_again_from_the_runs_moment_not_the_clocks(office: Office):
+    """`POST /dev/reminders/run {"at": ...}` runs the job at a moment of its own; the retry counts from it."""
+    office.ports.mailer.fail_next(2)
+    sent = office.send("approve")
+    job.run(office.ports, at("2026-12-03T10:00:00"))  # the clock still reads 09:00 on the 1st
+    message = office.message(sent["id"])
+    assert message.notice_status == "failed" and message.next_reminder_at >= "2026-12-03T10:00:00"
+
+
 def test_a_notice_retry_that_died_after_its_claim_waits_for_its_lease_then_goes_once(office: Office, monkeypatch):
     office.ports.mailer.fail_next()
     sent = office.send("approve")
