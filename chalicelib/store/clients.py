@@ -16,8 +16,8 @@ from chalicelib.errors import Conflict, DependencyFailed, FieldError, NotFound, 
 from chalicelib.store import keys
 from chalicelib.store.models import ClientItem, CounterItem, EmailClaimItem, InviteItem, LoginItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
-from chalicelib.store.people import add_membership, condition_failed, join, put_login
-from chalicelib.store.transaction import Transition, TransitionRefused
+from chalicelib.store.people import add_membership, join, put_login
+from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
 
 
 def _to_client(tenant_id: str, item: ClientItem) -> Client:

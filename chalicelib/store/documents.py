@@ -9,6 +9,7 @@ from chalicelib.documents.model import Document
 from chalicelib.errors import Conflict, DependencyFailed, NotFound
 from chalicelib.store import keys
 from chalicelib.store.models import DocumentItem
+from chalicelib.store.transaction import condition_failed
 
 
 def _to_document(tenant_id: str, item: DocumentItem) -> Document:
@@ -21,7 +22,7 @@ def _to_document(tenant_id: str, item: DocumentItem) -> Document:
 
 def _refused_or_failed(exc: PutError | UpdateError) -> Exception:
     """A failed condition is a Conflict; throttling, a 5xx or a timeout is a dependency failure."""
-    if exc.cause_response_code == "ConditionalCheckFailedException":
+    if condition_failed(exc):
         return Conflict()
     return DependencyFailed()
 

@@ -33,7 +33,7 @@ from chalicelib.store.document_refs import document_attribute, document_ref
 from chalicelib.store.models import KeyClaimItem, MessageItem, NotificationItem, ReplyItem, SigningRequestItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
 from chalicelib.store.signing_requests import audit_item, notification_item, record_step, request_item
-from chalicelib.store.transaction import Transition, TransitionRefused
+from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
 
 # An Idempotency-Key's claim outlives Powertools' replay window (an hour) by far.
 KEY_CLAIM_KEPT = timedelta(days=1)
@@ -102,7 +102,7 @@ def _update(message: Message, actions: Sequence[Action]) -> None:
     try:
         _item(message).update(actions=list(actions), condition=MessageItem.pk.exists())
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             raise NotFound() from exc
         raise DependencyFailed() from exc
     except PynamoDBException as exc:

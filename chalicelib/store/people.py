@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import size
 
 from chalicelib.auth.principal import ROLES, Membership, Person
@@ -17,13 +17,8 @@ from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound
 from chalicelib.store import keys
 from chalicelib.store.models import LoginFailuresItem, LoginItem, MembershipMap, PersonItem
-from chalicelib.store.transaction import Transition
+from chalicelib.store.transaction import Transition, condition_failed
 from chalicelib.tenants.ports import LOGIN_FAILURE_WINDOW, LoginFailures
-
-
-def condition_failed(exc: PynamoDBException) -> bool:
-    """Whether a single-item write was refused by its condition (not throttled, failed or timed out)."""
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 def _email_digest(email: str) -> str:

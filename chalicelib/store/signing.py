@@ -16,7 +16,7 @@ from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
 from chalicelib.store import keys
 from chalicelib.store.models import CounterItem, OtpItem, ReceiptItem, ReceiptPartItem
-from chalicelib.store.transaction import Transition
+from chalicelib.store.transaction import Transition, condition_failed
 
 # Under DynamoDB's 400 KB item limit, with room for the other attributes.
 RECEIPT_PART_BYTES = 350_000
@@ -74,7 +74,7 @@ def reserve_firm_sms(tenant_id: str, now: datetime, budget: int) -> int | None:
         item.update(actions=[CounterItem.total.add(1), CounterItem.ttl.set(_expiry(now))],
                     condition=CounterItem.total.does_not_exist() | (CounterItem.total < budget))
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if condition_failed(exc):
             return None
         raise
     return int(item.total or 0)

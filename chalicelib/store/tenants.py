@@ -9,8 +9,8 @@ from chalicelib.auth.principal import Membership
 from chalicelib.errors import Conflict, DependencyFailed, NotFound
 from chalicelib.store import keys
 from chalicelib.store.models import AdvisorItem, TenantItem
-from chalicelib.store.people import condition_failed, join
-from chalicelib.store.transaction import Transition, TransitionRefused
+from chalicelib.store.people import join
+from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
 from chalicelib.tenants.model import Advisor, Tenant
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -67,3 +67,8 @@ class Transition:
             if not failed:  # throttled, failed or timed out: the caller may retry
                 raise DependencyFailed() from exc
             raise TransitionRefused(failed) from exc
+
+
+def condition_failed(exc: PynamoDBException) -> bool:
+    """Whether a single-item write was refused by its condition (not throttled, failed or timed out)."""
+    return exc.cause_response_code == "ConditionalCheckFailedException"

@@ -29,11 +29,8 @@ class Backend:
         self.kind = kind
         if kind == "fake":
             from tests.fakes import FakePorts
-            from tests.unit.test_ceremony import Inbox
 
-            ports = FakePorts()
-            ports._repositories["messages"] = Inbox()
-            self.repository: Any = ports.signing
+            self.repository: Any = FakePorts().signing
         else:
             from chalicelib.store.signing_requests import SigningRequestRepository
 
