@@ -58,7 +58,6 @@ class Settings:
     # No default: a deployed stage that forgot it must not become "local" (and grow /dev/*).
     stage: str = _env(Variable("STAGE"))
     table_name: str = _env(Variable("TABLE_NAME"))
-    idempotency_table_name: str = _env(Variable("IDEMPOTENCY_TABLE_NAME"))
     documents_bucket: str = _env(Variable("DOCUMENTS_BUCKET"))
     data_key_id: str = _env(Variable("DATA_KEY_ID"))
     seal_key_id: str = _env(Variable("SEAL_KEY_ID"))

@@ -1,78 +1,81 @@
-"""Idempotency-Key support on the domain functions (Powertools Idempotency, DynamoDB persistence).
+"""Idempotency-Key on send and sign: the first answer is kept with the step it answers, and replayed.
 
-Powertools keeps the first answer and replays it. While a call runs its record is INPROGRESS;
-with the Lambda context registered, that claim lasts only as long as the invocation could
-still run, so a call that died (a timeout) can be retried once its function would have stopped,
-instead of answering 409 for the whole hour.
+The record of a key is written in the step's own transaction, so it exists exactly when the
+step committed: there is no "in progress" record to expire, and a call that died before its
+commit left nothing, so its retry simply runs. Every side effect that must not happen twice
+(the e-mail notice, the advisor's e-mail) comes after the commit, and only from the call that
+committed: a concurrent twin with the same key finds its transaction refused, reads the record
+and replays it. The record is read with the step's other items, in the same round trip.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.auth.principal import Principal
-from chalicelib.config import get_settings
-from chalicelib.errors import Conflict, FieldError, IdempotencyKeyReused, ValidationFailed
+from chalicelib.errors import FieldError, IdempotencyKeyReused, ValidationFailed
 
-WINDOW_SECONDS = 3600
+if TYPE_CHECKING:
+    from chalicelib.auth.principal import Principal
+
+# The contract replays within an hour; the record is kept a day, so a retry after that hour
+# still finds the first answer instead of sending a second message.
+KEPT = timedelta(days=1)
 MAX_KEY_LENGTH = 255
 
 
-@functools.cache
-def _persistence() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """One caller's key for one operation, with the fingerprint of the body it came with."""
 
-    from chalicelib import aws
-
-    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table_name,
-                                    boto3_client=aws.client("dynamodb"))
-
-
-def _config(lambda_context: Any) -> Any:
-    """One config per call: it holds the invocation's context, which concurrent calls do not share."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    config = IdempotencyConfig(
-        event_key_jmespath="key",
-        payload_validation_jmespath="payload",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=WINDOW_SECONDS,
-        use_local_cache=False,
-    )
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-    return config
+    tenant_id: str
+    scope: str  # operation, caller and key, hashed: the key is the caller's own string
+    fingerprint: str
 
 
-def run_once(operation: str, principal: Principal, key: str | None, payload: dict[str, Any],
-             run: Callable[[], dict[str, Any]], lambda_context: Any = None) -> dict[str, Any]:
-    """Run `run` once per (operation, caller, key) within an hour; replay its answer after that.
+@dataclass(frozen=True)
+class Answer:
+    """What a step answered under a key, to be replayed until `expires_at`."""
 
-    The same key with a different payload is IdempotencyKeyReused; one still running is a Conflict.
-    Without a key the operation simply runs.
-    """
-    if key is None:
-        return run()
-    if not key.strip() or len(key) > MAX_KEY_LENGTH:
+    fingerprint: str
+    body: dict[str, Any]
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A key with the answer its step gives: written in that step's transaction."""
+
+    key: IdempotencyKey
+    body: dict[str, Any]
+
+
+class AlreadyAnswered(Exception):
+    """A step's transaction was refused because its key was answered meanwhile (a concurrent twin)."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__("answered under this key already")
+        self.answer = answer
+
+
+def key_of(operation: str, principal: Principal, raw: str | None, body: dict[str, Any]) -> IdempotencyKey | None:
+    """The call's key, or None without one; ValidationFailed for a blank key or one over 255 characters."""
+    if raw is None:
+        return None
+    if not raw.strip() or len(raw) > MAX_KEY_LENGTH:
         raise ValidationFailed(FieldError("Idempotency-Key", "invalid_idempotency_key"))
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
+    scope = hashlib.sha256(f"{operation}\n{principal.subject_id}\n{raw}".encode()).hexdigest()
+    # Any JSON a caller may send canonicalises this way (big integers and escapes included).
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return IdempotencyKey(tenant_id=principal.tenant_id, scope=scope,
+                          fingerprint=hashlib.sha256(canonical.encode()).hexdigest())
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=_persistence(),
-                         config=_config(lambda_context))
-    def once(request: dict[str, Any]) -> dict[str, Any]:
-        return run()
 
-    scoped = f"{operation}:{principal.tenant_id}:{principal.subject_id}:{key}"
-    try:
-        result: dict[str, Any] = once(request={"key": scoped, "payload": payload})
-    except IdempotencyValidationError as exc:
-        raise IdempotencyKeyReused() from exc
-    except IdempotencyAlreadyInProgressError as exc:
-        raise Conflict("request_in_progress") from exc
-    return result
+def replay(answer: Answer, key: IdempotencyKey) -> dict[str, Any]:
+    """The first answer again; IdempotencyKeyReused when the key came with another body."""
+    if answer.fingerprint != key.fingerprint:
+        raise IdempotencyKeyReused()
+    return answer.body

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Deploy the signing portal to the AWS account of the current credentials, in this order:
-#   1. the stateful stack (infra/stateful.yaml): tables, bucket, keys, user pool, mail, alarms
+#   1. the stateful stack (infra/stateful.yaml): the table, bucket, keys, user pool, mail, alarms
 #   2. the account's SMS settings (transactional, a monthly spend limit, the sender id)
 #   3. the package (infra/package.sh): the Chalice app as a SAM template + code zip
 #   4. the app stack: the package uploaded and deployed, its parameters from step 1's outputs

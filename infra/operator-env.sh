@@ -12,7 +12,7 @@ app_stack="${APP_STACK:-signing-portal}"
 # maps them; with STAGE and PORTAL_URL below, every setting chalicelib/config.py requires
 # (tests/unit/test_settings.py checks both).
 declare -A setting=(
-  [TableName]=TABLE_NAME [IdempotencyTableName]=IDEMPOTENCY_TABLE_NAME [DocumentsBucket]=DOCUMENTS_BUCKET
+  [TableName]=TABLE_NAME [DocumentsBucket]=DOCUMENTS_BUCKET
   [DataKeyId]=DATA_KEY_ID [SealKeyId]=SEAL_KEY_ID [UserPoolId]=USER_POOL_ID [UserPoolClientId]=USER_POOL_CLIENT_ID
   [OtpSecretId]=OTP_SECRET_ID [SenderEmail]=SENDER_EMAIL
 )

@@ -50,7 +50,6 @@ def resource(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class LocalResources:
     table_name: str
-    idempotency_table_name: str
     documents_bucket: str
     data_key_id: str
     seal_key_id: str
@@ -138,9 +137,8 @@ def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "si
         return session.client(name, endpoint_url=endpoint)  # type: ignore[call-overload]
 
     dynamodb = client("dynamodb")
-    table_name, idempotency_name = f"{prefix}-main", f"{prefix}-idempotency"
+    table_name = f"{prefix}-main"
     _table(dynamodb, table_name, resource(template, "MainTable"))
-    _table(dynamodb, idempotency_name, resource(template, "IdempotencyTable"))
     kms = client("kms")
     data_key = _key(kms, resource(template, "DataKey"))
     seal_key = _key(kms, resource(template, "SealKey"))
@@ -151,7 +149,7 @@ def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "si
     client("ses").verify_email_identity(EmailAddress=SENDER_EMAIL)
     secret = client("secretsmanager").create_secret(Name=f"{prefix}-otp-secret", SecretString=secrets.token_hex(32))
     return LocalResources(
-        table_name=table_name, idempotency_table_name=idempotency_name, documents_bucket=bucket,
+        table_name=table_name, documents_bucket=bucket,
         data_key_id=data_key, seal_key_id=seal_key, user_pool_id=pool_id, user_pool_client_id=client_id,
         otp_secret_id=str(secret["ARN"]), sender_email=SENDER_EMAIL,
     )

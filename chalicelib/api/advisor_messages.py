@@ -6,25 +6,25 @@ from typing import Any
 
 from chalice.app import Request
 
-from chalicelib import aws
 from chalicelib.api.routing import Routes, body_of, query_param
 from chalicelib.auth.principal import Principal
-from chalicelib.idempotency import run_once
-from chalicelib.messaging import service as messages
-from chalicelib.messaging.sending import send_message
 
 routes = Routes(__name__, role="advisor")
 
 
 @routes.route("/advisor/messages", methods=("POST",), status=201)
 def create_message(request: Request, principal: Principal) -> dict[str, Any]:
-    body, key = body_of(request), request.headers.get("idempotency-key")
-    return run_once("send_message", principal, key, body, lambda: send_message(aws.ports(), principal, body, key),
-                    request.lambda_context)
+    from chalicelib import aws
+    from chalicelib.messaging.sending import send_message
+
+    return send_message(aws.ports(), principal, body_of(request), request.headers.get("idempotency-key"))
 
 
 @routes.route("/advisor/messages")
 def list_messages(request: Request, principal: Principal) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.messaging import service as messages
+
     return messages.list_messages(aws.ports(), principal, query_param(request, "client_id"),
                                   query_param(request, "status"), query_param(request, "limit"),
                                   query_param(request, "cursor"))
@@ -32,16 +32,23 @@ def list_messages(request: Request, principal: Principal) -> dict[str, Any]:
 
 @routes.route("/advisor/messages/{message_id}")
 def get_message(request: Request, principal: Principal, message_id: str) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.messaging import service as messages
+
     return messages.advisor_message(aws.ports(), principal, message_id)
 
 
 @routes.route("/advisor/signing-requests/{request_id}/withdraw", methods=("POST",))
 def withdraw(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.messaging import service as messages
+
     return messages.withdraw(aws.ports(), principal, request_id)
 
 
 @routes.route("/advisor/signing-requests/{request_id}/receipt")
 def receipt(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib import aws
     from chalicelib.signing.receipts import receipt_view
 
     return receipt_view(aws.ports(), principal, request_id)
@@ -49,6 +56,7 @@ def receipt(request: Request, principal: Principal, request_id: str) -> dict[str
 
 @routes.route("/advisor/signing-requests/{request_id}/evidence")
 def evidence(request: Request, principal: Principal, request_id: str) -> dict[str, Any]:
+    from chalicelib import aws
     from chalicelib.signing.receipts import evidence_bundle
 
     return evidence_bundle(aws.ports(), principal, request_id)
@@ -56,5 +64,8 @@ def evidence(request: Request, principal: Principal, request_id: str) -> dict[st
 
 @routes.route("/advisor/notifications")
 def notifications(request: Request, principal: Principal) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.messaging import service as messages
+
     return messages.notifications(aws.ports(), principal, query_param(request, "limit"),
                                   query_param(request, "cursor"))

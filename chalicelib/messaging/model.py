@@ -31,6 +31,18 @@ class DocumentRef:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """The message an answer is about and who sent it, as at sending (None: stored before it was kept)."""
+
+    tenant_id: str
+    advisor_id: str
+    message_id: str
+    subject: str | None
+    firm_name: str | None
+    advisor_email: str | None
+
+
+@dataclass(frozen=True)
 class Message:
     id: str
     tenant_id: str
@@ -55,10 +67,16 @@ class Message:
     # by days before the deadline. The job claims a step by moving `next_reminder_at` on.
     next_reminder_at: str | None = None
     reminders_sent: frozenset[int] = frozenset()
+    firm_name: str | None = None  # as at sending (None on messages stored before it was kept)
+    advisor_email: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_MESSAGE_STATES
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.tenant_id, self.advisor_id, self.id, self.subject, self.firm_name, self.advisor_email)
 
     def signing_summary(self) -> dict[str, Any] | None:
         if not self.signing_request_id:
@@ -98,10 +116,18 @@ class SigningRequest:
     rejected_at: str | None = None
     reject_reason: str | None = None
     signer_name: str | None = None  # the client's name when it was sent: what the receipt names
+    subject: str | None = None  # the message's, and who sent it, as at sending
+    firm_name: str | None = None
+    advisor_email: str | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.tenant_id, self.advisor_id, self.message_id, self.subject, self.firm_name,
+                      self.advisor_email)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import parse_iso
@@ -11,33 +13,57 @@ from chalicelib.notify.templates import render_email
 from chalicelib.observability import logger
 from chalicelib.reminders.schedule import first_check
 
+# A claimed notice is due again after this, should its sender die before sending it.
+NOTICE_LEASE = timedelta(minutes=15)
+
 if TYPE_CHECKING:
     from datetime import datetime
 
     from chalicelib.clients.model import Client
-    from chalicelib.messaging.model import Message
+    from chalicelib.idempotency import Recorded
+    from chalicelib.messaging.model import Message, Origin, SigningRequest
     from chalicelib.ports import Ports
 
 
 def send_client_notice(ports: Ports, message: Message, client: Client, firm_name: str,
-                       at: datetime | None = None) -> str:
+                       at: datetime | None = None, answer: Recorded | None = None) -> str:
     """E-mail the client that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
 
     A failed notice is recorded on the message (and retried by the scheduled job), never lost.
+    `answer` is what the send's Idempotency-Key replays: its notice status is kept up to date.
     """
     email = render_email("new_message", client.language, {
         "name": client.name, "firm": firm_name, "subject": message.subject,
         "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
     })
+
+    def outcome(status: str) -> Recorded | None:
+        return replace(answer, body={**answer.body, "notice_status": status}) if answer is not None else None
+
     try:
         ports.mailer.send(client.email, email)
     except DependencyFailed:
         logger.warning("client notice failed; the reminder job retries it", extra={"message_id": message.id})
-        ports.messages.notice_failed(message, at or ports.clock.now())  # the job's moment, when it sends
+        # The job's moment when it sends, else the clock's.
+        ports.messages.notice_failed(message, at or ports.clock.now(), outcome("failed"))
         return "failed"
     next_check = first_check(message, parse_iso(message.created_at), ports.settings.reminder_offsets_days)
-    ports.messages.notice_sent(message, next_check)
+    ports.messages.notice_sent(message, next_check, outcome("sent"))
     return "sent"
+
+
+def retry_client_notice(ports: Ports, message: Message, now: datetime) -> str | None:
+    """Send again a notice that failed or never went out: 'sent' or 'failed', None when another run holds it.
+
+    The claim is a lease: it makes the message due again when the lease ends, so a run that dies
+    between the claim and the e-mail leaves it to a later run instead of "retrying" for ever.
+    """
+    claimed = ports.messages.claim_notice(message, now + NOTICE_LEASE)
+    if claimed is None:
+        return None
+    client = ports.clients.get(message.tenant_id, message.client_id)
+    firm_name = message.firm_name or ports.tenants.get(message.tenant_id).name
+    return send_client_notice(ports, claimed, client, firm_name, now)
 
 
 def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]:
@@ -46,16 +72,28 @@ def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]
             "client_id": message.client_id, "created_at": created_at}
 
 
-def email_advisor(ports: Ports, kind: str, message: Message, client_name: str, reason: str | None = None) -> None:
-    """Tell the advisor who sent the message by e-mail; the in-app notification is already stored."""
+def request_notification(kind: str, request: SigningRequest, created_at: str) -> dict[str, Any]:
+    """The advisor's in-app notification of `kind` about a signing request (and so its message)."""
+    return {"id": new_id(), "type": kind, "message_id": request.message_id, "signing_request_id": request.id,
+            "client_id": request.client_id, "created_at": created_at}
+
+
+def email_advisor(ports: Ports, kind: str, origin: Origin, client_name: str, reason: str | None = None) -> None:
+    """Tell the advisor who sent the message by e-mail; the in-app notification is already stored.
+
+    The subject, the firm's name and the advisor's address travel with the message and its
+    request; only what was stored before they did is looked up.
+    """
     try:
-        advisor = ports.tenants.get_advisor(message.tenant_id, message.advisor_id)
-        firm = ports.tenants.get(message.tenant_id)
+        subject = origin.subject if origin.subject is not None else ports.messages.get_message(
+            origin.tenant_id, origin.message_id).subject
+        firm = origin.firm_name or ports.tenants.get(origin.tenant_id).name
+        address = origin.advisor_email or ports.tenants.get_advisor(origin.tenant_id, origin.advisor_id).email
         email = render_email(f"advisor_{kind}", "nl", {
-            "client": client_name, "subject": message.subject, "firm": firm.name, "reason": reason or "-",
-            "link": f"{ports.settings.portal_url}/advisor#/messages/{message.id}",
+            "client": client_name, "subject": subject, "firm": firm, "reason": reason or "-",
+            "link": f"{ports.settings.portal_url}/advisor#/messages/{origin.message_id}",
         })
-        ports.mailer.send(advisor.email, email)
+        ports.mailer.send(address, email)
     except DependencyFailed:
         # The notification in the dashboard stands; the mail is a courtesy copy.
-        logger.warning("advisor e-mail failed", extra={"message_id": message.id, "type": kind})
+        logger.warning("advisor e-mail failed", extra={"message_id": origin.message_id, "type": kind})

@@ -8,14 +8,31 @@ moved the message first. A step that also moves the signing request takes the st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from chalicelib.clients.model import Client
+    from chalicelib.documents.model import Document
+    from chalicelib.idempotency import Answer, IdempotencyKey, Recorded
     from chalicelib.messaging.model import Message, Reply, SigningRequest
     from chalicelib.signing.audit import AuditEvent
     from chalicelib.signing.states import Step
+    from chalicelib.tenants.model import Advisor, Tenant
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a send acts on, read together in one round trip."""
+
+    client: Client
+    firm: Tenant
+    advisor: Advisor | None  # the sender (None: no card of theirs, so their address is looked up when needed)
+    documents: dict[str, Document]  # by id: those found of the ones asked for
+    earlier: Answer | None = None  # what the call's Idempotency-Key answered before, if anything
 
 
 class Messages(Protocol):
@@ -48,19 +65,27 @@ class Messages(Protocol):
 
     # --- sending ---------------------------------------------------------------------------
 
-    def send(self, message: Message, notice_due: datetime, request_key: str | None = None,
-             signing: tuple[SigningRequest, AuditEvent] | None = None) -> Message:
-        """Store a new message (with its signing request and first event), its notice queued at `notice_due`.
-
-        When `request_key` already holds a message, nothing is written and that message is returned.
-        """
+    def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
+                 key: IdempotencyKey | None = None) -> Outgoing:
+        """The client's card, the firm, the advisor, the documents found and the key's earlier answer, in one
+        read; NotFound for an unknown client."""
         ...
 
-    def notice_sent(self, message: Message, next_check: datetime | None) -> None:
-        """The notice is out; the job looks again at `next_check` (None: never)."""
+    def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
+        """The earlier answer under an Idempotency-Key, read on its own."""
         ...
 
-    def notice_failed(self, message: Message, retry_at: datetime) -> None: ...
+    def send(self, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None = None,
+             recorded: Recorded | None = None) -> Message:
+        """Store a new message (with its signing request and first event), its notice queued at `notice_due`,
+        and the answer of `recorded`; AlreadyAnswered when its key was answered meanwhile."""
+        ...
+
+    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None) -> None:
+        """The notice is out; the job looks again at `next_check` (None: never). `recorded`: the answer as sent."""
+        ...
+
+    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None) -> None: ...
 
     # --- the client's answers and the closing of a signing request ---------------------------
 

@@ -9,13 +9,22 @@ a rule fails.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from chalicelib import idempotency
 from chalicelib.clients import phone as phones
 from chalicelib.clock import AMSTERDAM, iso
 from chalicelib.documents.model import PDF
-from chalicelib.errors import DocumentNotReady, FeatureNotEnabled, FieldError, PhoneRequired, ValidationFailed
+from chalicelib.errors import (
+    DependencyFailed,
+    DocumentNotReady,
+    FeatureNotEnabled,
+    FieldError,
+    NotFound,
+    PhoneRequired,
+    ValidationFailed,
+)
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import RESPONSE_TYPES, DocumentRef, Message, SigningRequest
 from chalicelib.messaging.notices import send_client_notice
@@ -26,9 +35,8 @@ from chalicelib.validation import Fields
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
-    from chalicelib.clients.model import Client
+    from chalicelib.messaging.ports import Outgoing
     from chalicelib.ports import Ports
-    from chalicelib.tenants.model import Tenant
 
 MAX_DOCUMENTS = 10
 NOTICE_GRACE = timedelta(minutes=5)
@@ -80,37 +88,71 @@ def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
                  request_key: str | None = None) -> dict[str, Any]:
     """Check every rule, store the message (+ signing request + first audit event) at once, then notify.
 
-    With `request_key` (the Idempotency-Key), a retry of a send whose write landed but whose
-    answer was lost finishes that send, notice included, instead of sending a second message.
+    With `request_key` (the Idempotency-Key) the answer is stored with the message, and a
+    repeated call gets it again, as it was, instead of a second message: a notice that failed
+    is the reminder job's to send, never the retry's.
     """
+    key = idempotency.key_of("send_message", principal, request_key, body)
     now = ports.clock.now()
-    request = _parse_request(body, now.astimezone(AMSTERDAM).date())
-    client, firm, documents = _check_rules(ports, principal, request)
-    message, signing = _compose(principal, request, client, documents, iso(now))
-    # The notice is queued with the message: should this request die before sending it, the
-    # reminder job finds it due after a short grace and sends it.
-    message = ports.messages.send(message, now + NOTICE_GRACE, request_key, signing)
-    if message.notice_status != "sent":
-        message = replace(message, notice_status=send_client_notice(ports, message, client, firm.name))
-    return message.to_api()
+    try:
+        request = _parse_request(body, now.astimezone(AMSTERDAM).date())
+    except ValidationFailed:
+        # A deadline of "today" is in the past for a retry after midnight: the first answer stands.
+        earlier = ports.messages.answer_under(key, now) if key is not None else None
+        if earlier is None or key is None:
+            raise
+        return idempotency.replay(earlier, key)
+    outgoing = ports.messages.outgoing(principal.tenant_id, request["client_id"], principal.subject_id,
+                                       request["document_ids"], now, key)
+    if key is not None and outgoing.earlier is not None:
+        return idempotency.replay(outgoing.earlier, key)
+    documents = _check_rules(ports, outgoing, request)
+    message, signing = _compose(principal, request, outgoing, documents, iso(now))
+    answer = idempotency.Recorded(key, message.to_api()) if key is not None else None
+    try:
+        message = _store(ports, message, now + NOTICE_GRACE, signing, answer)
+    except idempotency.AlreadyAnswered as twin:  # the same call, committed a moment earlier
+        assert key is not None
+        return idempotency.replay(twin.answer, key)
+    status = send_client_notice(ports, message, outgoing.client, outgoing.firm.name, answer=answer)
+    return replace(message, notice_status=status).to_api()
 
 
-def _check_rules(ports: Ports, principal: Principal,
-                 request: dict[str, Any]) -> tuple[Client, Tenant, tuple[DocumentRef, ...]]:
-    """The client, the firm and the documents, once every rule of sending holds."""
-    client = ports.clients.get(principal.tenant_id, request["client_id"])
-    firm = ports.tenants.get(principal.tenant_id)
+def _store(ports: Ports, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None,
+           answer: idempotency.Recorded | None) -> Message:
+    """The message stored with its notice queued (due at `notice_due`, should this request die before sending it).
+
+    A write whose answer was lost (a timeout) may have landed: then it is read back and the send
+    goes on, so its notice goes out now rather than at the job's next run.
+    """
+    try:
+        return ports.messages.send(message, notice_due, signing, answer)
+    except DependencyFailed:
+        try:
+            stored = ports.messages.get_message(message.tenant_id, message.id)
+        except (NotFound, DependencyFailed):
+            stored = None
+        if stored is None or stored.notice_status != "pending":
+            raise
+        return stored
+
+
+def _check_rules(ports: Ports, outgoing: Outgoing, request: dict[str, Any]) -> tuple[DocumentRef, ...]:
+    """The documents, once every rule of sending holds."""
     for_signing = request["response_type"] == "sign"
-    if for_signing and not firm.has(SIGNING):
+    if for_signing and not outgoing.firm.has(SIGNING):
         raise FeatureNotEnabled()
-    documents = _documents(ports, principal.tenant_id, request["document_ids"], for_signing)
-    if for_signing and not phones.can_receive_codes(client.phone, ports.settings.sms_allowed_country_codes):
-        raise PhoneRequired("phone_not_mobile" if client.phone else "phone_required")
-    return client, firm, documents
+    documents = _documents(outgoing, request["document_ids"], for_signing)
+    phone = outgoing.client.phone
+    if for_signing and not phones.can_receive_codes(phone, ports.settings.sms_allowed_country_codes):
+        raise PhoneRequired("phone_not_mobile" if phone else "phone_required")
+    return documents
 
 
-def _documents(ports: Ports, tenant_id: str, ids: list[str], for_signing: bool) -> tuple[DocumentRef, ...]:
-    documents = [ports.documents.get(tenant_id, document_id) for document_id in ids]
+def _documents(outgoing: Outgoing, ids: list[str], for_signing: bool) -> tuple[DocumentRef, ...]:
+    if any(document_id not in outgoing.documents for document_id in ids):
+        raise NotFound()
+    documents = [outgoing.documents[document_id] for document_id in ids]
     for document in documents:
         if document.status != "ready" or not document.sha256 or document.size is None:
             raise DocumentNotReady("document_not_uploaded", filename=document.filename)
@@ -123,9 +165,11 @@ def _documents(ports: Ports, tenant_id: str, ids: list[str], for_signing: bool) 
     )
 
 
-def _compose(principal: Principal, request: dict[str, Any], client: Client, documents: tuple[DocumentRef, ...],
+def _compose(principal: Principal, request: dict[str, Any], outgoing: Outgoing, documents: tuple[DocumentRef, ...],
              created_at: str) -> tuple[Message, tuple[SigningRequest, AuditEvent] | None]:
     """The new message and, to be signed, its signing request with the `sent` event that starts its chain."""
+    client, firm_name = outgoing.client, outgoing.firm.name
+    advisor_email = outgoing.advisor.email if outgoing.advisor is not None else None
     for_signing = request["response_type"] == "sign"
     message_id, request_id = new_id(), new_id() if for_signing else None
     message = Message(
@@ -133,7 +177,8 @@ def _compose(principal: Principal, request: dict[str, Any], client: Client, docu
         advisor_id=principal.subject_id, subject=request["subject"], body=request["body"],
         response_type=request["response_type"], documents=documents, status="sent", deadline=request["deadline"],
         created_at=created_at, signing_request_id=request_id,
-        signing_status=str(SigningStatus.SENT) if request_id else None,
+        signing_status=str(SigningStatus.SENT) if request_id else None, firm_name=firm_name,
+        advisor_email=advisor_email,
     )
     if request_id is None:
         return message, None
@@ -143,6 +188,6 @@ def _compose(principal: Principal, request: dict[str, Any], client: Client, docu
         id=request_id, tenant_id=principal.tenant_id, message_id=message_id, conversation_id=message.conversation_id,
         client_id=client.id, advisor_id=principal.subject_id, status=SigningStatus.SENT, deadline=message.deadline,
         document=documents[0], created_at=created_at, audit_seq=first.seq, audit_head=first.hash,
-        signer_name=client.name,
+        signer_name=client.name, subject=message.subject, firm_name=firm_name, advisor_email=advisor_email,
     )
     return message, (signing_request, first)

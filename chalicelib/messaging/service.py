@@ -60,7 +60,7 @@ def advisor_message(ports: Ports, principal: Principal, message_id: str) -> dict
     """A message with its conversation and, for `sign`, the signing request with its audit events."""
     message = ports.messages.get_message(principal.tenant_id, message_id)
     answer = message.to_api()
-    answer["conversation"] = [r.to_api() for r in ports.messages.replies(principal.tenant_id, message.conversation_id)]
+    answer["conversation"] = _conversation(ports, message)
     if message.signing_request_id:
         events = ports.signing.audit_events(principal.tenant_id, message.signing_request_id)
         answer["signing"]["audit_events"] = [e.to_api() for e in events]
@@ -110,16 +110,31 @@ def open_message(ports: Ports, principal: Principal, message_id: str) -> dict[st
          "download_url": ports.files.download_url(d.s3_key, d.version_id, d.filename)}
         for d in message.documents
     ]
-    answer["conversation"] = [r.to_api() for r in ports.messages.replies(principal.tenant_id, message.conversation_id)]
+    answer["conversation"] = _conversation(ports, message)
     return answer
 
 
-def _mark_read(ports: Ports, message: Message, actor: str) -> Message:
+def view_signing_request(ports: Ports, principal: Principal, request: SigningRequest) -> SigningRequest:
+    """The signing screen opened before its message: that first look opens the message too (read, and viewed)."""
+    message = own_message(ports, principal, request.message_id)
+    if message.status == "sent":
+        _mark_read(ports, message, f"client:{principal.subject_id}", request)
+    return ports.signing.get(request.tenant_id, request.id)
+
+
+def _conversation(ports: Ports, message: Message) -> list[dict[str, Any]]:
+    """The replies to a message; only a message that asks for one can have them, so no other is queried."""
+    if message.response_type != "reply":
+        return []
+    return [r.to_api() for r in ports.messages.replies(message.tenant_id, message.conversation_id)]
+
+
+def _mark_read(ports: Ports, message: Message, actor: str, request: SigningRequest | None = None) -> Message:
     """The message as it is once read: by this open, or by another open at the same moment."""
     at = iso(ports.clock.now())
     step = None
     if message.signing_request_id:
-        request = ports.signing.get(message.tenant_id, message.signing_request_id)
+        request = request or ports.signing.get(message.tenant_id, message.signing_request_id)
         if request.status == SigningStatus.SENT:
             step = advance(request, "viewed", at, actor)
     try:
@@ -200,4 +215,4 @@ def _reason(body: dict[str, Any]) -> str | None:
 
 def _tell_advisor(ports: Ports, kind: str, message: Message, principal: Principal, reason: str | None = None) -> None:
     client = ports.clients.get(principal.tenant_id, principal.subject_id)
-    email_advisor(ports, kind, message, client.name, reason)
+    email_advisor(ports, kind, message.origin, client.name, reason)

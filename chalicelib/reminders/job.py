@@ -9,13 +9,13 @@ failed reminder e-mail is handed back and tried again on a later run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import DependencyFailed, DomainError, FieldError, NotOpen, ValidationFailed
 from chalicelib.messaging.model import UNSENT_NOTICE_STATES, Message
-from chalicelib.messaging.notices import email_advisor, notification, send_client_notice
+from chalicelib.messaging.notices import email_advisor, notification, retry_client_notice
 from chalicelib.notify.templates import render_email
 from chalicelib.observability import count, logger
 from chalicelib.reminders.schedule import next_due, overdue_moment, planned_reminders
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from chalicelib.ports import Ports
 
 # How long a run holds a notice it is sending; longer than any run takes.
-NOTICE_LEASE = timedelta(minutes=15)
 ACTOR = "system:reminders"
 
 
@@ -79,7 +78,7 @@ def _process(ports: Ports, message: Message, now: datetime, result: RunResult) -
         # The notice never went out (the request died, or SES failed): send it now. Its
         # reminders, if any, are scheduled by the successful send and handled by later runs.
         # A "retrying" one is due again only when the run that held it died: its lease is over.
-        _retry_notice(ports, message, now)
+        retry_client_notice(ports, message, now)
         return
     if message.deadline is None:
         ports.messages.unindex(message)
@@ -125,11 +124,11 @@ def _send_reminder(ports: Ports, message: Message, offset: int, done: frozenset[
 
 def _email_reminder(ports: Ports, message: Message) -> None:
     client = ports.clients.get(message.tenant_id, message.client_id)
-    firm = ports.tenants.get(message.tenant_id)
+    firm_name = message.firm_name or ports.tenants.get(message.tenant_id).name
     deadline = date.fromisoformat(str(message.deadline))
     shown = deadline.strftime("%d-%m-%Y") if client.language == "nl" else deadline.isoformat()
     email = render_email("reminder", client.language, {
-        "name": client.name, "firm": firm.name, "subject": message.subject, "deadline": shown,
+        "name": client.name, "firm": firm_name, "subject": message.subject, "deadline": shown,
         "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
     })
     ports.mailer.send(client.email, email)
@@ -141,18 +140,5 @@ def _mark_overdue(ports: Ports, message: Message, now: datetime) -> int:
     if not ports.messages.mark_overdue(message, notification("overdue", message, at), step):
         return 0
     client = ports.clients.get(message.tenant_id, message.client_id)
-    email_advisor(ports, "overdue", message, client.name)
+    email_advisor(ports, "overdue", message.origin, client.name)
     return 1
-
-
-def _retry_notice(ports: Ports, message: Message, now: datetime) -> None:
-    """Send again an e-mail notice that failed (or never went out) when the message was sent.
-
-    The claim is a lease: it makes the message due again when the lease ends, so a run that dies
-    between the claim and the e-mail leaves it to a later run instead of "retrying" for ever.
-    """
-    if ports.messages.claim_notice(message, now + NOTICE_LEASE) is None:
-        return
-    client = ports.clients.get(message.tenant_id, message.client_id)
-    firm = ports.tenants.get(message.tenant_id)
-    send_client_notice(ports, message, client, firm.name, now)

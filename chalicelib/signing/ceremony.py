@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.auth.principal import Principal
 from chalicelib.clients import phone as phones
-from chalicelib.clock import iso, parse_iso, seconds_to_midnight
+from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import (
     AlreadySigned,
     DependencyFailed,
@@ -22,21 +22,26 @@ from chalicelib.errors import (
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.notify.templates import render_sms
 from chalicelib.observability import count, logger
-from chalicelib.ports import Ports
 from chalicelib.signing import otp
 from chalicelib.signing.states import SigningStatus, advance
-from chalicelib.tenants.model import Tenant
 from chalicelib.validation import Fields
+
+if TYPE_CHECKING:
+    from chalicelib.idempotency import IdempotencyKey
+    from chalicelib.ports import Ports
+    from chalicelib.signing.ports import Ceremony
 
 MAX_FIRM_NAME_IN_SMS = 40  # one SMS segment with the code and the warning
 
 
-def own_request(ports: Ports, principal: Principal, request_id: str) -> SigningRequest:
-    """The client's own signing request; any other is NotFound, exactly like a missing one."""
-    request = ports.signing.get(principal.tenant_id, request_id)
-    if request.client_id != principal.subject_id:
+def own_ceremony(ports: Ports, principal: Principal, request_id: str, now: datetime, *, with_firm: bool = False,
+                 key: IdempotencyKey | None = None) -> Ceremony:
+    """The client's own request with its code and card, in one read; another's is NotFound, exactly like a missing one."""
+    ceremony = ports.signing.ceremony(principal.tenant_id, request_id, principal.subject_id, now,
+                                      with_firm=with_firm, key=key)
+    if ceremony.request.client_id != principal.subject_id:
         raise NotFound()
-    return request
+    return ceremony
 
 
 def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
@@ -49,13 +54,12 @@ def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
 
 def signing_request_view(ports: Ports, principal: Principal, request_id: str) -> dict[str, Any]:
     """What the signing screen needs: the document, the prefilled city, the masked phone."""
-    request = own_request(ports, principal, request_id)
+    ceremony = own_ceremony(ports, principal, request_id, ports.clock.now())
+    request, client = ceremony.request, ceremony.client
     if request.status == SigningStatus.SENT:
-        from chalicelib.messaging.service import open_message
+        from chalicelib.messaging.service import view_signing_request
 
-        open_message(ports, principal, request.message_id)  # the first look counts as viewing
-        request = own_request(ports, principal, request_id)
-    client = ports.clients.get(principal.tenant_id, principal.subject_id)
+        request = view_signing_request(ports, principal, request)  # the first look counts as viewing
     document = request.document
     url = ports.files.download_url(document.s3_key, document.version_id, document.filename)
     return {
@@ -77,15 +81,14 @@ def _usable_phone(ports: Ports, phone: str | None) -> str:
 
 def request_code(ports: Ports, principal: Principal, request_id: str) -> dict[str, Any]:
     """Send a fresh 6-digit code by SMS, within the limits per request, phone, client and firm."""
-    request = own_request(ports, principal, request_id)
-    ensure_open(request)
-    client = ports.clients.get(principal.tenant_id, principal.subject_id)
-    phone = _usable_phone(ports, client.phone)
-    firm = ports.tenants.get(principal.tenant_id)
     now = ports.clock.now()
-    state = ports.signing.code_state(principal.tenant_id, request_id)
+    ceremony = own_ceremony(ports, principal, request_id, now, with_firm=True)
+    request, client, state, firm = ceremony.request, ceremony.client, ceremony.code, ceremony.firm
+    ensure_open(request)
+    if firm is None:
+        raise NotFound()
+    phone = _usable_phone(ports, client.phone)
     otp.check_send_limits(state, now)
-    _take_from_budget(ports, firm, now)
 
     secret = ports.secrets.otp_secret()
     code = otp.new_code()
@@ -94,11 +97,15 @@ def request_code(ports: Ports, principal: Principal, request_id: str) -> dict[st
     step = advance(request, "code_sent", iso(now), f"client:{principal.subject_id}",
                    {"phone": issued.phone_hint, "expires_at": issued.expires_at})
     phone_digest = otp.phone_digest(secret, phone)
+    budget = firm.sms_daily_budget if firm.sms_daily_budget is not None else ports.settings.sms_daily_budget
     try:
-        ports.signing.record_code_sent(step, state, issued, phone_digest, now)
-    except Exception:
-        ports.signing.release_sms(principal.tenant_id, now)  # no send, so no SMS of the budget
+        ports.signing.record_code_sent(step, state, issued, phone_digest, now, budget)
+    except RateLimited as limited:
+        if limited.message == "sms_budget_exhausted":
+            count("SmsBudgetExhausted")
+            logger.warning("firm's daily SMS budget is spent", extra={"budget": budget})
         raise
+    _warn_near_budget(ceremony.sms_sent_today + 1, budget)
 
     # Only the code, the firm and a warning: nothing an advisor typed goes into an SMS.
     text = render_sms("otp", client.language, {"code": code, "firm": firm.name[:MAX_FIRM_NAME_IN_SMS]})
@@ -108,7 +115,6 @@ def request_code(ports: Ports, principal: Principal, request_id: str) -> dict[st
         # An SMS that never left is no send: the limits it took go back, and the chain says so.
         failed = advance(step.after, "code_failed", iso(now), "system:sms", {"reason": "sms_not_delivered"})
         ports.signing.undo_code_sent(failed, issued, replace(state, version=issued.version + 1), phone_digest, now)
-        ports.signing.release_sms(principal.tenant_id, now)
         raise
     count("CodesSent")
     logger.info("signing code sent", extra={"signing_request_id": request_id})
@@ -116,14 +122,8 @@ def request_code(ports: Ports, principal: Principal, request_id: str) -> dict[st
             "resend_after": int(otp.RESEND_AFTER.total_seconds())}
 
 
-def _take_from_budget(ports: Ports, firm: Tenant, now: datetime) -> None:
-    """One SMS of the firm's daily budget; RateLimited when it is spent, a warning metric at 80 %."""
-    budget = firm.sms_daily_budget if firm.sms_daily_budget is not None else ports.settings.sms_daily_budget
-    used = ports.signing.reserve_sms(firm.id, now, budget)
-    if used is None:
-        count("SmsBudgetExhausted")
-        logger.warning("firm's daily SMS budget is spent", extra={"budget": budget})
-        raise RateLimited("sms_budget_exhausted", retry_after=seconds_to_midnight(now))
+def _warn_near_budget(used: int, budget: int) -> None:
+    """A warning metric on the send that uses most of the firm's daily SMS budget."""
     if used == otp.budget_warning_at(budget):
         count("SmsBudgetWarning")
         logger.warning("firm has used most of its daily SMS budget", extra={"used": used, "budget": budget})
@@ -137,11 +137,10 @@ def verify_code(ports: Ports, principal: Principal, request_id: str, body: dict[
         fields.add("code", "code_format")
     fields.done()
     assert code is not None
-    request = own_request(ports, principal, request_id)
-    ensure_open(request)
     now = ports.clock.now()
-    state = ports.signing.code_state(principal.tenant_id, request_id)
-    client = ports.clients.get(principal.tenant_id, principal.subject_id)
+    ceremony = own_ceremony(ports, principal, request_id, now)
+    request, state, client = ceremony.request, ceremony.code, ceremony.client
+    ensure_open(request)
     if state.voided_by(client.phone_changed_at):
         raise InvalidCode("code_void_phone_changed", attempts_left=0)
     if state.locked:

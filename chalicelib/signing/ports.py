@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from chalicelib.clients.model import Client
+    from chalicelib.idempotency import Answer, IdempotencyKey, Recorded
     from chalicelib.messaging.model import SigningRequest
     from chalicelib.signing.audit import AuditEvent
     from chalicelib.signing.crypto import Sealed
     from chalicelib.signing.otp import OtpState
     from chalicelib.signing.states import Step
+    from chalicelib.tenants.model import Tenant
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    """What a step of the ceremony acts on, read together in one round trip."""
+
+    request: SigningRequest
+    code: OtpState
+    client: Client  # the signer, as the caller's own card
+    firm: Tenant | None = None  # when asked for: the code step's SMS budget and name
+    sms_sent_today: int = 0  # the firm's SMS of the day so far, when the firm was asked for
+    earlier: Answer | None = None  # what the call's Idempotency-Key answered before, if anything
 
 
 class SigningRequests(Protocol):
@@ -26,17 +42,18 @@ class SigningRequests(Protocol):
 
     def audit_events(self, tenant_id: str, request_id: str) -> list[AuditEvent]: ...
 
-    def code_state(self, tenant_id: str, request_id: str) -> OtpState: ...
-
-    def reserve_sms(self, tenant_id: str, now: datetime, budget: int) -> int | None:
-        """One SMS of the firm's day: how many it has used, or None when the budget is spent."""
+    def ceremony(self, tenant_id: str, request_id: str, client_id: str, now: datetime, *, with_firm: bool = False,
+                 key: IdempotencyKey | None = None) -> Ceremony:
+        """The request, its code state and the client's card (with the firm and its SMS of the day, and the
+        key's earlier answer, when asked), in one read; NotFound without the request or the card."""
         ...
 
-    def release_sms(self, tenant_id: str, now: datetime) -> None: ...
+    def code_state(self, tenant_id: str, request_id: str) -> OtpState: ...
 
     def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str,
-                         now: datetime) -> None:
-        """RateLimited at the phone's or client's daily limit, or when another send got there first."""
+                         now: datetime, firm_budget: int) -> None:
+        """RateLimited at the firm's SMS budget, the phone's or client's daily limit, or when another send
+        got there first."""
         ...
 
     def undo_code_sent(self, step: Step, sent: OtpState, restored: OtpState, phone_digest: str,
@@ -47,8 +64,9 @@ class SigningRequests(Protocol):
         ...
 
     def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
-             notification: dict[str, Any], phone_changed_at: str | None) -> None:
-        """AlreadySigned, NotOpen or OtpRequired when the request, its code or the client's phone changed meanwhile."""
+             notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
+        """AlreadySigned, NotOpen or OtpRequired when the request, its code or the client's phone changed
+        meanwhile; AlreadyAnswered when the Idempotency-Key of `recorded` was answered meanwhile."""
         ...
 
     def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None: ...

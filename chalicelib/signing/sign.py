@@ -8,67 +8,99 @@ code and the message in one transaction; then tell the advisor.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import rfc8785
 
+from chalicelib import idempotency
 from chalicelib.auth.principal import Principal
 from chalicelib.clock import iso
-from chalicelib.errors import DocumentNotReady, OtpRequired
+from chalicelib.errors import DependencyFailed, DocumentNotReady, OtpRequired
 from chalicelib.messaging.model import SigningRequest
-from chalicelib.messaging.notices import email_advisor, notification
+from chalicelib.messaging.notices import email_advisor, request_notification
 from chalicelib.observability import count, logger
 from chalicelib.ports import Ports
-from chalicelib.signing.ceremony import ensure_open, own_request
-from chalicelib.signing.crypto import SEAL_ALGORITHM
+from chalicelib.signing.ceremony import ensure_open, own_ceremony
+from chalicelib.signing.crypto import SEAL_ALGORITHM, Sealed
 from chalicelib.signing.image import decode_signature
+from chalicelib.signing.otp import OtpState
 from chalicelib.signing.receipts import build_receipt, digest_of, encryption_context
-from chalicelib.signing.states import advance
+from chalicelib.signing.states import Step, advance
 from chalicelib.validation import Fields
 
 
 def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, Any], source_ip: str | None,
-         user_agent: str | None) -> dict[str, Any]:
+         user_agent: str | None, request_key: str | None = None) -> dict[str, Any]:
     """Seal the signature into a receipt and mark the request signed, all or nothing.
 
     The signature image travels inside the encrypted receipt and commits with it, in one
     transaction: an attempt that does not commit leaves nothing behind, and no receipt lacks
-    its image.
+    its image. With `request_key` (the Idempotency-Key) the answer commits with it too, and a
+    repeated call gets that answer again.
     """
+    key = idempotency.key_of("sign", principal, request_key, body)
     fields = Fields(body)
     city = fields.text("city", max_length=100)
     fields.done()
     assert city is not None
-    request = own_request(ports, principal, request_id)
-    ensure_open(request, signing=True)
     now = ports.clock.now()
-    state = ports.signing.code_state(principal.tenant_id, request_id)
-    client = ports.clients.get(principal.tenant_id, principal.subject_id)
+    ceremony = own_ceremony(ports, principal, request_id, now, key=key)
+    if key is not None and ceremony.earlier is not None:
+        return idempotency.replay(ceremony.earlier, key)
+    request, state, client = ceremony.request, ceremony.code, ceremony.client
+    ensure_open(request, signing=True)
     if not state.has_live_verification(now, client.phone_changed_at):
         raise OtpRequired()
     png = decode_signature(body.get("signature_image"))
     _ensure_document_unchanged(ports, request)
 
-    receipt = build_receipt(request, state, client.city, png, city, iso(now), source_ip, user_agent)
+    receipt, sealed, digest = _sealed_receipt(ports, request, state, client.city, png, city, iso(now),
+                                              source_ip, user_agent)
+    step = advance(request, "signed", receipt["signed_at"], f"client:{principal.subject_id}",
+                   {"receipt_digest": digest, "document_sha256": request.document.sha256,
+                    "signature_image_sha256": receipt["signature_image_sha256"]})
+    used = replace(state, used_at=receipt["signed_at"], version=state.version + 1)
+    answer = {"status": "signed", "signed_at": receipt["signed_at"]}
+    try:
+        _commit(ports, step, lambda: ports.signing.sign(
+            step, state, used, receipt["receipt_code"], sealed,
+            request_notification("signed", request, receipt["signed_at"]), client.phone_changed_at,
+            idempotency.Recorded(key, answer) if key is not None else None))
+    except idempotency.AlreadyAnswered as twin:  # the same call, committed a moment earlier
+        assert key is not None
+        return idempotency.replay(twin.answer, key)
+
+    count("DocumentsSigned")
+    logger.info("document signed", extra={"signing_request_id": request.id})
+    email_advisor(ports, "signed", request.origin, receipt["signer"]["name"])
+    return answer
+
+
+def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, prefilled_city: str | None, png: bytes,
+                    city: str, at: str, source_ip: str | None, user_agent: str | None) -> tuple[dict[str, Any], Sealed, str]:
+    """The receipt, sealed with the KMS key and encrypted with its image; and the seal's digest (hex)."""
+    receipt = build_receipt(request, state, prefilled_city, png, city, at, source_ip, user_agent)
     digest = digest_of(receipt)
     seal = {"algorithm": SEAL_ALGORITHM, "key_id": ports.sealer.key_id, "digest": digest.hex(),
             "signature": ports.sealer.seal(digest)}
     bundle: Any = {"receipt": receipt, "seal": seal, "signature_image": base64.b64encode(png).decode()}
-    sealed = ports.vault.encrypt(rfc8785.dumps(bundle), encryption_context(request))
+    return receipt, ports.vault.encrypt(rfc8785.dumps(bundle), encryption_context(request)), digest.hex()
 
-    step = advance(request, "signed", receipt["signed_at"], f"client:{principal.subject_id}",
-                   {"receipt_digest": seal["digest"], "document_sha256": request.document.sha256,
-                    "signature_image_sha256": receipt["signature_image_sha256"]})
-    message = ports.messages.get_message(request.tenant_id, request.message_id)
-    used = replace(state, used_at=receipt["signed_at"], version=state.version + 1)
-    ports.signing.sign(step, state, used, receipt["receipt_code"], sealed,
-                       notification("signed", message, receipt["signed_at"]), client.phone_changed_at)
 
-    count("DocumentsSigned")
-    logger.info("document signed", extra={"signing_request_id": request.id})
-    email_advisor(ports, "signed", message, receipt["signer"]["name"])
-    return {"status": "signed", "signed_at": receipt["signed_at"]}
+def _commit(ports: Ports, step: Step, write: Callable[[], None]) -> None:
+    """The signature's one transaction. One whose answer was lost (a timeout) may have landed: when the
+    request's chain ends in this very event, it did, and the signing goes on."""
+    try:
+        write()
+    except DependencyFailed:
+        try:
+            landed = ports.signing.get(step.before.tenant_id, step.before.id).audit_head == step.event.hash
+        except DependencyFailed:
+            landed = False
+        if not landed:
+            raise
 
 
 def _ensure_document_unchanged(ports: Ports, request: SigningRequest) -> None:

@@ -20,7 +20,7 @@ from chalicelib.store.people import add_membership, join, put_login
 from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
 
 
-def _to_client(tenant_id: str, item: ClientItem) -> Client:
+def to_client(tenant_id: str, item: ClientItem) -> Client:
     return Client(
         id=item.client_id, tenant_id=tenant_id, name=item.name, email=item.email, phone=item.phone,
         city=item.city, language=item.language, portal_access=item.portal_access, created_at=item.created_at,
@@ -51,7 +51,7 @@ class ClientRepository:
 
     def get(self, tenant_id: str, client_id: str) -> Client:
         try:
-            return _to_client(tenant_id, ClientItem.get(keys.tenant(tenant_id), keys.client(client_id)))
+            return to_client(tenant_id, ClientItem.get(keys.tenant(tenant_id), keys.client(client_id)))
         except DoesNotExist as exc:
             raise NotFound() from exc
 
@@ -64,7 +64,7 @@ class ClientRepository:
             pk, ClientItem.sk.startswith("CLIENT#"), filter_condition=condition,
             limit=limit, last_evaluated_key=start,
         )
-        clients = [_to_client(tenant_id, item) for item in results]
+        clients = [to_client(tenant_id, item) for item in results]
         next_key = results.last_evaluated_key if len(clients) == limit else None
         return clients, encode_cursor(next_key)
 
@@ -85,7 +85,7 @@ class ClientRepository:
             item.update(actions=actions, condition=ClientItem.pk.exists())
         except UpdateError as exc:
             raise (NotFound() if condition_failed(exc) else DependencyFailed()) from exc
-        return _to_client(tenant_id, item)
+        return to_client(tenant_id, item)
 
     def mark_invited(self, invitation: Invitation, now: datetime) -> None:
         """Record a new invitation, which makes every older one unusable.

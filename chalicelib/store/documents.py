@@ -12,7 +12,7 @@ from chalicelib.store.models import DocumentItem
 from chalicelib.store.transaction import condition_failed
 
 
-def _to_document(tenant_id: str, item: DocumentItem) -> Document:
+def to_document(tenant_id: str, item: DocumentItem) -> Document:
     return Document(
         id=item.document_id, tenant_id=tenant_id, filename=item.filename, content_type=item.content_type,
         declared_size=int(item.declared_size), status=item.status, s3_key=item.s3_key, sha256=item.sha256,
@@ -43,7 +43,7 @@ class DocumentRepository:
 
     def get(self, tenant_id: str, document_id: str) -> Document:
         try:
-            return _to_document(tenant_id, DocumentItem.get(keys.tenant(tenant_id), keys.document(document_id)))
+            return to_document(tenant_id, DocumentItem.get(keys.tenant(tenant_id), keys.document(document_id)))
         except DoesNotExist as exc:
             raise NotFound() from exc
 

@@ -87,11 +87,9 @@ def otp(request_id: str) -> str:
     return f"OTP#{request_id}"
 
 
-def send_key(request_key: str) -> str:
-    """The claim of one Idempotency-Key of a send (hashed: the key is the caller's string)."""
-    import hashlib
-
-    return f"SENDKEY#{hashlib.sha256(request_key.encode()).hexdigest()}"
+def idempotency(scope: str) -> str:
+    """The record of one caller's Idempotency-Key (`scope` is already a hash of operation, caller and key)."""
+    return f"IDEM#{scope}"
 
 
 def sms_counter(tenant_id: str, phone_digest: str, day: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
@@ -25,18 +25,31 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
+from chalicelib.idempotency import AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.messaging.model import OPEN_MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply, SigningRequest
+from chalicelib.messaging.ports import Outgoing
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.store import idempotency as records
 from chalicelib.store import keys
+from chalicelib.store.clients import to_client
 from chalicelib.store.document_refs import document_attribute, document_ref
-from chalicelib.store.models import KeyClaimItem, MessageItem, NotificationItem, ReplyItem, SigningRequestItem
+from chalicelib.store.documents import to_document
+from chalicelib.store.models import (
+    AdvisorItem,
+    ClientItem,
+    DocumentItem,
+    MessageItem,
+    NotificationItem,
+    ReplyItem,
+    SigningRequestItem,
+    TenantItem,
+)
 from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.store.reads import Wanted, read_together
 from chalicelib.store.signing_requests import audit_item, notification_item, record_step, request_item
+from chalicelib.store.tenants import to_advisor, to_tenant
 from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
-
-# An Idempotency-Key's claim outlives Powertools' replay window (an hour) by far.
-KEY_CLAIM_KEPT = timedelta(days=1)
 
 
 def to_message(tenant_id: str, item: MessageItem) -> Message:
@@ -50,6 +63,7 @@ def to_message(tenant_id: str, item: MessageItem) -> Message:
         # Off the due index, a message is not scheduled, whatever moment it still carries.
         next_reminder_at=item.next_reminder_at if item.gsi2pk else None,
         reminders_sent=frozenset(int(k) for k in item.reminders_sent or []),
+        firm_name=item.firm_name, advisor_email=item.advisor_email,
     )
 
 
@@ -115,9 +129,10 @@ class MessageRepository:
     # --- reading ---------------------------------------------------------------------------
 
     def get_message(self, tenant_id: str, message_id: str) -> Message:
-        """The message; NotFound for an unknown one (or one of another firm)."""
+        """The message (read consistently: a step may write on what it read); NotFound for an unknown one."""
         try:
-            return to_message(tenant_id, MessageItem.get(keys.tenant(tenant_id), keys.message(message_id)))
+            return to_message(tenant_id, MessageItem.get(keys.tenant(tenant_id), keys.message(message_id),
+                                                         consistent_read=True))
         except DoesNotExist as exc:
             raise NotFound() from exc
 
@@ -177,41 +192,79 @@ class MessageRepository:
 
     # --- sending ---------------------------------------------------------------------------
 
-    def send(self, message: Message, notice_due: datetime, request_key: str | None = None,
-             signing: tuple[SigningRequest, AuditEvent] | None = None) -> Message:
+    def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
+                 key: IdempotencyKey | None = None) -> Outgoing:
+        """What a send needs, in one read: the client's card, the firm, the advisor, the documents found, and
+        the key's earlier answer; NotFound for an unknown client."""
+        pk = keys.tenant(tenant_id)
+        wanted: dict[str, Wanted] = {
+            "client": (ClientItem, pk, keys.client(client_id)), "firm": (TenantItem, pk, keys.TENANT_PROFILE),
+            "advisor": (AdvisorItem, pk, keys.advisor(advisor_id)),
+            **{f"document:{d}": (DocumentItem, pk, keys.document(d)) for d in document_ids},
+        }
+        if key is not None:
+            wanted[records.PART] = records.wanted(key)
+        found = read_together(wanted)
+        client, firm, advisor = (found.get("client", ClientItem), found.get("firm", TenantItem),
+                                 found.get("advisor", AdvisorItem))
+        if client is None or firm is None:
+            raise NotFound()
+        documents = {d: to_document(tenant_id, item) for d in document_ids
+                     if (item := found.get(f"document:{d}", DocumentItem)) is not None}
+        return Outgoing(client=to_client(tenant_id, client), firm=to_tenant(tenant_id, firm),
+                        advisor=to_advisor(tenant_id, advisor) if advisor is not None else None, documents=documents,
+                        earlier=records.answer_in(found, now))
+
+    def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
+        return records.read_answer(key, now)
+
+    def send(self, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None = None,
+             recorded: Recorded | None = None) -> Message:
         """Store a new message with its signing request and first audit event, all or nothing.
 
         Its e-mail notice is queued with it (due at `notice_due`): should the sender die before
-        sending it, the job finds it. With `request_key` the key is claimed in the same write; when
-        the key already holds a message (a retry of a send whose write landed but whose answer was
-        lost), nothing is written and that message is the answer.
+        sending it, the job finds it. With `recorded`, the answer under the call's Idempotency-Key
+        is written in the same transaction; AlreadyAnswered when a concurrent twin wrote it first.
         """
         transition = Transition()
         transition.put("message", self._new_item(message, notice_due))
-        if request_key:
-            transition.put("key", KeyClaimItem(keys.tenant(message.tenant_id), keys.send_key(request_key),
-                                               message_id=message.id,
-                                               ttl=int((parse_iso(message.created_at) + KEY_CLAIM_KEPT).timestamp())))
         if signing is not None:
             request, first = signing
             transition.put("request", request_item(request))
             transition.put("audit", audit_item(request.tenant_id, request.id, first))
+        created = parse_iso(message.created_at)
+        if recorded is not None:
+            records.put_record(transition, recorded, created)
         try:
             transition.commit()
         except TransitionRefused as exc:
-            if request_key and "key" in exc.failed:
-                return self._sent_with_key(message.tenant_id, request_key)
+            answered = records.read_answer(recorded.key, created) if recorded is not None else None
+            if answered is not None:
+                raise AlreadyAnswered(answered) from exc
             raise Conflict() from exc
         return replace(message, next_reminder_at=iso(notice_due))
 
-    def notice_sent(self, message: Message, next_check: datetime | None) -> None:
+    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None) -> None:
         """The notice is out: from now on the message is due only for its reminders (at `next_check`), if any."""
-        _update(message, [MessageItem.notice_status.set("sent"),
-                          *(_due_at(message.id, next_check) if next_check else _off_schedule())])
+        self._notice(message, [MessageItem.notice_status.set("sent"),
+                               *(_due_at(message.id, next_check) if next_check else _off_schedule())], recorded)
 
-    def notice_failed(self, message: Message, retry_at: datetime) -> None:
+    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None) -> None:
         """A failed e-mail notice: recorded, and due for the job at `retry_at`, which sends it again."""
-        _update(message, [MessageItem.notice_status.set("failed"), *_due_at(message.id, retry_at)])
+        self._notice(message, [MessageItem.notice_status.set("failed"), *_due_at(message.id, retry_at)], recorded)
+
+    def _notice(self, message: Message, actions: list[Action], recorded: Recorded | None) -> None:
+        """The notice's outcome on the message, and in the answer its Idempotency-Key replays (`recorded`)."""
+        if recorded is None:
+            _update(message, actions)
+            return
+        transition = Transition()
+        transition.update("message", _item(message), actions, MessageItem.pk.exists())
+        records.update_answer(transition, recorded)
+        try:
+            transition.commit()
+        except TransitionRefused as exc:
+            raise NotFound() from exc
 
     # --- the client's answers --------------------------------------------------------------
 
@@ -344,16 +397,7 @@ class MessageRepository:
             documents=[document_attribute(d) for d in message.documents], status=message.status,
             deadline=message.deadline, created_at=message.created_at,
             signing_request_id=message.signing_request_id, signing_status=message.signing_status,
-            notice_status=message.notice_status,
+            notice_status=message.notice_status, firm_name=message.firm_name, advisor_email=message.advisor_email,
             gsi1pk=keys.client_messages(message.tenant_id, message.client_id), gsi1sk=keys.message(message.id),
             next_reminder_at=due["next_reminder_at"], gsi2pk=due["gsi2pk"], gsi2sk=due["gsi2sk"],
         )
-
-    def _sent_with_key(self, tenant_id: str, request_key: str) -> Message:
-        """The message an Idempotency-Key's claim holds (read consistently: it may have landed just now)."""
-        claim = KeyClaimItem.get(keys.tenant(tenant_id), keys.send_key(request_key), consistent_read=True)
-        try:
-            item = MessageItem.get(keys.tenant(tenant_id), keys.message(str(claim.message_id)), consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound() from exc
-        return to_message(tenant_id, item)

@@ -162,6 +162,9 @@ class MessageItem(Item):
     reject_reason = UnicodeAttribute(null=True)
     signing_request_id = UnicodeAttribute(null=True)
     signing_status = UnicodeAttribute(null=True)  # mirrors the request, so lists need no second read
+    # Who is told of an answer, as at sending: the steps that tell need not look them up.
+    firm_name = UnicodeAttribute(null=True)
+    advisor_email = UnicodeAttribute(null=True)
     signed_at = UnicodeAttribute(null=True)
     rejected_at = UnicodeAttribute(null=True)
     notice_status = UnicodeAttribute(default="pending")
@@ -186,6 +189,11 @@ class SigningRequestItem(Item):
     deadline = UnicodeAttribute(null=True)
     document = DocumentRef()
     signer_name = UnicodeAttribute(null=True)  # the client's name when the request was sent
+    # What the SMS and the advisor's e-mail say, as at sending: the ceremony need not read the
+    # message, the firm or the advisor for them.
+    subject = UnicodeAttribute(null=True)
+    firm_name = UnicodeAttribute(null=True)
+    advisor_email = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     viewed_at = UnicodeAttribute(null=True)
     signed_at = UnicodeAttribute(null=True)
@@ -219,8 +227,12 @@ class OtpItem(Item):
     version = NumberAttribute(null=True)
 
 
-class KeyClaimItem(Item):
-    message_id = UnicodeAttribute()
+class IdempotencyItem(Item):
+    """The first answer under one caller's Idempotency-Key, written with the step it answers."""
+
+    fingerprint = UnicodeAttribute()  # SHA-256 of the body the key came with
+    answer = UnicodeAttribute()  # JSON
+    expires_at = NumberAttribute()  # epoch seconds: replayed until then
     ttl = NumberAttribute()
 
 
@@ -265,7 +277,7 @@ class NotificationItem(Item):
 
 ALL_MODELS: tuple[type[Item], ...] = (
     TenantItem, AdvisorItem, LoginItem, PersonItem, LoginFailuresItem, ClientItem, EmailClaimItem, InviteItem,
-    DocumentItem, MessageItem, KeyClaimItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
+    DocumentItem, MessageItem, IdempotencyItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
     ReceiptItem, ReceiptPartItem, ReplyItem, NotificationItem,
 )
 

@@ -5,10 +5,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from chalicelib.clock import AMSTERDAM
@@ -16,7 +15,7 @@ from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
 from chalicelib.store import keys
 from chalicelib.store.models import CounterItem, OtpItem, ReceiptItem, ReceiptPartItem
-from chalicelib.store.transaction import Transition, condition_failed
+from chalicelib.store.transaction import Transition
 
 # Under DynamoDB's 400 KB item limit, with room for the other attributes.
 RECEIPT_PART_BYTES = 350_000
@@ -26,6 +25,13 @@ def read_code_state(tenant_id: str, request_id: str) -> OtpState:
     try:
         item = OtpItem.get(keys.tenant(tenant_id), keys.otp(request_id), consistent_read=True)
     except DoesNotExist:
+        return OtpState()
+    return code_state_of(item)
+
+
+def code_state_of(item: OtpItem | None) -> OtpState:
+    """The code state an item holds; no item is no code yet."""
+    if item is None:
         return OtpState()
     return OtpState(
         code_hmac=item.code_hmac, issued_at=item.issued_at, expires_at=item.expires_at,
@@ -67,24 +73,12 @@ def client_counter(tenant_id: str, client_id: str, now: datetime) -> str:
     return keys.client_sms_counter(tenant_id, client_id, day_of(now))
 
 
-def reserve_firm_sms(tenant_id: str, now: datetime, budget: int) -> int | None:
-    """Take one SMS of the firm's daily budget: how many it has used today, or None when spent."""
-    item = CounterItem(keys.firm_sms_counter(tenant_id, day_of(now)), keys.COUNTER)
-    try:
-        item.update(actions=[CounterItem.total.add(1), CounterItem.ttl.set(_expiry(now))],
-                    condition=CounterItem.total.does_not_exist() | (CounterItem.total < budget))
-    except UpdateError as exc:
-        if condition_failed(exc):
-            return None
-        raise
-    return int(item.total or 0)
+def firm_counter(tenant_id: str, now: datetime) -> str:
+    return keys.firm_sms_counter(tenant_id, day_of(now))
 
 
-def release_firm_sms(tenant_id: str, now: datetime) -> None:
-    """Give back an SMS of the budget that was never sent (best effort: it only errs on the safe side)."""
-    with contextlib.suppress(PynamoDBException):
-        CounterItem(keys.firm_sms_counter(tenant_id, day_of(now)), keys.COUNTER).update(
-            actions=[CounterItem.total.add(-1)], condition=CounterItem.total > 0)
+def sent_today(item: CounterItem | None) -> int:
+    return int(item.total or 0) if item is not None else 0
 
 
 def read_sealed_receipt(tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:

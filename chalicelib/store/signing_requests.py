@@ -11,18 +11,33 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from chalicelib.clock import seconds_to_midnight
+from chalicelib.clock import parse_iso, seconds_to_midnight
 from chalicelib.errors import AlreadySigned, InvalidCode, NotFound, NotOpen, OtpRequired, RateLimited
+from chalicelib.idempotency import AlreadyAnswered, IdempotencyKey, Recorded
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
+from chalicelib.signing.ports import Ceremony
 from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.store import idempotency as records
 from chalicelib.store import keys
 from chalicelib.store import signing as items
+from chalicelib.store.clients import to_client
 from chalicelib.store.document_refs import document_attribute, document_ref
-from chalicelib.store.models import AuditEventItem, ClientItem, MessageItem, NotificationItem, SigningRequestItem
+from chalicelib.store.models import (
+    AuditEventItem,
+    ClientItem,
+    CounterItem,
+    MessageItem,
+    NotificationItem,
+    OtpItem,
+    SigningRequestItem,
+    TenantItem,
+)
+from chalicelib.store.reads import Wanted, read_together
+from chalicelib.store.tenants import to_tenant
 from chalicelib.store.transaction import Transition, TransitionRefused
 
 
@@ -32,7 +47,8 @@ def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningReque
         client_id=item.client_id, advisor_id=item.advisor_id, status=SigningStatus(item.status),
         deadline=item.deadline, document=document_ref(item.document), created_at=item.created_at, audit_seq=int(item.audit_seq),
         audit_head=item.audit_head, signed_at=item.signed_at, rejected_at=item.rejected_at,
-        reject_reason=item.reject_reason, signer_name=item.signer_name,
+        reject_reason=item.reject_reason, signer_name=item.signer_name, subject=item.subject,
+        firm_name=item.firm_name, advisor_email=item.advisor_email,
     )
 
 
@@ -71,6 +87,7 @@ def request_item(request: SigningRequest) -> SigningRequestItem:
         advisor_id=request.advisor_id, status=str(request.status), deadline=request.deadline,
         document=document_attribute(request.document), created_at=request.created_at,
         audit_seq=request.audit_seq, audit_head=request.audit_head, signer_name=request.signer_name,
+        subject=request.subject, firm_name=request.firm_name, advisor_email=request.advisor_email,
     )
 
 
@@ -78,8 +95,9 @@ class SigningRequestRepository:
     """The signing requests of the table, changed only by the steps of the ceremony."""
 
     def get(self, tenant_id: str, request_id: str) -> SigningRequest:
+        """Read consistently: the steps that follow write on the condition of what they read."""
         try:
-            item = SigningRequestItem.get(keys.tenant(tenant_id), keys.signing_request(request_id))
+            item = SigningRequestItem.get(keys.tenant(tenant_id), keys.signing_request(request_id), consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound() from exc
         return to_signing_request(tenant_id, item)
@@ -94,24 +112,45 @@ class SigningRequestRepository:
 
     # --- the code -----------------------------------------------------------------------
 
+    def ceremony(self, tenant_id: str, request_id: str, client_id: str, now: datetime, *, with_firm: bool = False,
+                 key: IdempotencyKey | None = None) -> Ceremony:
+        """The request, its code and the client (the firm and its SMS of the day, the key's answer), in one read."""
+        pk = keys.tenant(tenant_id)
+        wanted: dict[str, Wanted] = {
+            "request": (SigningRequestItem, pk, keys.signing_request(request_id)),
+            "code": (OtpItem, pk, keys.otp(request_id)),
+            "client": (ClientItem, pk, keys.client(client_id)),
+        }
+        if with_firm:
+            wanted["firm"] = (TenantItem, pk, keys.TENANT_PROFILE)
+            wanted["sms"] = (CounterItem, items.firm_counter(tenant_id, now), keys.COUNTER)
+        if key is not None:
+            wanted[records.PART] = records.wanted(key)
+        found = read_together(wanted)
+        request, client = found.get("request", SigningRequestItem), found.get("client", ClientItem)
+        if request is None or client is None:
+            raise NotFound()
+        firm = found.get("firm", TenantItem)
+        return Ceremony(
+            request=to_signing_request(tenant_id, request), code=items.code_state_of(found.get("code", OtpItem)),
+            client=to_client(tenant_id, client), firm=to_tenant(tenant_id, firm) if firm is not None else None,
+            sms_sent_today=items.sent_today(found.get("sms", CounterItem)), earlier=records.answer_in(found, now),
+        )
+
     def code_state(self, tenant_id: str, request_id: str) -> OtpState:
         return items.read_code_state(tenant_id, request_id)
 
-    def reserve_sms(self, tenant_id: str, now: datetime, budget: int) -> int | None:
-        return items.reserve_firm_sms(tenant_id, now, budget)
+    def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str, now: datetime,
+                         firm_budget: int) -> None:
+        """A new code, counted against the firm's, the phone's and the client's day, with its `code_sent` event.
 
-    def release_sms(self, tenant_id: str, now: datetime) -> None:
-        items.release_firm_sms(tenant_id, now)
-
-    def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str, now: datetime) -> None:
-        """A new code, counted against the phone's and the client's day, with its `code_sent` event.
-
-        RateLimited when a limit holds: the phone's or the client's day (until midnight in
-        Amsterdam), or a concurrent send for this request (the resend wait).
+        RateLimited when a limit holds: the firm's SMS budget, the phone's or the client's day
+        (until midnight in Amsterdam), or a concurrent send for this request (the resend wait).
         """
         request = step.before
         transition = Transition()
         items.write_code_state(transition, request.tenant_id, request.id, before, after)
+        items.count_send(transition, "firm_limit", items.firm_counter(request.tenant_id, now), now, firm_budget)
         items.count_send(transition, "phone_limit", items.phone_counter(request.tenant_id, phone_digest, now), now,
                          otp.MAX_PER_PHONE_PER_DAY)
         items.count_send(transition, "client_limit", items.client_counter(request.tenant_id, request.client_id, now),
@@ -120,20 +159,24 @@ class SigningRequestRepository:
         try:
             transition.commit()
         except TransitionRefused as exc:
+            until_midnight = seconds_to_midnight(now)
+            if "firm_limit" in exc.failed:
+                raise RateLimited("sms_budget_exhausted", retry_after=until_midnight) from exc
             if "phone_limit" in exc.failed:
-                raise RateLimited("too_many_sms_for_phone", retry_after=seconds_to_midnight(now)) from exc
+                raise RateLimited("too_many_sms_for_phone", retry_after=until_midnight) from exc
             if "client_limit" in exc.failed:
-                raise RateLimited("too_many_sms_for_client", retry_after=seconds_to_midnight(now)) from exc
+                raise RateLimited("too_many_sms_for_client", retry_after=until_midnight) from exc
             raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds())) from exc
 
     def undo_code_sent(self, step: Step, sent: OtpState, restored: OtpState, phone_digest: str, now: datetime) -> None:
-        """A code that never left: the state before it and the counts back, with the `code_failed` event.
+        """A code that never left: the state before it and the counts (the firm's too) back, with the `code_failed` event.
 
         A newer code request that took over in the meantime keeps its state: then nothing changes.
         """
         request = step.before
         transition = Transition()
         items.write_code_state(transition, request.tenant_id, request.id, sent, restored)
+        items.uncount_send(transition, "firm_limit", items.firm_counter(request.tenant_id, now))
         items.uncount_send(transition, "phone_limit", items.phone_counter(request.tenant_id, phone_digest, now))
         items.uncount_send(transition, "client_limit", items.client_counter(request.tenant_id, request.client_id, now))
         record_step(transition, step)
@@ -153,11 +196,13 @@ class SigningRequestRepository:
     # --- the signature --------------------------------------------------------------------
 
     def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
-             notification: dict[str, Any], phone_changed_at: str | None) -> None:
-        """All or nothing: request and message signed, code used, the sealed receipt, the event, the notification.
+             notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
+        """All or nothing: request and message signed, code used, the sealed receipt, the event, the
+        notification, and the answer under the call's Idempotency-Key.
 
-        AlreadySigned or NotOpen when the request was closed meanwhile, OtpRequired when its code
-        was used or changed, or the client's phone number changed since `phone_changed_at` was read.
+        AlreadyAnswered when that key was answered meanwhile; AlreadySigned or NotOpen when the
+        request was closed meanwhile, OtpRequired when its code was used or changed, or the
+        client's phone number changed since `phone_changed_at` was read.
         """
         request, signed_at = step.before, step.event.at
         transition = Transition()
@@ -174,9 +219,14 @@ class SigningRequestRepository:
         items.put_sealed_receipt(transition, request.tenant_id, request.conversation_id, request.id, receipt_code,
                                  sealed, signed_at)
         transition.put("notification", notification_item(request.tenant_id, request.advisor_id, notification))
+        if recorded is not None:
+            records.put_record(transition, recorded, parse_iso(signed_at))
         try:
             transition.commit()
         except TransitionRefused as exc:
+            answered = records.read_answer(recorded.key, parse_iso(signed_at)) if recorded is not None else None
+            if answered is not None:
+                raise AlreadyAnswered(answered) from exc
             current = self.get(request.tenant_id, request.id)
             if current.status == SigningStatus.SIGNED:
                 raise AlreadySigned() from exc

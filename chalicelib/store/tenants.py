@@ -14,6 +14,15 @@ from chalicelib.store.transaction import Transition, TransitionRefused, conditio
 from chalicelib.tenants.model import Advisor, Tenant
 
 
+def to_tenant(tenant_id: str, item: TenantItem) -> Tenant:
+    budget = int(item.sms_daily_budget) if item.sms_daily_budget is not None else None
+    return Tenant(id=tenant_id, name=item.name, features=frozenset(item.features or ()), sms_daily_budget=budget)
+
+
+def to_advisor(tenant_id: str, item: AdvisorItem) -> Advisor:
+    return Advisor(id=item.advisor_id, tenant_id=tenant_id, name=item.name, email=item.email)
+
+
 class TenantRepository:
     """`tenants.ports.Tenants` on the table."""
 
@@ -28,11 +37,9 @@ class TenantRepository:
 
     def get(self, tenant_id: str) -> Tenant:
         try:
-            item = TenantItem.get(keys.tenant(tenant_id), keys.TENANT_PROFILE)
+            return to_tenant(tenant_id, TenantItem.get(keys.tenant(tenant_id), keys.TENANT_PROFILE))
         except DoesNotExist as exc:
             raise NotFound() from exc
-        budget = int(item.sms_daily_budget) if item.sms_daily_budget is not None else None
-        return Tenant(id=tenant_id, name=item.name, features=frozenset(item.features or ()), sms_daily_budget=budget)
 
     def set_sms_budget(self, tenant_id: str, budget: int) -> None:
         self._change(tenant_id, TenantItem.sms_daily_budget.set(budget))
@@ -63,7 +70,6 @@ class TenantRepository:
 
     def get_advisor(self, tenant_id: str, advisor_id: str) -> Advisor:
         try:
-            item = AdvisorItem.get(keys.tenant(tenant_id), keys.advisor(advisor_id))
+            return to_advisor(tenant_id, AdvisorItem.get(keys.tenant(tenant_id), keys.advisor(advisor_id)))
         except DoesNotExist as exc:
             raise NotFound() from exc
-        return Advisor(id=item.advisor_id, tenant_id=tenant_id, name=item.name, email=item.email)

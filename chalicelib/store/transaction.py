@@ -35,15 +35,15 @@ class Transition:
     """One all-or-nothing change: updates with their conditions, and new items."""
 
     updates: list[tuple[str, Model, list[Action], Condition | None]] = field(default_factory=list)
-    puts: list[tuple[str, Model]] = field(default_factory=list)
+    puts: list[tuple[str, Model, Condition | None]] = field(default_factory=list)
     checks: list[tuple[str, Item, Condition]] = field(default_factory=list)
 
     def update(self, name: str, item: Model, actions: Sequence[Action], condition: Condition | None = None) -> None:
         self.updates.append((name, item, list(actions), condition))
 
-    def put(self, name: str, item: Model) -> None:
-        """A new item: refused when one with its key exists."""
-        self.puts.append((name, item))
+    def put(self, name: str, item: Model, condition: Condition | None = None) -> None:
+        """A new item: refused when one with its key exists, or else unless `condition` holds."""
+        self.puts.append((name, item, condition))
 
     def check(self, name: str, item: Item, condition: Condition) -> None:
         """A condition on an item that the change does not write."""
@@ -51,7 +51,7 @@ class Transition:
 
     def commit(self) -> None:
         # PynamoDB sends condition checks first, then puts, then updates: the reasons come in that order.
-        names = ([name for name, *_ in self.checks] + [name for name, _ in self.puts]
+        names = ([name for name, *_ in self.checks] + [name for name, *_ in self.puts]
                  + [name for name, *_ in self.updates])
         try:
             with TransactWrite(connection=shared_connection()) as tx:
@@ -59,8 +59,8 @@ class Transition:
                     tx.condition_check(type(checked), checked.pk, checked.sk, condition=check)
                 for _, item, actions, condition in self.updates:
                     tx.update(item, actions=actions, condition=condition)
-                for _, item in self.puts:
-                    tx.save(item, condition=Item.pk.does_not_exist())
+                for _, item, condition in self.puts:
+                    tx.save(item, condition=Item.pk.does_not_exist() if condition is None else condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed = {names[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"}

@@ -19,10 +19,9 @@ from chalicelib.config import Settings
 
 HSTS = "max-age=63072000; includeSubDomains"
 LOCAL = Settings(
-    stage="local", region="eu-west-1", table_name="table", idempotency_table_name="idempotency",
-    documents_bucket="documents", data_key_id="data-key", seal_key_id="seal-key", user_pool_id="eu-west-1_pool",
-    user_pool_client_id="client", sender_email="noreply@portal.example", portal_url="https://portal.example",
-    otp_secret_id="otp-secret",
+    stage="local", region="eu-west-1", table_name="table", documents_bucket="documents", data_key_id="data-key",
+    seal_key_id="seal-key", user_pool_id="eu-west-1_pool", user_pool_client_id="client",
+    sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret",
 )
 PROD = dataclasses.replace(LOCAL, stage="prod")
 PATHS = ("/", "/advisor", "/activate", "/static/portal.js", "/static/app.css", "/static/logo.svg")
@@ -37,6 +36,9 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from app import app
 
     monkeypatch.setattr("chalicelib.api.routing.get_settings", lambda: LOCAL)
+    # What reads the settings at call time (the middleware's tracer) reads them here too, not
+    # from an environment that only the moto-backed tests set up.
+    monkeypatch.setattr("chalicelib.config.get_settings", lambda: LOCAL)
     with Client(app) as test_client:
         yield test_client
 

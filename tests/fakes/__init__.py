@@ -46,7 +46,7 @@ def unit_settings() -> Settings:
     from chalicelib.config import environment, load_settings
 
     return load_settings(environment(
-        stage="unit", table_name="table", idempotency_table_name="idempotency", documents_bucket="bucket",
+        stage="unit", table_name="table", documents_bucket="bucket",
         data_key_id="data-key", seal_key_id="seal-key", user_pool_id="eu-west-1_unit", user_pool_client_id="client",
         sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret"))
 

@@ -9,14 +9,17 @@ when a signature marks a message signed, so their names and shapes are part of t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib.clock import iso
+from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
+from chalicelib.idempotency import KEPT, AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.messaging.model import OPEN_MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply, SigningRequest
+from chalicelib.messaging.ports import Outgoing
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.states import SigningStatus, Step
 from chalicelib.store import keys
@@ -39,7 +42,7 @@ class FakeMessages(Failing):
         self.messages: dict[Key, Message] = {}  # (tenant_id, message_id)
         self.notifications: dict[Key, list[dict[str, Any]]] = {}  # (tenant_id, advisor_id), newest first
         self.conversations: dict[Key, list[Reply]] = {}  # (tenant_id, conversation_id)
-        self.key_claims: dict[Key, str] = {}  # (tenant_id, Idempotency-Key) -> message_id
+        self.answers: dict[Key, Answer] = {}  # (tenant_id, key scope): what an Idempotency-Key answered
         self.read_at: dict[Key, str] = {}
         self.answered_at: dict[Key, str] = {}
         self._failing_steps: dict[str, int] = {}
@@ -143,12 +146,44 @@ class FakeMessages(Failing):
 
     # --- sending ---------------------------------------------------------------------------
 
-    def send(self, message: Message, notice_due: datetime, request_key: str | None = None,
-             signing: tuple[SigningRequest, AuditEvent] | None = None) -> Message:
+    def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
+                 key: IdempotencyKey | None = None) -> Outgoing:
+        self._enter("outgoing")
+        client = self.ports.clients.get(tenant_id, client_id)  # NotFound as the table says it
+        firm = self.ports.tenants.get(tenant_id)
+        try:
+            advisor = self.ports.tenants.get_advisor(tenant_id, advisor_id)
+        except NotFound:
+            advisor = None
+        documents = {}
+        for document_id in document_ids:
+            try:
+                documents[document_id] = self.ports.documents.get(tenant_id, document_id)
+            except NotFound:
+                continue
+        return Outgoing(client=client, firm=firm, advisor=advisor, documents=documents,
+                        earlier=self.answer_under(key, now) if key is not None else None)
+
+    def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
+        """The answers of Idempotency-Keys, sends' and signatures' alike, live here."""
+        answer = self.answers.get((key.tenant_id, key.scope))
+        return answer if answer is not None and answer.expires_at > now else None
+
+    def record_answer(self, recorded: Recorded, now: datetime) -> bool:
+        """The store's condition on a key's record: False while an earlier answer lives."""
+        if self.answer_under(recorded.key, now) is not None:
+            return False
+        self.answers[(recorded.key.tenant_id, recorded.key.scope)] = Answer(
+            fingerprint=recorded.key.fingerprint, body=copy.deepcopy(recorded.body), expires_at=now + KEPT)
+        return True
+
+    def send(self, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None = None,
+             recorded: Recorded | None = None) -> Message:
         self._enter("send")
         key = (message.tenant_id, message.id)
-        if request_key and (message.tenant_id, request_key) in self.key_claims:
-            return self.messages[(message.tenant_id, self.key_claims[(message.tenant_id, request_key)])]
+        created = parse_iso(message.created_at)
+        if recorded is not None and (earlier := self.answer_under(recorded.key, created)) is not None:
+            raise AlreadyAnswered(earlier)
         if key in self.messages:
             raise Conflict()
         if signing is not None:
@@ -158,18 +193,28 @@ class FakeMessages(Failing):
             self.ports.signing.add(request, first)
         stored = replace(message, next_reminder_at=iso(notice_due))
         self.messages[key] = stored
-        if request_key:
-            self.key_claims[(message.tenant_id, request_key)] = message.id
+        if recorded is not None:
+            self.record_answer(recorded, created)
         self._leave("send")
         return stored
 
-    def notice_sent(self, message: Message, next_check: datetime | None) -> None:
+    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None) -> None:
         self._enter("notice_sent")
         self._change(message, notice_status="sent", next_reminder_at=iso(next_check) if next_check else None)
+        self._update_answer(recorded)
 
-    def notice_failed(self, message: Message, retry_at: datetime) -> None:
+    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None) -> None:
         self._enter("notice_failed")
         self._change(message, notice_status="failed", next_reminder_at=iso(retry_at))
+        self._update_answer(recorded)
+
+    def _update_answer(self, recorded: Recorded | None) -> None:
+        if recorded is None:
+            return
+        where = (recorded.key.tenant_id, recorded.key.scope)
+        earlier = self.answers.get(where)
+        if earlier is not None and earlier.fingerprint == recorded.key.fingerprint:
+            self.answers[where] = replace(earlier, body=copy.deepcopy(recorded.body))
 
     # --- the client's answers --------------------------------------------------------------
 

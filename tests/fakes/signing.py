@@ -6,13 +6,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from chalicelib.clock import AMSTERDAM, seconds_to_midnight
+from chalicelib.clock import AMSTERDAM, parse_iso, seconds_to_midnight
 from chalicelib.errors import AlreadySigned, InvalidCode, NotFound, NotOpen, OtpRequired, RateLimited
+from chalicelib.idempotency import AlreadyAnswered, IdempotencyKey, Recorded
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
+from chalicelib.signing.ports import Ceremony
 from chalicelib.signing.states import SigningStatus, Step
 from tests.fakes.adapters import Failing
 
@@ -67,38 +69,39 @@ class FakeSigningRequests(Failing):
     def audit_events(self, tenant_id: str, request_id: str) -> list[AuditEvent]:
         return list(self.events.get((tenant_id, request_id), []))
 
+    def ceremony(self, tenant_id: str, request_id: str, client_id: str, now: datetime, *, with_firm: bool = False,
+                 key: IdempotencyKey | None = None) -> Ceremony:
+        self._maybe_fail()
+        request = self.get(tenant_id, request_id)
+        client = self.ports.clients.get(tenant_id, client_id)
+        firm = self.ports.tenants.get(tenant_id) if with_firm else None
+        return Ceremony(request=request, code=self.code_state(tenant_id, request_id), client=client, firm=firm,
+                        sms_sent_today=self.counters.get(("firm", tenant_id, _day(now)), 0) if with_firm else 0,
+                        earlier=self.ports.messages.answer_under(key, now) if key is not None else None)
+
     def code_state(self, tenant_id: str, request_id: str) -> OtpState:
         return self.codes.get((tenant_id, request_id), OtpState())
-
-    def reserve_sms(self, tenant_id: str, now: datetime, budget: int) -> int | None:
-        self._maybe_fail()
-        key = ("firm", tenant_id, _day(now))
-        if self.counters.get(key, 0) >= budget:
-            return None
-        self.counters[key] = self.counters.get(key, 0) + 1
-        return self.counters[key]
-
-    def release_sms(self, tenant_id: str, now: datetime) -> None:
-        key = ("firm", tenant_id, _day(now))
-        if self.counters.get(key, 0) > 0:
-            self.counters[key] -= 1
 
     def _code_unchanged(self, request: SigningRequest, before: OtpState) -> bool:
         return self.code_state(request.tenant_id, request.id).version == before.version
 
-    def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str, now: datetime) -> None:
+    def record_code_sent(self, step: Step, before: OtpState, after: OtpState, phone_digest: str, now: datetime,
+                         firm_budget: int) -> None:
         self._maybe_fail()
         request = step.before
+        firm = ("firm", request.tenant_id, _day(now))
         phone = ("phone", request.tenant_id, phone_digest, _day(now))
         client = ("client", request.tenant_id, request.client_id, _day(now))
+        if self.counters.get(firm, 0) >= firm_budget:
+            raise RateLimited("sms_budget_exhausted", retry_after=seconds_to_midnight(now))
         if self.counters.get(phone, 0) >= otp.MAX_PER_PHONE_PER_DAY:
             raise RateLimited("too_many_sms_for_phone", retry_after=seconds_to_midnight(now))
         if self.counters.get(client, 0) >= otp.MAX_PER_CLIENT_PER_DAY:
             raise RateLimited("too_many_sms_for_client", retry_after=seconds_to_midnight(now))
         if not (self._code_unchanged(request, before) and self.step_allowed(step)):
             raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds()))
-        self.counters[phone] = self.counters.get(phone, 0) + 1
-        self.counters[client] = self.counters.get(client, 0) + 1
+        for counter in (firm, phone, client):
+            self.counters[counter] = self.counters.get(counter, 0) + 1
         self.codes[(request.tenant_id, request.id)] = after
         self.apply_step(step)
 
@@ -106,7 +109,7 @@ class FakeSigningRequests(Failing):
         request = step.before
         if not (self._code_unchanged(request, sent) and self.step_allowed(step)):
             return  # a newer code request took over
-        for key in (("phone", request.tenant_id, phone_digest, _day(now)),
+        for key in (("firm", request.tenant_id, _day(now)), ("phone", request.tenant_id, phone_digest, _day(now)),
                     ("client", request.tenant_id, request.client_id, _day(now))):
             self.counters[key] = self.counters.get(key, 0) - 1
         self.codes[(request.tenant_id, request.id)] = restored
@@ -121,10 +124,13 @@ class FakeSigningRequests(Failing):
         self.apply_step(step)
 
     def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
-             notification: dict[str, Any], phone_changed_at: str | None) -> None:
+             notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
         self._maybe_fail()
         request = step.before
         key = (request.tenant_id, request.id)
+        signed_at = parse_iso(step.event.at)
+        if recorded is not None and (earlier := self.ports.messages.answer_under(recorded.key, signed_at)):
+            raise AlreadyAnswered(earlier)
         if not (self.step_allowed(step) and self._code_unchanged(request, before)
                 and self._phone_changed_at(request) == phone_changed_at):
             current = self.requests[key]
@@ -143,6 +149,8 @@ class FakeSigningRequests(Failing):
                                                      signing_status="signed", signed_at=step.event.at,
                                                      next_reminder_at=None)  # off the reminder index
         messages.notifications.setdefault((request.tenant_id, request.advisor_id), []).insert(0, notification)
+        if recorded is not None:
+            messages.record_answer(recorded, signed_at)
 
     def _phone_changed_at(self, request: SigningRequest) -> str | None:
         try:

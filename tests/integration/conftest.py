@@ -1,11 +1,11 @@
 """What the app asks of AWS, and what the prod IAM policy allows.
 
-The recorder wraps botocore's `BaseClient._make_api_call`, through which every boto3 client,
-PynamoDB and Powertools' idempotency layer make their calls (their clients come from separate
-sessions, so one patch on the class reaches them all, where a handler on one session's event
-system would not), and the two S3 presigners: a presigned POST or GET is carried out later by
-the browser, under the role's signature. It is installed in `pytest_configure`, before any test
-runs, so it hears the whole session; the suite-wide policy test is moved to the end.
+The recorder wraps botocore's `BaseClient._make_api_call`, through which every boto3 client and
+PynamoDB make their calls (their clients come from separate sessions, so one patch on the class
+reaches them all, where a handler on one session's event system would not), and the two S3
+presigners: a presigned POST or GET is carried out later by the browser, under the role's
+signature. It is installed in `pytest_configure`, before any test runs, so it hears the whole
+session; the suite-wide policy test is moved to the end.
 
 Only calls made by Lambda code count: a call counts when the stack passes through one of
 ENTRY_POINTS. Calls from anywhere else are not the role's: moto setup and the demo seed
@@ -282,8 +282,8 @@ class ProdPolicy:
         return sorted((n for n in needs if not self.allows(n.action, n.resource)), key=lambda n: (n.action, n.resource))
 
 
-def policy_values(table: str, idempotency_table: str, bucket: str, data_key: str, seal_key: str, user_pool: str,
-                  otp_secret: str, sender: str, region: str = "eu-west-1", account: str = "123456789012",
+def policy_values(table: str, bucket: str, data_key: str, seal_key: str, user_pool: str, otp_secret: str, sender: str,
+                  region: str = "eu-west-1", account: str = "123456789012",
                   stack: str = "signing-portal") -> dict[str, str]:
     """The placeholder values for a deployment, as the stateful stack's outputs define them."""
     def arn(service: str, rest: str) -> str:
@@ -291,7 +291,6 @@ def policy_values(table: str, idempotency_table: str, bucket: str, data_key: str
 
     return {
         "TableArn": arn("dynamodb", f"table/{table}"),
-        "IdempotencyTableArn": arn("dynamodb", f"table/{idempotency_table}"),
         "DocumentsBucketArn": f"arn:aws:s3:::{bucket}",
         "DataKeyArn": data_key,
         "SealKeyArn": seal_key,
@@ -306,8 +305,8 @@ def policy_values(table: str, idempotency_table: str, bucket: str, data_key: str
 def values_of_settings() -> dict[str, str]:
     """The placeholder values for the resources the app's settings point at now."""
     region, account, s = _context()
-    return policy_values(s.table_name, s.idempotency_table_name, s.documents_bucket, s.data_key_id, s.seal_key_id,
-                         s.user_pool_id, s.otp_secret_id, s.sender_email, region=region, account=account)
+    return policy_values(s.table_name, s.documents_bucket, s.data_key_id, s.seal_key_id, s.user_pool_id,
+                         s.otp_secret_id, s.sender_email, region=region, account=account)
 
 
 @pytest.fixture(scope="session")

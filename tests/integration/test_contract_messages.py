@@ -15,6 +15,7 @@ import pytest
 
 from chalicelib.clock import iso
 from chalicelib.errors import NotFound, NotOpen, ValidationFailed
+from chalicelib.idempotency import KEPT, AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
 from chalicelib.signing.states import SigningStatus, advance, first_event
@@ -30,6 +31,7 @@ class Store:
 
     def __init__(self, kind: str, ports: Any) -> None:
         self.kind = kind
+        self.ports = ports
         self.messages = ports.messages
         self.signing = ports.signing
         self.tenant = f"t-{new_id()}"
@@ -114,19 +116,70 @@ def test_an_unknown_message_or_one_of_another_firm_is_not_found(store: Store):
         store.messages.get_message(f"t-{new_id()}", message.id)
 
 
-def test_a_second_send_with_the_same_key_writes_nothing_and_answers_the_first_message(store: Store):
-    key = new_id()
-    first = store.messages.send(store.message(), SENT, request_key=key)
-    again = store.messages.send(store.message(subject="Anders"), SENT, request_key=key)
-    assert again == first
+def _key(tenant: str) -> IdempotencyKey:
+    return IdempotencyKey(tenant_id=tenant, scope=new_id(), fingerprint="body-1")
+
+
+def test_a_send_with_a_key_records_its_answer_and_a_second_send_with_it_writes_nothing(store: Store):
+    key = _key(store.tenant)
+    first = store.messages.send(store.message(), SENT, recorded=Recorded(key, {"id": "first"}))
+    assert store.messages.answer_under(key, SENT) == Answer("body-1", {"id": "first"}, SENT + KEPT)
+    with pytest.raises(AlreadyAnswered) as twin:
+        store.messages.send(store.message(subject="Anders"), SENT, recorded=Recorded(key, {"id": "second"}))
+    assert twin.value.answer.body == {"id": "first"}
     assert [m.id for m in store.messages.list_for_client(store.tenant, "k1", 50, None)[0]] == [first.id]
 
 
+def test_a_keys_answer_is_kept_a_day_then_the_key_may_be_used_again(store: Store):
+    key = _key(store.tenant)
+    store.messages.send(store.message(), SENT, recorded=Recorded(key, {"id": "first"}))
+    assert store.messages.answer_under(key, SENT + KEPT) is None
+    later = store.message(created_at=iso(SENT + KEPT))
+    store.messages.send(later, SENT + KEPT, recorded=Recorded(key, {"id": "later"}))
+    assert store.messages.answer_under(key, SENT + KEPT).body == {"id": "later"}
+
+
 def test_the_same_key_in_another_firm_is_another_send(store: Store):
-    key = new_id()
-    first = store.messages.send(store.message(), SENT, request_key=key)
-    other = replace(store.message(), tenant_id=f"t-{new_id()}")
-    assert store.messages.send(other, SENT, request_key=key).id == other.id != first.id
+    key = _key(store.tenant)
+    first = store.messages.send(store.message(), SENT, recorded=Recorded(key, {"id": "first"}))
+    elsewhere = replace(key, tenant_id=f"t-{new_id()}")
+    other = replace(store.message(), tenant_id=elsewhere.tenant_id)
+    assert store.messages.send(other, SENT, recorded=Recorded(elsewhere, {"id": "other"})).id == other.id != first.id
+
+
+def test_the_answer_under_a_key_follows_the_notice(store: Store):
+    key = _key(store.tenant)
+    message = store.messages.send(store.message(), SENT, recorded=Recorded(key, {"notice_status": "pending"}))
+    store.messages.notice_failed(message, SENT, Recorded(key, {"notice_status": "failed"}))
+    assert store.messages.answer_under(key, SENT).body == {"notice_status": "failed"}
+    store.messages.notice_sent(message, None, Recorded(key, {"notice_status": "sent"}))
+    assert store.messages.answer_under(key, SENT).body == {"notice_status": "sent"}
+    assert store.get(message).notice_status == "sent"
+
+
+def test_a_send_reads_the_card_the_firm_the_advisor_the_documents_and_the_keys_answer_at_once(store: Store):
+    from chalicelib.clients.model import Client
+    from chalicelib.documents.model import Document
+    from chalicelib.tenants.model import Advisor, Tenant
+
+    ports = store.ports
+    ports.tenants.add(Tenant(id=store.tenant, name="Kantoor De Vries"), AT)
+    ports.tenants.add_advisor(Advisor(id="a1", tenant_id=store.tenant, name="Anne", email="anne@kantoor.example"),
+                              f"sub-{new_id()}", "Kantoor De Vries", AT)
+    ports.clients.add(Client(id="k1", tenant_id=store.tenant, name="Eva", email=f"eva@{store.tenant}.example",
+                             phone="+31612345678", city=None, language="nl", portal_access="none", created_at=AT))
+    ports.documents.add(Document(id="d1", tenant_id=store.tenant, filename="a.pdf", content_type="application/pdf",
+                                 declared_size=3, status="pending", s3_key="tenants/x/documents/d1", sha256=None,
+                                 size=None, version_id=None), "a1", AT)
+    key = _key(store.tenant)
+    found = store.messages.outgoing(store.tenant, "k1", "a1", ["d1", "d-nothing"], SENT, key)
+    assert (found.client.name, found.firm.name, found.advisor.email) == ("Eva", "Kantoor De Vries", "anne@kantoor.example")
+    assert list(found.documents) == ["d1"] and found.documents["d1"].status == "pending" and found.earlier is None
+    store.messages.send(store.message(), SENT, recorded=Recorded(key, {"id": "first"}))
+    assert store.messages.outgoing(store.tenant, "k1", "a-gone", [], SENT, key).earlier.body == {"id": "first"}
+    assert store.messages.outgoing(store.tenant, "k1", "a-gone", [], SENT).advisor is None
+    with pytest.raises(NotFound):
+        store.messages.outgoing(store.tenant, "k-nobody", "a1", [], SENT)
 
 
 def test_a_signing_message_is_stored_with_its_request_and_the_first_event_of_its_chain(store: Store):

@@ -30,14 +30,31 @@ class Backend:
         if kind == "fake":
             from tests.fakes import FakePorts
 
-            self.repository: Any = FakePorts().signing
+            self.ports: Any = FakePorts()
         else:
-            from chalicelib.store.signing_requests import SigningRequestRepository
+            from chalicelib import aws
 
-            self.repository = SigningRequestRepository()
+            self.ports = aws.ports()
+        self.repository: Any = self.ports.signing
 
-    def add(self, status: SigningStatus = SigningStatus.SENT) -> SigningRequest:
-        tenant, request_id = f"t-{new_id()}", new_id()
+    def record_code_sent(self, step: Any, before: OtpState, after: OtpState, digest: str, now: datetime = NOW,
+                         budget: int = 1000) -> None:
+        self.repository.record_code_sent(step, before, after, digest, now, budget)
+
+    def firm(self, tenant: str, sms_budget: int | None = None) -> None:
+        """The firm and its client k1, whose cards the ceremony reads."""
+        from chalicelib.clients.model import Client
+        from chalicelib.tenants.model import Tenant
+
+        self.ports.tenants.add(Tenant(id=tenant, name="Kantoor De Vries"), AT)
+        if sms_budget is not None:
+            self.ports.tenants.set_sms_budget(tenant, sms_budget)
+        self.ports.clients.add(Client(id="k1", tenant_id=tenant, name="Eva de Jong", email=f"eva@{tenant}.example",
+                                      phone="+31612345678", city="Haarlem", language="nl", portal_access="active",
+                                      created_at=AT))
+
+    def add(self, status: SigningStatus = SigningStatus.SENT, tenant: str | None = None) -> SigningRequest:
+        tenant, request_id = tenant or f"t-{new_id()}", new_id()
         document = DocumentRef(id="d1", filename="aangifte.pdf", content_type="application/pdf", size=3,
                                sha256="ab" * 32, s3_key=f"tenants/{tenant}/documents/d1", version_id="1")
         sent = first_event(AT, "advisor:a1", {"document_sha256": document.sha256})
@@ -103,7 +120,7 @@ def test_a_sent_code_is_stored_with_its_event(store):
     request = store.add()
     step = advance(request, "code_sent", AT, "client:k1")
     issued = _issued(OtpState())
-    store.repository.record_code_sent(step, OtpState(), issued, "phone-digest", NOW)
+    store.record_code_sent(step, OtpState(), issued, "phone-digest", NOW)
     assert store.repository.code_state(request.tenant_id, request.id) == issued
     assert store.repository.get(request.tenant_id, request.id).audit_seq == 2
 
@@ -111,10 +128,10 @@ def test_a_sent_code_is_stored_with_its_event(store):
 def test_a_code_sent_from_a_stale_state_loses_to_the_one_that_wrote_first(store):
     request = store.add()
     first = _issued(OtpState())
-    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), first, "d", NOW)
+    store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), first, "d", NOW)
     current = store.repository.get(request.tenant_id, request.id)
     with pytest.raises(RateLimited) as refused:
-        store.repository.record_code_sent(advance(current, "code_sent", AT, "c"), OtpState(), _issued(OtpState()),
+        store.record_code_sent(advance(current, "code_sent", AT, "c"), OtpState(), _issued(OtpState()),
                                           "d", NOW)
     assert refused.value.message == "too_many_codes"
     assert store.repository.code_state(request.tenant_id, request.id) == first
@@ -125,8 +142,8 @@ def _send_many(store: Backend, digest: str, client_requests: list[SigningRequest
         request = store.repository.get(client_requests[n % len(client_requests)].tenant_id,
                                        client_requests[n % len(client_requests)].id)
         before = store.repository.code_state(request.tenant_id, request.id)
-        store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), before,
-                                          _issued(before, NOW + timedelta(minutes=n)), digest, NOW)
+        store.record_code_sent(advance(request, "code_sent", AT, "c"), before,
+                               _issued(before, NOW + timedelta(minutes=n)), digest, NOW)
 
 
 def test_a_phone_gets_at_most_ten_codes_a_day(store):
@@ -136,7 +153,7 @@ def test_a_phone_gets_at_most_ten_codes_a_day(store):
     current = store.repository.get(one.tenant_id, one.id)
     before = store.repository.code_state(one.tenant_id, one.id)
     with pytest.raises(RateLimited) as refused:
-        store.repository.record_code_sent(advance(current, "code_sent", AT, "c"), before, _issued(before), digest, NOW)
+        store.record_code_sent(advance(current, "code_sent", AT, "c"), before, _issued(before), digest, NOW)
     assert refused.value.message in ("too_many_sms_for_phone", "too_many_sms_for_client")
     assert refused.value.retry_after > 3600
 
@@ -146,12 +163,12 @@ def test_a_client_gets_at_most_ten_codes_a_day_over_other_numbers(store):
     for n in range(otp.MAX_PER_CLIENT_PER_DAY):
         request = store.repository.get(one.tenant_id, one.id)
         before = store.repository.code_state(one.tenant_id, one.id)
-        store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), before, _issued(before),
+        store.record_code_sent(advance(request, "code_sent", AT, "c"), before, _issued(before),
                                           f"phone-{n}-{new_id()}", NOW)
     request = store.repository.get(one.tenant_id, one.id)
     before = store.repository.code_state(one.tenant_id, one.id)
     with pytest.raises(RateLimited) as refused:
-        store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), before, _issued(before),
+        store.record_code_sent(advance(request, "code_sent", AT, "c"), before, _issued(before),
                                           f"another-{new_id()}", NOW)
     assert refused.value.message == "too_many_sms_for_client"
 
@@ -160,7 +177,7 @@ def test_an_undone_send_restores_the_code_state_and_the_counts(store):
     request = store.add()
     digest = f"phone-{new_id()}"
     issued = _issued(OtpState())
-    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, digest, NOW)
+    store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, digest, NOW)
     sent = store.repository.get(request.tenant_id, request.id)
     restored = replace(OtpState(), version=issued.version + 1)
     store.repository.undo_code_sent(advance(sent, "code_failed", AT, "system:sms"), issued, restored, digest, NOW)
@@ -168,18 +185,61 @@ def test_an_undone_send_restores_the_code_state_and_the_counts(store):
     _send_many(store, digest, [request], otp.MAX_PER_PHONE_PER_DAY)  # all ten still available
 
 
-def test_the_firms_budget_is_counted_out_and_given_back(store):
+def test_the_firms_budget_is_counted_with_each_code_and_given_back_with_one_that_never_left(store):
     tenant = f"t-{new_id()}"
-    assert [store.repository.reserve_sms(tenant, NOW, 3) for _ in range(4)] == [1, 2, 3, None]
-    store.repository.release_sms(tenant, NOW)
-    assert store.repository.reserve_sms(tenant, NOW, 3) == 3
-    assert store.repository.reserve_sms(tenant, NOW + timedelta(days=1), 3) == 1, "a new day, a new budget"
+    requests = [store.add(tenant=tenant) for _ in range(4)]
+    for request in requests[:3]:
+        store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), _issued(OtpState()), new_id(),
+                               budget=3)
+    with pytest.raises(RateLimited) as spent:
+        store.record_code_sent(advance(requests[3], "code_sent", AT, "c"), OtpState(), _issued(OtpState()), new_id(),
+                               budget=3)
+    assert spent.value.message == "sms_budget_exhausted"
+    assert store.repository.code_state(tenant, requests[3].id) == OtpState(), "a refused send writes nothing"
+    sent = store.repository.get(tenant, requests[0].id)
+    issued = store.repository.code_state(tenant, requests[0].id)
+    store.repository.undo_code_sent(advance(sent, "code_failed", AT, "system:sms"), issued,
+                                    replace(OtpState(), version=issued.version + 1), "digest", NOW)
+    store.record_code_sent(advance(requests[3], "code_sent", AT, "c"), OtpState(), _issued(OtpState()), new_id(),
+                           budget=3)
+    tomorrow = NOW + timedelta(days=1)
+    again = store.repository.get(tenant, requests[1].id)
+    before = store.repository.code_state(tenant, again.id)
+    store.record_code_sent(advance(again, "code_sent", AT, "c"), before, _issued(before, tomorrow), new_id(),
+                           tomorrow, budget=3)  # a new day, a new budget
+
+
+def test_a_ceremony_reads_the_request_its_code_and_the_card_and_with_the_firm_its_sms_of_the_day(store):
+    tenant = f"t-{new_id()}"
+    store.firm(tenant, sms_budget=7)
+    request = store.add(tenant=tenant)
+    bare = store.repository.ceremony(tenant, request.id, "k1", NOW)
+    assert (bare.request, bare.code, bare.client.city, bare.firm, bare.earlier) == (
+        request, OtpState(), "Haarlem", None, None)
+    issued = _issued(OtpState())
+    store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, new_id())
+    full = store.repository.ceremony(tenant, request.id, "k1", NOW, with_firm=True)
+    assert full.code == issued and full.request.audit_seq == request.audit_seq + 1
+    assert (full.firm.name, full.firm.sms_daily_budget, full.sms_sent_today) == ("Kantoor De Vries", 7, 1)
+    assert store.repository.ceremony(tenant, request.id, "k1", NOW + timedelta(days=1), with_firm=True).sms_sent_today == 0
+
+
+def test_a_ceremony_without_its_request_or_card_is_not_found(store):
+    tenant = f"t-{new_id()}"
+    store.firm(tenant)
+    request = store.add(tenant=tenant)
+    with pytest.raises(NotFound):
+        store.repository.ceremony(tenant, new_id(), "k1", NOW)
+    with pytest.raises(NotFound):
+        store.repository.ceremony(tenant, request.id, "k-nobody", NOW)
+    with pytest.raises(NotFound):
+        store.repository.ceremony(f"t-{new_id()}", request.id, "k1", NOW)
 
 
 def test_a_code_check_from_a_stale_copy_is_a_race(store):
     request = store.add()
     issued = _issued(OtpState())
-    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, "d", NOW)
+    store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, "d", NOW)
     stale = request  # read before the code was sent
     with pytest.raises(InvalidCode) as refused:
         store.repository.record_code_check(advance(stale, "code_verified", AT, "c"), issued,
@@ -191,10 +251,10 @@ def _sealed(size: int = 64) -> Sealed:
     return Sealed(ciphertext=os.urandom(size), encrypted_data_key=b"key", nonce=os.urandom(12))
 
 
-def _verified(store: Backend) -> tuple[SigningRequest, OtpState]:
-    request = store.add(SigningStatus.VIEWED)
+def _verified(store: Backend, tenant: str | None = None) -> tuple[SigningRequest, OtpState]:
+    request = store.add(SigningStatus.VIEWED, tenant)
     issued = _issued(OtpState())
-    store.repository.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, new_id(), NOW)
+    store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, new_id(), NOW)
     request = store.repository.get(request.tenant_id, request.id)
     verified = replace(issued, code_hmac=None, verified_at=AT, version=issued.version + 1)
     store.repository.record_code_check(advance(request, "code_verified", AT, "c"), issued, verified)
@@ -240,7 +300,7 @@ def test_a_request_withdrawn_meanwhile_is_not_signed(store):
 def test_a_code_used_meanwhile_is_no_verification_for_a_signature(store):
     request, state = _verified(store)
     moved = store.repository.get(request.tenant_id, request.id)
-    store.repository.record_code_sent(advance(moved, "code_sent", AT, "c"), state, _issued(state), new_id(), NOW)
+    store.record_code_sent(advance(moved, "code_sent", AT, "c"), state, _issued(state), new_id(), NOW)
     current = store.repository.get(request.tenant_id, request.id)
     with pytest.raises(OtpRequired):
         store.repository.sign(advance(current, "signed", AT, "c"), state,
@@ -260,3 +320,24 @@ def test_a_phone_number_changed_since_the_code_was_checked_refuses_the_signature
                               replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
                               _notification(request), "2026-12-01T09:59:00.000Z")
     assert store.repository.get(request.tenant_id, request.id).is_open
+
+
+def test_a_signature_with_a_key_records_its_answer_which_a_ceremony_and_a_second_attempt_find(store):
+    from chalicelib.idempotency import KEPT, AlreadyAnswered, IdempotencyKey, Recorded
+
+    tenant = f"t-{new_id()}"
+    store.firm(tenant)
+    request, state = _verified(store, tenant)
+    key = IdempotencyKey(tenant_id=tenant, scope=new_id(), fingerprint="body-1")
+    assert store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier is None
+    used = replace(state, used_at=AT, version=state.version + 1)
+    answer = {"status": "signed", "signed_at": AT}
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request),
+                          None, Recorded(key, answer))
+    earlier = store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier
+    assert earlier is not None and (earlier.body, earlier.fingerprint, earlier.expires_at) == (answer, "body-1", NOW + KEPT)
+    with pytest.raises(AlreadyAnswered) as twin:
+        store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-2", _sealed(),
+                              _notification(request), None, Recorded(key, {"status": "other"}))
+    assert twin.value.answer == earlier
+    assert store.repository.ceremony(tenant, request.id, "k1", NOW + KEPT, key=key).earlier is None, "kept a day"

@@ -38,7 +38,7 @@ WITHOUT_RESOURCE = {
     "xray:PutTelemetryRecords",
 }
 # A deployment as the stateful stack's outputs describe one.
-VALUES = policy_values("app-main", "app-idempotency", "app-documents", "arn:aws:kms:eu-west-1:123456789012:key/data",
+VALUES = policy_values("app-main", "app-documents", "arn:aws:kms:eu-west-1:123456789012:key/data",
                        "arn:aws:kms:eu-west-1:123456789012:key/seal", "eu-west-1_pool",
                        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otp-AbCdEf", "noreply@kantoor.example")
 TABLE, BUCKET = VALUES["TableArn"], VALUES["DocumentsBucketArn"]
@@ -121,7 +121,8 @@ def test_the_api_policy_refuses_what_the_app_must_never_do():
         # The app never deletes an item of the main table (grep: no delete in chalicelib/store).
         ("dynamodb:DeleteItem", TABLE), ("dynamodb:BatchWriteItem", TABLE), ("dynamodb:Scan", TABLE),
         ("dynamodb:DeleteTable", TABLE), ("dynamodb:PutItem", TABLE + "-other"),
-        ("dynamodb:Query", VALUES["IdempotencyTableArn"]),
+        # A step's items are read together from the table; never from an index or another table.
+        ("dynamodb:BatchGetItem", f"{TABLE}/index/gsi1"), ("dynamodb:BatchGetItem", TABLE + "-other"),
         ("s3:DeleteObject", f"{BUCKET}/tenants/t1/documents/d1"), ("s3:DeleteObjectVersion", f"{BUCKET}/tenants/x"),
         ("s3:BypassGovernanceRetention", f"{BUCKET}/tenants/x"), ("s3:GetObject", f"{BUCKET}/elsewhere/x"),
         ("s3:PutBucketPolicy", BUCKET), ("kms:Sign", VALUES["DataKeyArn"]), ("kms:Decrypt", VALUES["SealKeyArn"]),
@@ -140,7 +141,7 @@ def test_the_authorizer_may_only_read_a_person_from_the_table_by_key():
     _refuses_all(policy, [
         ("dynamodb:Query", TABLE), ("dynamodb:PutItem", TABLE), ("dynamodb:UpdateItem", TABLE), ("dynamodb:DeleteItem", TABLE),
         ("dynamodb:Scan", TABLE), ("dynamodb:Query", f"{TABLE}/index/gsi1"),
-        ("dynamodb:GetItem", VALUES["IdempotencyTableArn"]), ("s3:GetObject", f"{BUCKET}/tenants/x"),
+        ("dynamodb:BatchGetItem", TABLE), ("s3:GetObject", f"{BUCKET}/tenants/x"),
         ("kms:Decrypt", VALUES["DataKeyArn"]), ("kms:Sign", VALUES["SealKeyArn"]),
         ("cognito-idp:InitiateAuth", VALUES["UserPoolArn"]), ("cognito-idp:AdminGetUser", VALUES["UserPoolArn"]),
         ("ses:SendEmail", SENDER), ("sns:Publish", "*"), ("secretsmanager:GetSecretValue", VALUES["OtpSecretArn"]),
@@ -155,7 +156,7 @@ def test_the_reminder_job_may_only_move_messages_along_and_send_mail():
     _refuses_all(policy, [
         ("dynamodb:DeleteItem", TABLE), ("dynamodb:ConditionCheckItem", TABLE), ("dynamodb:Scan", TABLE),
         ("dynamodb:Query", TABLE), ("dynamodb:Query", f"{TABLE}/index/gsi1"),
-        ("dynamodb:PutItem", VALUES["IdempotencyTableArn"]), ("s3:GetObject", f"{BUCKET}/tenants/x"),
+        ("dynamodb:BatchGetItem", TABLE), ("s3:GetObject", f"{BUCKET}/tenants/x"),
         ("s3:PutObject", f"{BUCKET}/tenants/x"), ("kms:GenerateDataKey", VALUES["DataKeyArn"]),
         ("kms:Decrypt", VALUES["DataKeyArn"]), ("kms:Sign", VALUES["SealKeyArn"]),
         ("cognito-idp:AdminCreateUser", VALUES["UserPoolArn"]), ("sns:Publish", "*"),
@@ -226,7 +227,7 @@ def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_api_policy(
     # The recorder saw the calls that matter (codes and keys fetched once per process may come earlier).
     assert {"cognito-idp:InitiateAuth", "s3:PutObject", "s3:GetObject", "kms:GenerateDataKey", "kms:Decrypt",
             "kms:Sign", "ses:SendEmail", "sns:Publish", "dynamodb:PutItem", "dynamodb:UpdateItem",
-            "dynamodb:GetItem", "dynamodb:Query"} <= actions, sorted(actions)
+            "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} <= actions, sorted(actions)
     refused = prod_policy.resolved(values_of_settings()).refused(needs)
     assert not refused, "the API's policy refuses:\n" + _fmt(refused)
 

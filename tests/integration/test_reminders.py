@@ -9,6 +9,8 @@ import pytest
 
 from chalicelib import aws
 from chalicelib.ids import new_id
+from chalicelib.messaging import notices as notice_sending
+from chalicelib.messaging.notices import NOTICE_LEASE
 from chalicelib.reminders import job
 from tests.conftest import Api, emails_to, send_as_of
 
@@ -188,13 +190,13 @@ def test_a_notice_retry_that_died_after_its_claim_is_sent_by_a_run_after_the_lea
     def dies(*args, **kwargs):
         raise Died()
 
-    monkeypatch.setattr(job, "send_client_notice", dies)
+    monkeypatch.setattr(notice_sending, "send_client_notice", dies)
     with pytest.raises(Died):
         run(now + timedelta(minutes=6))
     monkeypatch.undo()
 
     run(now + timedelta(minutes=7))  # the claim still holds: nobody sends it twice at once
     assert emails_to(backend, email) == []
-    run(now + timedelta(minutes=6) + job.NOTICE_LEASE + timedelta(seconds=1))
-    run(now + timedelta(minutes=6) + job.NOTICE_LEASE + timedelta(minutes=1))
+    run(now + timedelta(minutes=6) + NOTICE_LEASE + timedelta(seconds=1))
+    run(now + timedelta(minutes=6) + NOTICE_LEASE + timedelta(minutes=1))
     assert len(emails_to(backend, email)) == 1

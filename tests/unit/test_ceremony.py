@@ -6,7 +6,7 @@ import base64
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -42,56 +42,25 @@ PHONE = "+31612345678"
 PDF = b"%PDF-1.7 the signed document"
 
 
-@dataclass
-class Cards:
-    """Just what the ceremony reads of client cards and firms."""
-
-    clients: dict[tuple[str, str], Client] = field(default_factory=dict)
-    firms: dict[str, Tenant] = field(default_factory=dict)
-    advisors: dict[tuple[str, str], Advisor] = field(default_factory=dict)
-
-    def get(self, tenant_id: str, client_id: str | None = None) -> Any:
-        key = (tenant_id, client_id) if client_id else tenant_id
-        store: Any = self.clients if client_id else self.firms
-        if key not in store:
-            raise NotFound()
-        return store[key]
-
-    def get_advisor(self, tenant_id: str, advisor_id: str) -> Advisor:
-        return self.advisors[(tenant_id, advisor_id)]
-
-
-@dataclass
-class Inbox:
-    """Just what the ceremony reads and writes of messages and notifications."""
-
-    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
-    notifications: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
-
-    def get_message(self, tenant_id: str, message_id: str) -> Message:
-        return self.messages[(tenant_id, message_id)]
-
-
 class World:
     """One firm, one client with a mobile number, one open signing request for one PDF."""
 
     def __init__(self, phone: str | None = PHONE) -> None:
         self.ports = FakePorts()
-        self.cards = Cards()
-        self.inbox = Inbox()
-        self.ports._repositories.update(clients=self.cards, tenants=self.cards, messages=self.inbox)
-        self.cards.firms[TENANT] = Tenant(id=TENANT, name="Demo Administratiekantoor", features=frozenset({SIGNING}))
-        self.cards.advisors[(TENANT, ADVISOR)] = Advisor(id=ADVISOR, tenant_id=TENANT, name="Adviseur",
-                                                          email="adviseur@demo.example")
-        self.set_client(phone=phone)
+        self.ports.tenants.add(Tenant(id=TENANT, name="Demo Administratiekantoor", features=frozenset({SIGNING})),
+                               "2026-11-01T10:00:00.000Z")
+        self.ports.tenants.add_advisor(Advisor(id=ADVISOR, tenant_id=TENANT, name="Adviseur",
+                                               email="adviseur@demo.example"), "sub-advisor", "Demo",
+                                       "2026-11-01T10:00:00.000Z")
+        self.ports.clients.add(Client(
+            id=CLIENT, tenant_id=TENANT, name="Eva de Jong", email="eva@example.com", phone=phone, city="Haarlem",
+            language="nl", portal_access="active", created_at="2026-11-01T10:00:00.000Z"))
         self.principal = Principal(sub="s1", tenant_id=TENANT, role="client", subject_id=CLIENT)
         self.request = self.new_request("r1")
 
     def set_client(self, **changes: Any) -> None:
-        current = self.cards.clients.get((TENANT, CLIENT)) or Client(
-            id=CLIENT, tenant_id=TENANT, name="Eva de Jong", email="eva@example.com", phone=PHONE, city="Haarlem",
-            language="nl", portal_access="active", created_at="2026-11-01T10:00:00.000Z")
-        self.cards.clients[(TENANT, CLIENT)] = replace(current, **changes)
+        card = self.ports.clients.cards[(TENANT, CLIENT)]
+        card.client = replace(card.client, **changes)
 
     def new_request(self, request_id: str, status: SigningStatus = SigningStatus.VIEWED) -> SigningRequest:
         key = f"tenants/{TENANT}/documents/{request_id}"
@@ -104,7 +73,7 @@ class World:
                                  document=document, created_at=sent.at, audit_seq=sent.seq, audit_head=sent.hash,
                                  signer_name="Eva de Jong")
         self.ports.signing.add(request, sent)
-        self.inbox.messages[(TENANT, request.message_id)] = Message(
+        self.ports.messages.messages[(TENANT, request.message_id)] = Message(
             id=request.message_id, tenant_id=TENANT, conversation_id="c1", client_id=CLIENT, advisor_id=ADVISOR,
             subject="Aangifte 2025", body="Graag tekenen.", response_type="sign", documents=(document,),
             status="read", deadline=None, created_at=sent.at, signing_request_id=request_id, signing_status="sent")
@@ -122,7 +91,7 @@ class World:
         return ceremony.request_code(self.ports, self.principal, request_id)
 
     def last_code(self) -> str:
-        return self.ports.sms.to(self.cards.get(TENANT, CLIENT).phone)[-1].split(": ")[1][:6]
+        return self.ports.sms.to(self.ports.clients.get(TENANT, CLIENT).phone)[-1].split(": ")[1][:6]
 
     def verify(self, code: str, request_id: str = "r1") -> dict[str, Any]:
         return ceremony.verify_code(self.ports, self.principal, request_id, {"code": code})
@@ -250,7 +219,7 @@ def test_ten_codes_a_day_per_client_whatever_the_number(world):
 def test_the_firms_daily_budget_stops_codes_and_warns_at_eighty_percent(world, monkeypatch):
     counted: list[str] = []
     monkeypatch.setattr(ceremony, "count", lambda metric, value=1: counted.append(metric))
-    world.cards.firms[TENANT] = replace(world.cards.firms[TENANT], sms_daily_budget=5)
+    world.ports.tenants.set_sms_budget(TENANT, 5)
     requests = ["r1", *(world.new_request(f"r{n}").id for n in range(2, 7))]
     for request_id in requests[:5]:
         world.ask_code(request_id)
@@ -281,9 +250,9 @@ def test_a_concurrent_code_request_that_wrote_first_wins(world, monkeypatch):
     signing = world.ports.signing
     original = signing.record_code_sent
 
-    def overtaken(step, before, after, digest, now):
+    def overtaken(step, before, after, digest, now, budget):
         signing.codes[(TENANT, "r1")] = replace(before, version=before.version + 1)  # another send landed
-        return original(step, before, after, digest, now)
+        return original(step, before, after, digest, now, budget)
 
     monkeypatch.setattr(signing, "record_code_sent", overtaken)
     with pytest.raises(RateLimited) as refused:
@@ -401,8 +370,8 @@ def test_signing_seals_a_receipt_that_verifies_and_holds_its_image(world):
 def test_signing_marks_the_message_signed_and_tells_the_advisor(world):
     world.verified()
     world.sign()
-    assert world.inbox.messages[(TENANT, "m-r1")].status == "signed"
-    assert [n["type"] for n in world.inbox.notifications[(TENANT, ADVISOR)]] == ["signed"]
+    assert world.ports.messages.messages[(TENANT, "m-r1")].status == "signed"
+    assert [n["type"] for n in world.ports.messages.notifications_of(TENANT, ADVISOR)] == ["signed"]
     assert len(world.ports.mailer.to("adviseur@demo.example")) == 1
 
 
@@ -565,21 +534,14 @@ def test_the_signing_screen_shows_the_document_the_prefilled_city_and_the_masked
     assert view["document"]["download_url"].startswith("https://files.example/")
 
 
-def test_the_first_look_at_a_sent_request_records_viewed(world, monkeypatch):
-    from chalicelib.messaging import service
-
+def test_the_first_look_at_a_sent_request_opens_its_message_and_records_viewed(world):
     world.new_request("r2", SigningStatus.SENT)
-    opened: list[str] = []
-
-    def open_message(ports, principal, message_id):
-        opened.append(message_id)
-        world.move("r2", "viewed")
-
-    monkeypatch.setattr(service, "open_message", open_message)
+    messages = world.ports.messages
+    messages.messages[(TENANT, "m-r2")] = replace(messages.messages[(TENANT, "m-r2")], status="sent")
     assert ceremony.signing_request_view(world.ports, world.principal, "r2")["status"] == SigningStatus.VIEWED
-    assert opened == ["m-r2"]
+    assert messages.messages[(TENANT, "m-r2")].status == "read"
     ceremony.signing_request_view(world.ports, world.principal, "r2")
-    assert opened == ["m-r2"], "only the first look"
+    assert [e.type for e in world.ports.signing.audit_events(TENANT, "r2")] == ["sent", "viewed"], "only the first look"
 
 
 def test_a_client_without_a_phone_sees_no_hint(world):

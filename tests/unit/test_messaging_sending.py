@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.errors import DependencyFailed, DocumentNotReady, FeatureNotEnabled, NotFound, PhoneRequired, ValidationFailed
+from chalicelib.errors import (
+    DependencyFailed,
+    DocumentNotReady,
+    FeatureNotEnabled,
+    IdempotencyKeyReused,
+    NotFound,
+    PhoneRequired,
+    ValidationFailed,
+)
 from chalicelib.ids import new_id
 from chalicelib.signing.states import SigningStatus
 from tests.fakes.messaging import LANDLINE, Office
@@ -267,27 +276,104 @@ def test_one_key_gives_one_message_and_one_notice(office: Office):
     assert len(office.ports.messages.messages) == 1 and len(office.client_mails()) == 1
 
 
-def test_a_send_whose_answer_was_lost_is_finished_by_its_retry(office: Office):
+def test_a_send_whose_write_landed_but_whose_answer_was_lost_goes_on_with_its_notice(office: Office):
     from chalicelib.messaging.sending import send_message
 
     body, key = office.body(), new_id()
     office.ports.messages.lose_next_answer("send")
-    with pytest.raises(DependencyFailed):
-        send_message(office.ports, office.advisor, body, key)
-    assert office.client_mails() == []
-    retried = send_message(office.ports, office.advisor, body, key)
+    first = send_message(office.ports, office.advisor, body, key)
     [stored] = office.ports.messages.messages.values()
-    assert retried["id"] == stored.id and retried["notice_status"] == "sent"
+    assert first["id"] == stored.id and first["notice_status"] == "sent" and len(office.client_mails()) == 1
+    assert send_message(office.ports, office.advisor, body, key) == first
     assert len(office.ports.signing.requests) == 1 and len(office.client_mails()) == 1
 
 
-def test_a_retry_after_a_failed_notice_sends_the_notice(office: Office):
+def test_a_retry_of_a_send_whose_outcome_was_unknown_replays_it_and_leaves_the_notice_to_the_job(office: Office):
+    from chalicelib.messaging.sending import NOTICE_GRACE, send_message
+    from chalicelib.reminders import job
+
+    body, key = office.body(), new_id()
+    office.ports.messages.lose_next_answer("send")
+    office.ports.messages.fail_next(step="get_message")  # the write's outcome cannot be read back either
+    with pytest.raises(DependencyFailed):
+        send_message(office.ports, office.advisor, body, key)
+    again = send_message(office.ports, office.advisor, body, key)
+    assert again["notice_status"] == "pending" and office.client_mails() == [], "its sender may still be sending"
+    office.ports.clock.advance(seconds=NOTICE_GRACE.total_seconds())
+    job.run(office.ports)
+    assert len(office.client_mails()) == 1 and send_message(office.ports, office.advisor, body, key) == again
+    assert len(office.ports.messages.messages) == 1
+
+
+def test_a_twin_that_committed_first_is_replayed_not_sent_again(office: Office, monkeypatch):
     from chalicelib.messaging.sending import send_message
+
+    body, key = office.body(), new_id()
+    first = send_message(office.ports, office.advisor, body, key)
+    messages = office.ports.messages
+    read = messages.outgoing
+    monkeypatch.setattr(messages, "outgoing", lambda *args: replace(read(*args), earlier=None))  # read before it wrote
+    assert send_message(office.ports, office.advisor, body, key) == first
+    assert len(messages.messages) == 1 and len(office.client_mails()) == 1
+
+
+def test_the_same_key_with_another_body_is_refused_and_sends_nothing(office: Office):
+    from chalicelib.messaging.sending import send_message
+
+    key = new_id()
+    send_message(office.ports, office.advisor, office.body(), key)
+    with pytest.raises(IdempotencyKeyReused):
+        send_message(office.ports, office.advisor, {**office.body(), "subject": "Iets anders"}, key)
+    assert len(office.ports.messages.messages) == 1 and len(office.client_mails()) == 1
+
+
+def test_a_key_is_the_callers_own(office: Office):
+    from chalicelib.auth.principal import Principal
+    from chalicelib.messaging.sending import send_message
+    from chalicelib.tenants.model import Advisor
+
+    office.ports.tenants.add_advisor(Advisor(id="a2", tenant_id="t1", name="Bas", email="bas@kantoor.example"),
+                                     "sub-a2", "Kantoor De Vries", office.now)
+    colleague = Principal(sub="sub-a2", tenant_id="t1", role="advisor", subject_id="a2")
+    body, key = office.body(), new_id()
+    mine = send_message(office.ports, office.advisor, body, key)
+    theirs = send_message(office.ports, colleague, body, key)
+    assert mine["id"] != theirs["id"] and len(office.ports.messages.messages) == 2
+
+
+def test_a_retry_after_midnight_of_a_send_due_today_gets_its_first_answer(office: Office):
+    from chalicelib.messaging.sending import send_message
+
+    office.ports.clock.at = datetime(2026, 12, 1, 22, 59, tzinfo=UTC)  # 23:59 in Amsterdam
+    body, key = office.body(deadline="2026-12-01"), new_id()
+    first = send_message(office.ports, office.advisor, body, key)
+    office.ports.clock.advance(minutes=2)
+    assert send_message(office.ports, office.advisor, body, key) == first
+    with pytest.raises(ValidationFailed):
+        send_message(office.ports, office.advisor, body, new_id())
+    assert len(office.ports.messages.messages) == 1
+
+
+def test_a_key_is_answered_for_a_day_then_forgotten(office: Office):
+    from chalicelib.idempotency import KEPT
+    from chalicelib.messaging.sending import send_message
+
+    body, key = office.body("none"), new_id()
+    first = send_message(office.ports, office.advisor, body, key)
+    office.ports.clock.advance(seconds=KEPT.total_seconds() - 1)
+    assert send_message(office.ports, office.advisor, body, key) == first
+    office.ports.clock.advance(seconds=1)
+    assert send_message(office.ports, office.advisor, body, key)["id"] != first["id"]
+
+
+def test_a_retry_after_a_failed_notice_replays_the_first_answer_and_the_job_sends_the_notice(office: Office):
+    from chalicelib.messaging.sending import send_message
+    from chalicelib.reminders import job
 
     body, key = office.body("approve"), new_id()
     office.ports.mailer.fail_next()
     first = send_message(office.ports, office.advisor, body, key)
-    retried = send_message(office.ports, office.advisor, body, key)
-    assert first["notice_status"] == "failed" and retried["notice_status"] == "sent"
-    assert retried["id"] == first["id"] and len(office.client_mails()) == 1
-
+    assert first["notice_status"] == "failed" and send_message(office.ports, office.advisor, body, key) == first
+    assert office.client_mails() == []
+    job.run(office.ports)
+    assert len(office.client_mails()) == 1 and office.message(first["id"]).notice_status == "sent"

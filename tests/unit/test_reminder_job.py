@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.errors import ValidationFailed
+from chalicelib.messaging import notices as notice_sending
 from chalicelib.messaging import service
 from chalicelib.messaging.model import Message
+from chalicelib.messaging.notices import NOTICE_LEASE
 from chalicelib.messaging.sending import NOTICE_GRACE
 from chalicelib.reminders import job
 from chalicelib.signing.states import SigningStatus, advance
@@ -272,14 +274,14 @@ def test_a_retry_that_fails_is_due_again_from_the_runs_moment_not_the_clocks(off
 def test_a_notice_retry_that_died_after_its_claim_waits_for_its_lease_then_goes_once(office: Office, monkeypatch):
     office.ports.mailer.fail_next()
     sent = office.send("approve")
-    monkeypatch.setattr(job, "send_client_notice", dies)
+    monkeypatch.setattr(notice_sending, "send_client_notice", dies)
     with pytest.raises(RuntimeError):
         run(office, "2026-12-01T09:10:00")
     monkeypatch.undo()
     assert office.message(sent["id"]).notice_status == "retrying"
     run(office, "2026-12-01T09:20:00")  # the claim still holds: nobody sends it twice at once
     assert notices(office) == []
-    lease_over = at("2026-12-01T09:10:00") + job.NOTICE_LEASE
+    lease_over = at("2026-12-01T09:10:00") + NOTICE_LEASE
     run(office, (lease_over + timedelta(seconds=1)).isoformat()[:19])
     run(office, (lease_over + timedelta(minutes=1)).isoformat()[:19])
     assert len(notices(office)) == 1

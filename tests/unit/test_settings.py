@@ -60,7 +60,7 @@ def test_every_setting_names_its_environment_variable_once():
 
 
 def test_the_required_settings_are_those_without_a_default():
-    assert {"STAGE", "TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "DOCUMENTS_BUCKET", "DATA_KEY_ID", "SEAL_KEY_ID",
+    assert {"STAGE", "TABLE_NAME", "DOCUMENTS_BUCKET", "DATA_KEY_ID", "SEAL_KEY_ID",
             "USER_POOL_ID", "USER_POOL_CLIENT_ID", "SENDER_EMAIL", "PORTAL_URL", "OTP_SECRET_ID"} == REQUIRED
     settings = load_settings(minimal())
     assert (settings.region, settings.aws_endpoint_url, settings.max_document_bytes) == ("eu-west-1", None, 25 * 1024**2)
@@ -159,7 +159,7 @@ def test_the_local_stack_writes_exactly_the_settings_and_botos_own_names():
 
 def test_the_operator_shell_exports_every_required_setting_and_nothing_unknown():
     mapped, exported = operator_exports()
-    assert len(mapped) >= 9, "operator-env.sh's output map was not read"
+    assert len(mapped) >= 8, "operator-env.sh's output map was not read"
     assert not REQUIRED - exported, sorted(REQUIRED - exported)
     assert not exported - KNOWN, sorted(exported - KNOWN)
 
