@@ -1,4 +1,10 @@
-"""Routes that speak the contract: JSON in, JSON or problem+json out, roles enforced."""
+"""Routes that speak the contract: JSON in, JSON or problem+json out, roles enforced.
+
+A route module imports its services (and the composition root) inside the route that runs
+them: Chalice needs every route registered at import, but a cold start (the API's, and the
+authorizer's, which imports the same app.py) then loads only this module, the blueprints and
+the authorizer. tests/unit/test_cold_start.py holds the list of what `import app` may load.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from chalice import AuthResponse, Blueprint
 from chalice.app import AuthRequest
 
-from chalicelib import aws
+# What the authorizer runs on every call, so imported with the app (bench/aws_calls.py wraps
+# `security.authenticate` to tell the authorizer's AWS calls from the route's). The composition
+# root is imported where it is used, like the routes do.
 from chalicelib.auth.service import authenticate, bearer_token
 from chalicelib.errors import Unauthenticated
 from chalicelib.observability import logger
@@ -27,6 +29,8 @@ CACHE_SECONDS = 60
 @security.authorizer(ttl_seconds=CACHE_SECONDS)
 def token_authorizer(auth_request: AuthRequest) -> AuthResponse:
     """The person behind the token, with every membership: the request picks one (X-Firm) after the cache."""
+    from chalicelib import aws
+
     try:
         person = authenticate(aws.ports(), bearer_token(auth_request.token))
     except Unauthenticated:
