@@ -1,19 +1,39 @@
-"""Benchmark: AWS calls per endpoint over one full signing flow, and the cost of a signature.
+"""Benchmark: AWS calls per endpoint over full signing flows, their budget (issue 13), and the cost of a signature.
 
 Starts the local stack's backend in this process (moto, every resource, the demo data), puts
 botocore event hooks on every client made from then on (`provide-client-params`, `before-call`,
 `after-call`), and drives the app through the local API Gateway (`local.gateway.ApiClient`,
-the built-in token authorizer included) with the flow of bench/load.py:
+the built-in token authorizer included) with the flow of bench/load.py, plus the advisor's
+notifications after it:
 
   advisor login, create client, invite, activate, client login, upload document (presigned
   POST + complete), send the signing request, portal list + message + signing screen, request
-  code, verify, sign, advisor receipt, evidence.
+  code, verify, sign, advisor receipt, evidence, advisor notifications.
 
+After each flow with keys, every keyed request is sent again with its key, unmetered: it must
+answer as the first time did (a key that is not honoured would make its cost a vacuous 0).
+
+Four flows in one container, two per mode: first with the `Idempotency-Key` that the dashboard
+and the portal send (on POST /advisor/messages and POST .../sign), then without any. The first
+flow pays the container's one-off calls; the second flow of each mode is its steady state.
 Each call is attributed to the endpoint being served and to its phase (the authorizer or the
-route). It prints the table endpoint × service:operation, checks that no Scan happens, that the
-JWKS is fetched once per container (chalicelib.aws.token_verifier().fetch_count == 1 after
-the whole flow), and that the flow sent exactly one SMS; then the cost of a completed signature
-at eu-west-1 list prices (the constants below name their source).
+route). It prints
+
+- the table endpoint × service:operation of the steady flow with keys, `[a]` marking the
+  token authorizer's calls;
+- issue 13's table for the steady flow without a key: the calls of the route handler (the API
+  Lambda function) per step, against the goals in GOALS. The token authorizer is a Lambda
+  function of its own whose answer API Gateway caches per token for 60 s: its calls are shown
+  in a column of their own and are not in a step's count or the total;
+- what the keys add, per step and in all;
+- the cost of a completed signature at eu-west-1 list prices (the constants below name their
+  source), for the flow with keys, since the dashboard and the portal send them.
+
+It exits 1 when a flow fails, on any Scan, when the JWKS is not fetched exactly once per
+container (chalicelib.aws.token_verifier().fetch_count == 1 after all flows), when a flow does
+not send exactly one SMS, when the cost is over its budget, or when the calls are over issue
+13's budget: a total over GOALS["total"], a sign over its goal, or keys adding more than
+GOALS["Idempotency-Key extra"].
 
 DynamoDB capacity is computed the way DynamoDB bills it, from the items themselves (moto's
 ConsumedCapacity is a constant 0.5/1.0 and missing for transactions and updates): reads per
@@ -30,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import io
 import json
 import math
@@ -40,7 +61,10 @@ from collections import Counter, defaultdict
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.load import FlowResult
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,6 +118,33 @@ WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWrit
 
 # Steps that set a client up once (card, invitation, activation): not repeated per signature.
 ONBOARDING = {"POST /advisor/clients", "POST /advisor/clients/{id}/invite", "POST /auth/activate"}
+
+# --- issue 13: the budget of AWS calls -----------------------------------------------------------
+# Calls of the route handler per step of the steady flow without an Idempotency-Key (the issue's
+# table, in its order), their sum over these steps, and what the keys may add over the whole flow.
+SIGN = "POST /portal/signing-requests/{id}/sign"
+NOTIFICATIONS = "GET /advisor/notifications"
+TOTAL = "total"
+KEY_EXTRA = "Idempotency-Key extra"
+GOALS = {
+    "POST /advisor/messages": 4,
+    "GET /portal/messages": 1,
+    "GET /portal/messages/{id}": 3,
+    "GET /portal/signing-requests/{id}": 2,
+    "POST /portal/signing-requests/{id}/otp": 4,
+    "POST /portal/signing-requests/{id}/otp/verify": 2,
+    SIGN: 8,
+    "GET /advisor/signing-requests/{id}/receipt": 5,
+    NOTIFICATIONS: 1,
+    TOTAL: 30,
+    KEY_EXTRA: 4,
+}
+TABLE_STEPS = [label for label in GOALS if label not in (TOTAL, KEY_EXTRA)]
+# The steps that honour an Idempotency-Key, and send one from the dashboard and the portal.
+KEYED_STEPS = {"POST /advisor/messages", SIGN}
+WITH_KEY, WITHOUT_KEY = "with_key", "without_key"
+MODES = (WITH_KEY, WITHOUT_KEY)  # in the order they run: the cold first flow is one with keys
+FLOWS_PER_MODE = 2
 
 
 # --- DynamoDB item sizes, as DynamoDB counts them --------------------------------------------
@@ -158,6 +209,7 @@ class Step:
     response_bytes: int = 0
     log_bytes: int = 0
     jwks_fetches: int = 0
+    token: str = ""  # a fingerprint of the bearer token: the authorizer's cache is per token
 
 
 class Meter:
@@ -372,6 +424,10 @@ class InProcessTransport:
         self.meter = meter
         self.stream = CountingStream()
         self.seen: Counter[str] = Counter()
+        self.send_keys = True  # False: every Idempotency-Key the flow would send is left off
+        self.keyed: set[str] = set()  # the steps that went out with an Idempotency-Key
+        self.sent_with_key: dict[str, tuple[Any, ...]] = {}  # label: the request and its answer, to replay
+        self.advisor_token: str | None = None
         from chalicelib.observability import logger
 
         for handler in logger.handlers:  # the Powertools handler writes JSON lines to stdout
@@ -385,7 +441,13 @@ class InProcessTransport:
         self.seen[label] += 1
         if self.seen[label] > 1:  # the second login is the client's
             label = f"{label} #{self.seen[label]}"
-        step = Step(label, protected=token is not None)
+        headers = {k: v for k, v in (headers or {}).items() if self.send_keys or k.lower() != "idempotency-key"}
+        if any(k.lower() == "idempotency-key" for k in headers):
+            self.keyed.add(label)
+        if token is not None and path.startswith("/advisor/"):
+            self.advisor_token = token
+        step = Step(label, protected=token is not None,
+                    token=hashlib.sha256(token.encode()).hexdigest()[:12] if token else "")
         fetches = aws.token_verifier().fetch_count
         self.meter.step, self.meter.phase = label, "route"
         before = self.stream.bytes
@@ -399,7 +461,20 @@ class InProcessTransport:
         step.jwks_fetches = aws.token_verifier().fetch_count - fetches
         step.authorizer_ms = _authorizer_clock.take()
         self.meter.steps.append(step)
+        if label in self.keyed:
+            self.sent_with_key[label] = (method, path, token, body, headers, response.status_code, response.json)
         return response.status_code, response.json
+
+    def replay_keyed(self) -> list[str]:
+        """Each keyed request sent again with its key, unmetered: a key honoured answers as the first time."""
+        problems = []
+        for label, (method, path, token, body, headers, status, answer) in self.sent_with_key.items():
+            with redirect_stdout(self.stream):
+                again = self.api.call(method, path, token, body, headers=headers)
+            if (again.status_code, again.json) != (status, answer):
+                problems.append(f"{label} sent again with its Idempotency-Key answered HTTP {again.status_code} "
+                                f"{'with another body' if again.status_code == status else f'(first HTTP {status})'}")
+        return problems
 
     def outbox(self) -> dict[str, Any]:
         from chalicelib.notify.outbox import read_outbox
@@ -522,8 +597,20 @@ def cost_of(steps: list[Step], calls: list[Call], memory_gb: float, browser_s3_p
 # --- the run --------------------------------------------------------------------------------
 
 
+@dataclass
+class FlowRun:
+    """One flow: its result, the steps it served and the AWS calls they made."""
+
+    mode: str
+    result: FlowResult
+    steps: list[Step]
+    calls: list[Call]
+    keyed: set[str]
+    replay_problems: list[str]
+
+
 def run() -> dict[str, Any]:
-    """Two flows in one container: the first pays the container's one-off calls, the second is the steady state."""
+    """Two flows per mode in one container: the first flow pays the container's one-off calls."""
     import warnings
 
     from local.stack import LocalStack
@@ -538,7 +625,6 @@ def run() -> dict[str, Any]:
         import boto3
 
         from app import app
-        from bench.load import signing_flow
         from chalicelib import aws
         from local.gateway import ApiClient
 
@@ -548,18 +634,32 @@ def run() -> dict[str, Any]:
         verifier = aws.token_verifier()
         fetches_before = verifier.fetch_count  # 0: the demo seed logs nobody in, so this is a fresh container
         outbox_before = aws_outbox()
+        runs: dict[str, list[FlowRun]] = {mode: [] for mode in MODES}
         with ApiClient(app, stage_name="local") as client:
             transport = InProcessTransport(Api(client), meter)
-            first = signing_flow(transport, 1, 42)
-            cold_steps, cold_calls = meter.steps, meter.calls
-            meter.steps, meter.calls = [], []
-            transport.seen.clear()
-            second = signing_flow(transport, 2, 42)
-        outbox_after = aws_outbox()
-        return summarise(meter, [first, second], cold_steps, cold_calls, verifier.fetch_count - fetches_before,
-                         outbox_before, outbox_after)
+            for n, mode in enumerate((m for m in MODES for _ in range(FLOWS_PER_MODE)), start=1):
+                runs[mode].append(run_flow(transport, meter, mode, n))
+        return summarise(runs, verifier.fetch_count - fetches_before, outbox_before, aws_outbox())
     finally:
         stack.stop()
+
+
+def run_flow(transport: InProcessTransport, meter: Meter, mode: str, n: int) -> FlowRun:
+    """bench/load.py's flow, then the advisor's notifications, metered on their own."""
+    from bench.load import signing_flow
+
+    meter.steps, meter.calls = [], []
+    transport.seen.clear()
+    transport.keyed, transport.send_keys, transport.advisor_token = set(), mode == WITH_KEY, None
+    transport.sent_with_key = {}
+    result = signing_flow(transport, n, 42)
+    if result.error is None:
+        status, _ = transport.call(NOTIFICATIONS, "GET", "/advisor/notifications", transport.advisor_token)
+        if status != 200:
+            result.error = f"advisor notifications: HTTP {status}"
+    steps, calls = meter.steps, meter.calls
+    replay_problems = transport.replay_keyed()  # after the metering: the replays are in no count
+    return FlowRun(mode, result, steps, calls, transport.keyed, replay_problems)
 
 
 def aws_outbox() -> dict[str, Any]:
@@ -590,10 +690,13 @@ def once_per_container(cold: list[Call], warm: list[Call]) -> list[Call]:
     return extra
 
 
-def summarise(meter: Meter, results: list[Any], cold_steps: list[Step], cold_calls: list[Call], jwks_fetches: int,
-              before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    steps, calls = meter.steps, meter.calls  # the second flow: what every further signature costs
-    one_offs = once_per_container(cold_calls, calls)
+def summarise(runs: dict[str, list[FlowRun]], jwks_fetches: int, before: dict[str, Any],
+              after: dict[str, Any]) -> dict[str, Any]:
+    """The detail and the cost from the steady flow with keys (what every further signature costs), and the budget."""
+    cold, warm = runs[WITH_KEY][0], runs[WITH_KEY][-1]
+    everything = [flow for flows in runs.values() for flow in flows]
+    steps, calls = warm.steps, warm.calls
+    one_offs = once_per_container(cold.calls, calls)
     charged = calls + one_offs  # conservative: each signature pays the container's one-off calls as well
     sms = after["sms"][len(before["sms"]):]
     memory_gb = lambda_memory_gb()
@@ -603,37 +706,120 @@ def summarise(meter: Meter, results: list[Any], cold_steps: list[Step], cold_cal
     signing_only, _ = cost_of([s for s in steps if s.label not in ONBOARDING],
                               [c for c in charged if c.step not in ONBOARDING], memory_gb, 1, 1, authorizer_cache=False)
     return {
-        "flow_errors": [r.error for r in results if r.error],
-        "flows_signed": sum(1 for r in results if r.signed and r.receipt_valid),
-        "flows": len(results),
+        "flow_errors": [f.result.error for f in everything if f.result.error],
+        "flows_signed": sum(1 for f in everything if f.result.signed and f.result.receipt_valid),
+        "flows": len(everything),
         "steps": [{"label": s.label, "status": s.status, "ms": round(s.ms, 1), "authorizer_ms": round(s.authorizer_ms, 1),
                    "billed_ms": round(durations.get(s.label, 0.0), 1), "log_bytes": s.log_bytes,
                    "response_bytes": s.response_bytes} for s in steps],
-        "first_flow_ms": {s.label: round(s.ms, 1) for s in cold_steps},
+        "first_flow_ms": {s.label: round(s.ms, 1) for s in cold.steps},
         "calls": _table(calls),
         "once_per_container": [f"{c.step}: {c.service}:{c.operation}" for c in one_offs],
-        "jwks_fetch_steps": [s.label for s in cold_steps + steps if s.jwks_fetches],
+        "jwks_fetch_steps": [s.label for f in everything for s in f.steps if s.jwks_fetches],
         "calls_per_flow": len(calls),
         "totals": dict(Counter(f"{c.service}:{c.operation}" for c in calls)),
         "capacity": {"rru": sum(c.rru for c in calls), "wru": sum(c.wru for c in calls)},
-        "scan_calls": sum(1 for c in cold_calls + calls if c.operation == "Scan"),
+        "scan_calls": sum(1 for f in everything for c in f.calls if c.operation == "Scan"),
         "jwks_fetches": jwks_fetches,
-        "requests": len(cold_steps) + len(steps),
+        "requests": sum(len(f.steps) for f in everything),
         "sms_sent": len(sms),
-        "sms_per_flow": [sum(1 for m in sms if m["to"] == r.phone) for r in results],
+        "sms_per_flow": [sum(1 for m in sms if m["to"] == f.result.phone) for f in everything],
         "emails_sent": len(after["emails"]) - len(before["emails"]),
+        "keyed_steps": {mode: [sorted(f.keyed) for f in flows] for mode, flows in runs.items()},
+        "key_replay_problems": [p for f in everything for p in f.replay_problems],
         "memory_gb": memory_gb,
+        "cost_mode": WITH_KEY,
         "cost_worst": worst.lines, "cost_worst_total": worst.total,
         "cost_cached": cached.lines, "cost_cached_total": cached.total,
         "cost_signing_only_total": signing_only.total,
         "budget": BUDGET,
         "notes": sorted({f"{c.step}: {c.service}:{c.operation} {c.note}" for c in calls if c.note}),
+        **call_budget(runs),
     }
 
 
-def print_report(report: dict[str, Any]) -> None:
-    services_order = ["dynamodb", "s3", "kms", "ses", "sns", "secretsmanager", "cognito-idp"]
-    print("AWS calls per endpoint, one full signing flow in a warm container (botocore after-call hooks)")
+# --- issue 13's budget of calls ------------------------------------------------------------------
+
+
+def mode_figures(flow: FlowRun) -> dict[str, Any]:
+    """The route handler's calls per step of one flow, the authorizer's beside them, and the table's total."""
+    table = _table(flow.calls)
+    route = {s.label: table.get(s.label, {}).get("route", {}) for s in flow.steps}
+    counts = {label: sum(ops.values()) for label, ops in route.items()}
+    return {
+        "steps": counts,
+        "of_which": route,
+        "authorizer": {s.label: table.get(s.label, {}).get("authorizer", {}) for s in flow.steps},
+        "authorizer_tokens": len({s.token for s in flow.steps if s.label in TABLE_STEPS and s.token}),
+        "total": sum(counts.get(label, 0) for label in TABLE_STEPS),
+        "all_steps_total": sum(counts.values()),
+    }
+
+
+def call_budget(runs: dict[str, list[FlowRun]]) -> dict[str, Any]:
+    """Each mode's steady flow against GOALS, and what the keys add per step (in calls and operations)."""
+    modes = {mode: mode_figures(flows[-1]) for mode, flows in runs.items()}
+    keyed, keyless = modes[WITH_KEY], modes[WITHOUT_KEY]
+    per_step, ops = {}, {}
+    for label in dict.fromkeys([*keyless["steps"], *keyed["steps"]]):
+        extra = keyed["steps"].get(label, 0) - keyless["steps"].get(label, 0)
+        more = Counter(keyed["of_which"].get(label, {}))
+        more.subtract(keyless["of_which"].get(label, {}))
+        if extra or any(more.values()):
+            per_step[label] = extra
+            ops[label] = {name: n for name, n in more.items() if n}
+    return {"modes": modes, "goals": dict(GOALS), "key_extra": keyed["all_steps_total"] - keyless["all_steps_total"],
+            "key_extra_per_step": per_step, "key_extra_operations": ops}
+
+
+def budget_problems(report: dict[str, Any]) -> list[str]:
+    """Where the steady flow without a key, or what the keys add, is over issue 13's goals."""
+    figures, goals = report["modes"][WITHOUT_KEY], report["goals"]
+    missing = [label for label in TABLE_STEPS if label not in figures["steps"]]
+    problems = [f"not counted, missing from the flow without a key: {', '.join(missing)}"] if missing else []
+    if figures["total"] > goals[TOTAL]:
+        problems.append(f"{figures['total']} calls from send to notifications, goal <= {goals[TOTAL]}")
+    if figures["steps"].get(SIGN, 0) > goals[SIGN]:
+        problems.append(f"{figures['steps'][SIGN]} calls in {SIGN}, goal <= {goals[SIGN]}")
+    if report["key_extra"] > goals[KEY_EXTRA]:
+        problems.append(f"an Idempotency-Key adds {report['key_extra']} calls, goal <= {goals[KEY_EXTRA]}")
+    return problems
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+SERVICES_ORDER = ["dynamodb", "s3", "kms", "ses", "sns", "secretsmanager", "cognito-idp"]
+SERVICE_NAMES = {"dynamodb": "", "s3": "S3", "kms": "KMS", "ses": "SES", "sns": "SNS",
+                 "secretsmanager": "Secrets Manager", "cognito-idp": "Cognito"}
+ROW_NAMES = {"POST /advisor/messages": "POST /advisor/messages (sign)",
+             "POST /portal/signing-requests/{id}/otp": "POST .../otp",
+             "POST /portal/signing-requests/{id}/otp/verify": "POST .../otp/verify",
+             SIGN: "POST .../sign",
+             "GET /advisor/signing-requests/{id}/receipt": "GET /advisor/.../receipt"}
+
+
+def _service_first(name: str) -> tuple[int, str]:
+    service = name.split(":", maxsplit=1)[0]
+    return (SERVICES_ORDER.index(service) if service in SERVICES_ORDER else 99, name)
+
+
+def of_which(ops: dict[str, int], signed: bool = False) -> str:
+    """'GetItem×3, TransactWriteItems, SES SendEmail': DynamoDB operations bare, the others after their service."""
+    parts = []
+    for name in sorted(ops, key=_service_first):
+        service, operation = name.split(":", 1)
+        text = f"{SERVICE_NAMES.get(service, service)} {operation}".strip()
+        count = ops[name]
+        if signed:
+            parts.append(f"{'+' if count > 0 else '−'}{text}" + (f"×{abs(count)}" if abs(count) > 1 else ""))
+        else:
+            parts.append(text if count == 1 else f"{text}×{count}")
+    return ", ".join(parts)
+
+
+def print_detail(report: dict[str, Any]) -> None:
+    print("AWS calls per endpoint, the steady flow with the Idempotency-Keys that the dashboard and the portal send")
+    print("(a warm container; botocore after-call hooks)")
     print("  [a] = made by the token authorizer (API Gateway caches its answer per token for 60 s)")
     print(f"  {'endpoint':<46} {'ms':>5} {'calls':>5}  service:operation × count")
     for step in report["steps"]:
@@ -641,8 +827,7 @@ def print_report(report: dict[str, Any]) -> None:
         parts = []
         for phase in ("authorizer", "route"):
             ops = phases.get(phase, {})
-            for name in sorted(ops, key=lambda n: (services_order.index(n.split(":")[0])
-                                                   if n.split(":")[0] in services_order else 99, n)):
+            for name in sorted(ops, key=_service_first):
                 parts.append(f"{'[a] ' if phase == 'authorizer' else ''}{name}×{ops[name]}")
         count = sum(sum(ops.values()) for ops in phases.values())
         print(f"  {step['label']:<46} {step['ms']:>5.0f} {count:>5}  {', '.join(parts)}")
@@ -654,12 +839,44 @@ def print_report(report: dict[str, Any]) -> None:
           f"{report['capacity']['wru']:.1f} write units (items measured; transactions and index entries included)")
     for note in report["notes"]:
         print(f"  note: {note}")
-    print(f"  Scan calls: {report['scan_calls']} (must be 0)")
+    print(f"  Scan calls: {report['scan_calls']} over {report['flows']} flows (must be 0)")
     print(f"  JWKS fetches over {report['requests']} requests in one container: {report['jwks_fetches']} (must be 1)")
     print(f"  SMS per flow: {report['sms_per_flow']} (each must be exactly 1); e-mails: {report['emails_sent']} "
           f"for {report['flows']} flows")
-    print(f"\ncost of one completed signature, eu-west-1 list prices, Lambda {report['memory_gb'] * 1024:.0f} MB x86 "
-          "(whole flow incl. the client's onboarding and the container's one-off calls; without the SMS)")
+
+
+def print_budget(report: dict[str, Any]) -> None:
+    figures, goals = report["modes"][WITHOUT_KEY], report["goals"]
+    print("\nissue 13: AWS calls per step, the steady flow without an Idempotency-Key")
+    print("  Counted: the calls of the route handler (the API Lambda function). The token authorizer is a")
+    print("  Lambda function of its own whose answer API Gateway caches per token for 60 s; its calls are")
+    print("  in the last column and in no step's count nor the total.\n")
+    print("| step | calls | of which | goal | verdict | authorizer (not counted) |")
+    print("|---|---|---|---|---|---|")
+    for label in TABLE_STEPS:
+        count = figures["steps"].get(label)
+        verdict = "missing" if count is None else "ok" if count <= goals[label] else "OVER"
+        print(f"| {ROW_NAMES.get(label, label)} | {count if count is not None else '–'} "
+              f"| {of_which(figures['of_which'].get(label, {}))} | ≤ {goals[label]} | {verdict} "
+              f"| {of_which(figures['authorizer'].get(label, {})) or '–'} |")
+    shown = sum(sum(figures["authorizer"].get(label, {}).values()) for label in TABLE_STEPS)
+    verdict = "ok" if figures["total"] <= goals[TOTAL] else "OVER"
+    print(f"| **total** | **{figures['total']}** | | **≤ {goals[TOTAL]}** | {verdict} | {shown} |")
+    per_run = next((of_which(ops) for label in TABLE_STEPS if (ops := figures["authorizer"].get(label))), "nothing")
+    print(f"\n  authorizer: the local gateway runs it on every request ({shown} calls over these steps); behind API")
+    print(f"  Gateway it runs once per token and 60 s ({per_run} each time): these steps use "
+          f"{figures['authorizer_tokens']} tokens")
+    print("  (one per login), so that many runs when they take under a minute.")
+    extra, verdict = report["key_extra"], "ok" if report["key_extra"] <= goals[KEY_EXTRA] else "OVER"
+    print(f"  with Idempotency-Key: {extra:+d} calls in all (goal <= {goals[KEY_EXTRA]}): {verdict}")
+    for label, n in report["key_extra_per_step"].items():
+        print(f"    {label}: {n:+d} ({of_which(report['key_extra_operations'][label], signed=True)})")
+
+
+def print_cost(report: dict[str, Any]) -> None:
+    print(f"\ncost of one completed signature, eu-west-1 list prices, Lambda {report['memory_gb'] * 1024:.0f} MB x86")
+    print("(the steady flow with the Idempotency-Keys that the dashboard and the portal send; the whole flow incl.")
+    print(" the client's onboarding, the advisor's notifications and the container's one-off calls; without the SMS)")
     print(f"  {'item':<30} {'authorizer on every request':>28} {'authorizer cached 60 s':>24}")
     for name in sorted(report["cost_worst"], key=lambda n: -report["cost_worst"][n]):
         print(f"  {name:<30} {report['cost_worst'][name]:>28.7f} {report['cost_cached'].get(name, 0.0):>24.7f}")
@@ -671,7 +888,14 @@ def print_report(report: dict[str, Any]) -> None:
     print("  plus, not infrastructure: one SMS per signature (NL rate), Cognito per monthly active user")
 
 
+def print_report(report: dict[str, Any]) -> None:
+    print_detail(report)
+    print_budget(report)
+    print_cost(report)
+
+
 def check(report: dict[str, Any]) -> list[str]:
+    """What must hold at any count: every flow signed, no Scan, one JWKS fetch, one SMS per flow, the keys sent."""
     problems = []
     if report["flow_errors"] or report["flows_signed"] != report["flows"]:
         problems.append(f"flows did not complete: {report['flow_errors']}")
@@ -681,6 +905,12 @@ def check(report: dict[str, Any]) -> list[str]:
         problems.append(f"JWKS fetched {report['jwks_fetches']} times, expected once per container")
     if report["sms_per_flow"] != [1] * report["flows"] or report["sms_sent"] != report["flows"]:
         problems.append(f"SMS per flow {report['sms_per_flow']}, expected exactly 1 each")
+    if any(keyed != sorted(KEYED_STEPS) for keyed in report["keyed_steps"][WITH_KEY]):
+        problems.append(f"the flows with keys sent them on {report['keyed_steps'][WITH_KEY]}, "
+                        f"expected {sorted(KEYED_STEPS)}")
+    if any(report["keyed_steps"][WITHOUT_KEY]):
+        problems.append(f"the flows without keys sent them on {report['keyed_steps'][WITHOUT_KEY]}")
+    problems.extend(report["key_replay_problems"])  # a key not honoured would make its extra calls a vacuous 0
     if report["cost_worst_total"] > report["budget"]:
         problems.append(f"${report['cost_worst_total']:.6f} per signature is over ${report['budget']}")
     return problems
@@ -691,15 +921,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     report = run()
-    problems = check(report)
-    report["problems"] = problems
+    report["problems"] = check(report)
+    report["budget_problems"] = budget_problems(report)
     if args.json:
         print(json.dumps(report))
     else:
         print_report(report)
-        for problem in problems:
+        for problem in report["problems"] + report["budget_problems"]:
             print(f"  ! {problem}")
-    if problems:
+    if report["problems"] or report["budget_problems"]:
         sys.exit(1)
     return report
 

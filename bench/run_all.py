@@ -5,9 +5,10 @@
     .venv/bin/python -m bench.run_all --only load cold_start
 
 Short form: reminders --quick (1,000 vs 5,000 stored), cold start 7 runs each, the AWS calls of
-one flow, load 20 flows by 5 workers. Full form: reminders (1,000 vs 50,000), cold start 25 runs
-each, the AWS calls of one flow, load 200 flows by 20 workers. Exit status 1 when any
-benchmark fails its own checks.
+the signing flow (with and without an Idempotency-Key, against issue 13's budget), load 20 flows
+by 5 workers. Full form: reminders (1,000 vs 50,000), cold start 25 runs each, the same AWS
+calls, load 200 flows by 20 workers. Exit status 1 when any benchmark fails its own checks
+(for the AWS calls, the budget of calls included).
 """
 
 from __future__ import annotations
