@@ -31,7 +31,7 @@ from chalicelib.messaging.notices import send_client_notice
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.states import SigningStatus, first_event
 from chalicelib.tenants.model import SIGNING
-from chalicelib.validation import Fields
+from chalicelib.validation import Fields, text_problem
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.ports import Ports
 
 MAX_DOCUMENTS = 10
+MAX_ID_LENGTH = 64
 NOTICE_GRACE = timedelta(minutes=5)
 
 
@@ -51,7 +52,7 @@ def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
         "response_type": fields.choice("response_type", RESPONSE_TYPES, message="invalid_response_type"),
     }
     document_ids = body.get("document_ids", [])
-    if not isinstance(document_ids, list) or not all(isinstance(d, str) for d in document_ids):
+    if not isinstance(document_ids, list) or not all(_an_id(d) for d in document_ids):
         fields.add("document_ids", "invalid_document_ids")
         document_ids = []
     elif len(document_ids) > MAX_DOCUMENTS or len(set(document_ids)) != len(document_ids):
@@ -62,6 +63,11 @@ def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
         fields.add("document_ids", "sign_needs_one_pdf")
     fields.done()
     return values
+
+
+def _an_id(value: object) -> bool:
+    """An id as this service hands them out: short plain text (a longer key would be DynamoDB's 5xx)."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH and text_problem(value) is None
 
 
 def _deadline(fields: Fields, response_type: str | None, today: date) -> str | None:

@@ -24,7 +24,6 @@ from chalicelib.signing.states import Step, advance
 if TYPE_CHECKING:
     from chalicelib.ports import Ports
 
-# How long a run holds a notice it is sending; longer than any run takes.
 ACTOR = "system:reminders"
 
 

@@ -123,8 +123,12 @@ def request_code(ports: Ports, principal: Principal, request_id: str) -> dict[st
 
 
 def _warn_near_budget(used: int, budget: int) -> None:
-    """A warning metric on the send that uses most of the firm's daily SMS budget."""
-    if used == otp.budget_warning_at(budget):
+    """A warning metric on every send once most of the firm's daily SMS budget is used (the alarm counts them).
+
+    `used` comes from the read before the send, so two sends at once may both count as the same
+    one: a warning on every send from the threshold on is never missed that way.
+    """
+    if used >= otp.budget_warning_at(budget):
         count("SmsBudgetWarning")
         logger.warning("firm has used most of its daily SMS budget", extra={"used": used, "budget": budget})
 

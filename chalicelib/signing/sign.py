@@ -40,7 +40,7 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     its image. With `request_key` (the Idempotency-Key) the answer commits with it too, and a
     repeated call gets that answer again.
     """
-    key = idempotency.key_of("sign", principal, request_key, body)
+    key = idempotency.key_of(f"sign:{request_id}", principal, request_key, body)  # a key is one request's
     fields = Fields(body)
     city = fields.text("city", max_length=100)
     fields.done()

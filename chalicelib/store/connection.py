@@ -10,5 +10,7 @@ from pynamodb.connection import Connection
 @functools.cache
 def shared_connection() -> Connection:
     from chalicelib.config import get_settings
+    from chalicelib.store.models import CONNECT_TIMEOUT_SECONDS, MAX_RETRY_ATTEMPTS, READ_TIMEOUT_SECONDS
 
-    return Connection(region=get_settings().region)
+    return Connection(region=get_settings().region, connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
+                      read_timeout_seconds=READ_TIMEOUT_SECONDS, max_retry_attempts=MAX_RETRY_ATTEMPTS)

@@ -32,23 +32,16 @@ from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.states import SigningStatus, Step
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
-from chalicelib.store.clients import to_client
 from chalicelib.store.document_refs import document_attribute, document_ref
-from chalicelib.store.documents import to_document
 from chalicelib.store.models import (
-    AdvisorItem,
-    ClientItem,
-    DocumentItem,
     MessageItem,
     NotificationItem,
     ReplyItem,
     SigningRequestItem,
-    TenantItem,
 )
+from chalicelib.store.outgoing import read_outgoing
 from chalicelib.store.pages import decode_cursor, encode_cursor
-from chalicelib.store.reads import Wanted, read_together
 from chalicelib.store.signing_requests import audit_item, notification_item, record_step, request_item
-from chalicelib.store.tenants import to_advisor, to_tenant
 from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
 
 
@@ -194,26 +187,8 @@ class MessageRepository:
 
     def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
                  key: IdempotencyKey | None = None) -> Outgoing:
-        """What a send needs, in one read: the client's card, the firm, the advisor, the documents found, and
-        the key's earlier answer; NotFound for an unknown client."""
-        pk = keys.tenant(tenant_id)
-        wanted: dict[str, Wanted] = {
-            "client": (ClientItem, pk, keys.client(client_id)), "firm": (TenantItem, pk, keys.TENANT_PROFILE),
-            "advisor": (AdvisorItem, pk, keys.advisor(advisor_id)),
-            **{f"document:{d}": (DocumentItem, pk, keys.document(d)) for d in document_ids},
-        }
-        if key is not None:
-            wanted[records.PART] = records.wanted(key)
-        found = read_together(wanted)
-        client, firm, advisor = (found.get("client", ClientItem), found.get("firm", TenantItem),
-                                 found.get("advisor", AdvisorItem))
-        if client is None or firm is None:
-            raise NotFound()
-        documents = {d: to_document(tenant_id, item) for d in document_ids
-                     if (item := found.get(f"document:{d}", DocumentItem)) is not None}
-        return Outgoing(client=to_client(tenant_id, client), firm=to_tenant(tenant_id, firm),
-                        advisor=to_advisor(tenant_id, advisor) if advisor is not None else None, documents=documents,
-                        earlier=records.answer_in(found, now))
+        """What a send needs, in one read (chalicelib/store/outgoing.py)."""
+        return read_outgoing(tenant_id, client_id, advisor_id, document_ids, now, key)
 
     def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
         return records.read_answer(key, now)
@@ -236,8 +211,13 @@ class MessageRepository:
         if recorded is not None:
             records.put_record(transition, recorded, created)
         try:
-            transition.commit()
+            transition.commit(message.id)
         except TransitionRefused as exc:
+            try:
+                self.get_message(message.tenant_id, message.id)
+                return replace(message, next_reminder_at=iso(notice_due))  # landed by an attempt whose answer was lost
+            except NotFound:
+                pass
             answered = records.read_answer(recorded.key, created) if recorded is not None else None
             if answered is not None:
                 raise AlreadyAnswered(answered) from exc
@@ -263,8 +243,8 @@ class MessageRepository:
         records.update_answer(transition, recorded)
         try:
             transition.commit()
-        except TransitionRefused as exc:
-            raise NotFound() from exc
+        except TransitionRefused:
+            _update(message, actions)  # the record is gone or another's: the message's notice still counts
 
     # --- the client's answers --------------------------------------------------------------
 

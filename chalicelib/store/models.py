@@ -282,9 +282,18 @@ ALL_MODELS: tuple[type[Item], ...] = (
 )
 
 
+# As the boto3 clients of chalicelib.aws: a hung call fails well inside the function's 25 s.
+CONNECT_TIMEOUT_SECONDS = 3
+READ_TIMEOUT_SECONDS = 10
+MAX_RETRY_ATTEMPTS = 3
+
+
 def bind(table_name: str, region: str) -> None:
     """Point every model at the deployed table (called once by the composition root)."""
     models: tuple[type[Model], ...] = (Item, *ALL_MODELS)
     for model in models:
         model.Meta.table_name = table_name
         model.Meta.region = region
+        model.Meta.connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        model.Meta.read_timeout_seconds = READ_TIMEOUT_SECONDS
+        model.Meta.max_retry_attempts = MAX_RETRY_ATTEMPTS

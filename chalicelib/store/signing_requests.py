@@ -79,6 +79,11 @@ def record_step(transition: Transition, step: Step, extra: Sequence[Action] = ()
     transition.put("audit", audit_item(request.tenant_id, request.id, event))
 
 
+def step_token(step: Step) -> str:
+    """The transaction token of a step: its event's hash, unique to this attempt (chalicelib.store.transaction)."""
+    return step.event.hash[:36]
+
+
 def request_item(request: SigningRequest) -> SigningRequestItem:
     """The item of a new request, for the transaction that sends its message."""
     return SigningRequestItem(
@@ -148,6 +153,8 @@ class SigningRequestRepository:
         (until midnight in Amsterdam), or a concurrent send for this request (the resend wait).
         """
         request = step.before
+        if firm_budget <= 0:
+            raise RateLimited("sms_budget_exhausted", retry_after=seconds_to_midnight(now))
         transition = Transition()
         items.write_code_state(transition, request.tenant_id, request.id, before, after)
         items.count_send(transition, "firm_limit", items.firm_counter(request.tenant_id, now), now, firm_budget)
@@ -157,7 +164,7 @@ class SigningRequestRepository:
                          now, otp.MAX_PER_CLIENT_PER_DAY)
         record_step(transition, step)
         try:
-            transition.commit()
+            transition.commit(step_token(step))
         except TransitionRefused as exc:
             until_midnight = seconds_to_midnight(now)
             if "firm_limit" in exc.failed:
@@ -169,19 +176,20 @@ class SigningRequestRepository:
             raise RateLimited("too_many_codes", retry_after=int(otp.RESEND_AFTER.total_seconds())) from exc
 
     def undo_code_sent(self, step: Step, sent: OtpState, restored: OtpState, phone_digest: str, now: datetime) -> None:
-        """A code that never left: the state before it and the counts (the firm's too) back, with the `code_failed` event.
-
-        A newer code request that took over in the meantime keeps its state: then nothing changes.
+        """A code that never left: the counts (the firm's too) back, and the state before it with the
+        `code_failed` event, unless a newer code request took over in the meantime: that one keeps its state.
         """
         request = step.before
+        counts = Transition()
+        items.uncount_send(counts, "firm_limit", items.firm_counter(request.tenant_id, now))
+        items.uncount_send(counts, "phone_limit", items.phone_counter(request.tenant_id, phone_digest, now))
+        items.uncount_send(counts, "client_limit", items.client_counter(request.tenant_id, request.client_id, now))
+        counts.commit(f"undo-{step_token(step)}"[:36])
         transition = Transition()
         items.write_code_state(transition, request.tenant_id, request.id, sent, restored)
-        items.uncount_send(transition, "firm_limit", items.firm_counter(request.tenant_id, now))
-        items.uncount_send(transition, "phone_limit", items.phone_counter(request.tenant_id, phone_digest, now))
-        items.uncount_send(transition, "client_limit", items.client_counter(request.tenant_id, request.client_id, now))
         record_step(transition, step)
         with contextlib.suppress(TransitionRefused):
-            transition.commit()
+            transition.commit(step_token(step))
 
     def record_code_check(self, step: Step, before: OtpState, after: OtpState) -> None:
         """The outcome of a code check; InvalidCode when a concurrent check got there first."""
@@ -189,7 +197,7 @@ class SigningRequestRepository:
         items.write_code_state(transition, step.before.tenant_id, step.before.id, before, after)
         record_step(transition, step)
         try:
-            transition.commit()
+            transition.commit(step_token(step))
         except TransitionRefused as exc:
             raise InvalidCode("code_race", attempts_left=max(0, otp.MAX_ATTEMPTS - after.attempts)) from exc
 
@@ -222,12 +230,14 @@ class SigningRequestRepository:
         if recorded is not None:
             records.put_record(transition, recorded, parse_iso(signed_at))
         try:
-            transition.commit()
+            transition.commit(step_token(step))
         except TransitionRefused as exc:
+            current = self.get(request.tenant_id, request.id)
+            if current.audit_head == step.event.hash:
+                return  # this very signature, landed by an attempt whose answer was lost
             answered = records.read_answer(recorded.key, parse_iso(signed_at)) if recorded is not None else None
             if answered is not None:
                 raise AlreadyAnswered(answered) from exc
-            current = self.get(request.tenant_id, request.id)
             if current.status == SigningStatus.SIGNED:
                 raise AlreadySigned() from exc
             if not current.is_open:

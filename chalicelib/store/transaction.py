@@ -42,19 +42,22 @@ class Transition:
         self.updates.append((name, item, list(actions), condition))
 
     def put(self, name: str, item: Model, condition: Condition | None = None) -> None:
-        """A new item: refused when one with its key exists, or else unless `condition` holds."""
+        """A new item: refused when one with its key exists (or, given `condition`, unless that holds)."""
         self.puts.append((name, item, condition))
 
     def check(self, name: str, item: Item, condition: Condition) -> None:
         """A condition on an item that the change does not write."""
         self.checks.append((name, item, condition))
 
-    def commit(self) -> None:
+    def commit(self, token: str | None = None) -> None:
+        """All or nothing. `token` (at most 36 characters) names this change: DynamoDB answers a retry
+        of a committed change with the same token as a success instead of refusing its conditions,
+        so the client's own retry after a lost answer does not look like someone else's write."""
         # PynamoDB sends condition checks first, then puts, then updates: the reasons come in that order.
         names = ([name for name, *_ in self.checks] + [name for name, *_ in self.puts]
                  + [name for name, *_ in self.updates])
         try:
-            with TransactWrite(connection=shared_connection()) as tx:
+            with TransactWrite(connection=shared_connection(), client_request_token=token) as tx:
                 for _, checked, check in self.checks:
                     tx.condition_check(type(checked), checked.pk, checked.sk, condition=check)
                 for _, item, actions, condition in self.updates:

@@ -462,3 +462,54 @@ def test_a_sign_that_died_before_its_commit_left_nothing_and_its_retry_signs_onc
     after = _signing_state(api, office, message_id)
     assert (after["request"], after["receipt"], after["events"].count("signed")) == ("signed", True, 1)
     assert calls["n"] == 2 and _signed_notifications(api, office, request_id) == 1
+
+
+# --- an answer lost under botocore's own retries --------------------------------------------------
+
+
+def _lose_first_answer(monkeypatch, target: str) -> dict[str, int]:
+    """The first `target` call reaches DynamoDB and is applied, but its answer never arrives: botocore
+    times out and retries by itself, as it does in production (below every fault above)."""
+    from botocore.endpoint import Endpoint
+    from botocore.exceptions import ReadTimeoutError
+
+    send, lost = Endpoint._send, {"n": 0}
+
+    def losing(self: Any, request: Any) -> Any:
+        answer = send(self, request)
+        if request.headers.get("X-Amz-Target", b"").endswith(target.encode()) and not lost["n"]:
+            lost["n"] += 1
+            raise ReadTimeoutError(endpoint_url=request.url)
+        return answer
+
+    monkeypatch.setattr(Endpoint, "_send", losing)
+    return lost
+
+
+def test_a_sign_whose_answer_botocore_lost_and_retried_is_signed_once_and_told_once(
+        api: Api, backend, office, monkeypatch):
+    message_id, request_id = _verified_request(api, backend, office)
+    body = {"signature_image": data_url(signature_png()), "city": "Delft"}
+    mails = _advisor_mails(backend, office)
+    lost = _lose_first_answer(monkeypatch, "TransactWriteItems")
+
+    signed = api.post(f"/portal/signing-requests/{request_id}/sign", office["client_token"], body)
+
+    assert lost["n"] == 1, "the fault was never hit: the test proves nothing"
+    assert (signed.status_code, signed.json["status"]) == (200, "signed"), signed.body
+    state = _signing_state(api, office, message_id)
+    assert (state["request"], state["receipt"], state["events"].count("signed")) == ("signed", True, 1)
+    assert _signed_notifications(api, office, request_id) == 1 and _advisor_mails(backend, office) == mails + 1
+
+
+def test_a_send_whose_answer_botocore_lost_and_retried_is_one_message_with_its_notice(
+        api: Api, backend, office, monkeypatch):
+    client = _fresh_client(api, office)
+    body = _sign_message(client["id"], office["document"])
+    lost = _lose_first_answer(monkeypatch, "TransactWriteItems")
+
+    sent = api.post("/advisor/messages", office["token"], body)
+
+    assert lost["n"] == 1, "the fault was never hit: the test proves nothing"
+    assert (sent.status_code, sent.json["notice_status"]) == (201, "sent"), sent.body
+    assert len(_messages_of(api, office, client["id"])) == 1 and len(emails_to(backend, client["email"])) == 1

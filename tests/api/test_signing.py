@@ -227,6 +227,8 @@ def test_an_idempotent_sign_replays_the_first_answer(api: Api, firm, signer, bac
     assert first.json == second.json
     events = api.get(f"/advisor/messages/{_message_of(api, firm, request_id)}", firm["token"]).json
     assert [e["type"] for e in events["signing"]["audit_events"]].count("signed") == 1
+    signed_mails = [m for m in emails_to(backend, firm["advisor_email"]) if "ondertekend" in m["subject"].lower()]
+    assert len(signed_mails) == 1, "no second e-mail to the advisor"
 
 
 def _message_of(api: Api, firm, request_id: str) -> str:

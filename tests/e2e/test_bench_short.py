@@ -5,7 +5,7 @@ these tests only hold what must be true at any speed: a load of full signing flo
 zero errors and nothing lost, one SMS per signature, and over the flows of bench/aws_calls.py
 no Scan and a single JWKS fetch per container. Issue 13's budget of AWS calls (at most 30
 from send to the advisor's notifications, a sign at most 8, an Idempotency-Key adding at most
-4) is asserted too, as expected to fail while the app is reworked to meet it.
+4) is asserted too: counts of calls, not times.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ class FakeSigningRequests(Failing):
         firm = ("firm", request.tenant_id, _day(now))
         phone = ("phone", request.tenant_id, phone_digest, _day(now))
         client = ("client", request.tenant_id, request.client_id, _day(now))
-        if self.counters.get(firm, 0) >= firm_budget:
+        if firm_budget <= 0 or self.counters.get(firm, 0) >= firm_budget:
             raise RateLimited("sms_budget_exhausted", retry_after=seconds_to_midnight(now))
         if self.counters.get(phone, 0) >= otp.MAX_PER_PHONE_PER_DAY:
             raise RateLimited("too_many_sms_for_phone", retry_after=seconds_to_midnight(now))
@@ -107,11 +107,11 @@ class FakeSigningRequests(Failing):
 
     def undo_code_sent(self, step: Step, sent: OtpState, restored: OtpState, phone_digest: str, now: datetime) -> None:
         request = step.before
-        if not (self._code_unchanged(request, sent) and self.step_allowed(step)):
-            return  # a newer code request took over
         for key in (("firm", request.tenant_id, _day(now)), ("phone", request.tenant_id, phone_digest, _day(now)),
                     ("client", request.tenant_id, request.client_id, _day(now))):
             self.counters[key] = self.counters.get(key, 0) - 1
+        if not (self._code_unchanged(request, sent) and self.step_allowed(step)):
+            return  # a newer code request took over: it keeps its state
         self.codes[(request.tenant_id, request.id)] = restored
         self.apply_step(step)
 
@@ -129,6 +129,9 @@ class FakeSigningRequests(Failing):
         request = step.before
         key = (request.tenant_id, request.id)
         signed_at = parse_iso(step.event.at)
+        landed = self.requests.get(key)
+        if landed is not None and landed.audit_head == step.event.hash:
+            return  # this very signature, landed by an attempt whose answer was lost
         if recorded is not None and (earlier := self.ports.messages.answer_under(recorded.key, signed_at)):
             raise AlreadyAnswered(earlier)
         if not (self.step_allowed(step) and self._code_unchanged(request, before)

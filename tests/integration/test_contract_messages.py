@@ -108,6 +108,13 @@ def test_a_sent_message_reads_back_as_sent_with_its_notice_queued(store: Store):
     assert answer.notice_status == "pending" and answer.reminders_sent == frozenset()
 
 
+def test_a_message_stored_again_by_a_retry_of_its_own_is_no_error_and_stays_one(store: Store):
+    message = store.message()
+    first = store.messages.send(message, SENT)
+    assert store.messages.send(message, SENT) == first  # its answer was lost, the write had landed
+    assert [m.id for m in store.messages.list_for_client(store.tenant, "k1", 50, None)[0]] == [message.id]
+
+
 def test_an_unknown_message_or_one_of_another_firm_is_not_found(store: Store):
     message = store.sent()
     with pytest.raises(NotFound):

@@ -185,11 +185,27 @@ def test_an_undone_send_restores_the_code_state_and_the_counts(store):
     _send_many(store, digest, [request], otp.MAX_PER_PHONE_PER_DAY)  # all ten still available
 
 
+def test_an_undone_send_gives_its_counts_back_even_when_a_newer_code_took_over(store):
+    request = store.add()
+    digest = f"phone-{new_id()}"
+    issued = _issued(OtpState())
+    store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), issued, digest, NOW)
+    failed_send = store.repository.get(request.tenant_id, request.id)
+    newer = _issued(issued, NOW + timedelta(minutes=1))
+    store.record_code_sent(advance(failed_send, "code_sent", AT, "c", {"n": 2}), issued, newer, digest, NOW)
+    store.repository.undo_code_sent(advance(failed_send, "code_failed", AT, "system:sms"), issued,
+                                    replace(OtpState(), version=issued.version + 1), digest, NOW)
+    assert store.repository.code_state(request.tenant_id, request.id) == newer, "the newer code keeps its state"
+    others = [store.add() for _ in range(otp.MAX_PER_PHONE_PER_DAY - 1)]
+    _send_many(store, digest, others, otp.MAX_PER_PHONE_PER_DAY - 1)  # 1 counted + 9 more: the undone one is back
+
+
 def test_the_firms_budget_is_counted_with_each_code_and_given_back_with_one_that_never_left(store):
     tenant = f"t-{new_id()}"
     requests = [store.add(tenant=tenant) for _ in range(4)]
-    for request in requests[:3]:
-        store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), _issued(OtpState()), new_id(),
+    digests = [f"phone-{new_id()}" for _ in requests]
+    for request, digest in zip(requests[:3], digests, strict=False):
+        store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), _issued(OtpState()), digest,
                                budget=3)
     with pytest.raises(RateLimited) as spent:
         store.record_code_sent(advance(requests[3], "code_sent", AT, "c"), OtpState(), _issued(OtpState()), new_id(),
@@ -199,7 +215,7 @@ def test_the_firms_budget_is_counted_with_each_code_and_given_back_with_one_that
     sent = store.repository.get(tenant, requests[0].id)
     issued = store.repository.code_state(tenant, requests[0].id)
     store.repository.undo_code_sent(advance(sent, "code_failed", AT, "system:sms"), issued,
-                                    replace(OtpState(), version=issued.version + 1), "digest", NOW)
+                                    replace(OtpState(), version=issued.version + 1), digests[0], NOW)
     store.record_code_sent(advance(requests[3], "code_sent", AT, "c"), OtpState(), _issued(OtpState()), new_id(),
                            budget=3)
     tomorrow = NOW + timedelta(days=1)
@@ -207,6 +223,17 @@ def test_the_firms_budget_is_counted_with_each_code_and_given_back_with_one_that
     before = store.repository.code_state(tenant, again.id)
     store.record_code_sent(advance(again, "code_sent", AT, "c"), before, _issued(before, tomorrow), new_id(),
                            tomorrow, budget=3)  # a new day, a new budget
+
+
+def test_a_budget_of_zero_sends_no_code_and_counts_nothing(store):
+    request = store.add()
+    digest = f"phone-{new_id()}"
+    with pytest.raises(RateLimited) as spent:
+        store.record_code_sent(advance(request, "code_sent", AT, "c"), OtpState(), _issued(OtpState()), digest,
+                               budget=0)
+    assert spent.value.message == "sms_budget_exhausted"
+    assert store.repository.code_state(request.tenant_id, request.id) == OtpState()
+    _send_many(store, digest, [request], otp.MAX_PER_PHONE_PER_DAY)  # the phone's ten are all still there
 
 
 def test_a_ceremony_reads_the_request_its_code_and_the_card_and_with_the_firm_its_sms_of_the_day(store):
@@ -284,7 +311,17 @@ def test_a_second_signature_is_already_signed(store):
     used = replace(state, used_at=AT, version=state.version + 1)
     store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request), None)
     with pytest.raises(AlreadySigned):
-        store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-2", _sealed(), _notification(request), None)
+        store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used, "TB-2",
+                              _sealed(), _notification(request), None)
+
+
+def test_a_signature_committed_again_by_a_retry_of_its_own_is_no_error_and_stays_one(store):
+    request, state = _verified(store)
+    used = replace(state, used_at=AT, version=state.version + 1)
+    step = advance(request, "signed", AT, "c", {"receipt_digest": "d1"})
+    store.repository.sign(step, state, used, "TB-1", _sealed(), _notification(request), None)
+    store.repository.sign(step, state, used, "TB-1", _sealed(), _notification(request), None)  # its answer was lost
+    assert [e.type for e in store.repository.audit_events(request.tenant_id, request.id)].count("signed") == 1
 
 
 def test_a_request_withdrawn_meanwhile_is_not_signed(store):
@@ -337,7 +374,7 @@ def test_a_signature_with_a_key_records_its_answer_which_a_ceremony_and_a_second
     earlier = store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier
     assert earlier is not None and (earlier.body, earlier.fingerprint, earlier.expires_at) == (answer, "body-1", NOW + KEPT)
     with pytest.raises(AlreadyAnswered) as twin:
-        store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-2", _sealed(),
-                              _notification(request), None, Recorded(key, {"status": "other"}))
+        store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
+                              "TB-2", _sealed(), _notification(request), None, Recorded(key, {"status": "other"}))
     assert twin.value.answer == earlier
     assert store.repository.ceremony(tenant, request.id, "k1", NOW + KEPT, key=key).earlier is None, "kept a day"

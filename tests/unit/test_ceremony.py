@@ -100,9 +100,12 @@ class World:
         self.ask_code(request_id)
         self.verify(self.last_code(), request_id)
 
-    def sign(self, request_id: str = "r1", **body: Any) -> dict[str, Any]:
+    def sign(self, request_id: str = "r1", key: str | None = None, **body: Any) -> dict[str, Any]:
         fields = {"signature_image": signature_data_url(), "city": "Haarlem", **body}
-        return sign(self.ports, self.principal, request_id, fields, "192.0.2.1", "pytest")
+        return sign(self.ports, self.principal, request_id, fields, "192.0.2.1", "pytest", key)
+
+    def advisor_mails(self) -> int:
+        return len(self.ports.mailer.to("adviseur@demo.example"))
 
     def later(self, **delta: float) -> None:
         self.ports.clock.advance(**delta)
@@ -226,8 +229,16 @@ def test_the_firms_daily_budget_stops_codes_and_warns_at_eighty_percent(world, m
     with pytest.raises(RateLimited) as refused:
         world.ask_code(requests[5])
     assert refused.value.message == "sms_budget_exhausted"
-    assert counted.count("SmsBudgetWarning") == 1 and counted.count("SmsBudgetExhausted") == 1
+    assert counted.count("SmsBudgetWarning") == 2, "the 4th and the 5th of 5: each at or past 80 %"
+    assert counted.count("SmsBudgetExhausted") == 1
     assert len(world.ports.sms.sent) == 5
+
+
+def test_a_firm_whose_budget_is_zero_sends_no_code_at_all(world):
+    world.ports.tenants.set_sms_budget(TENANT, 0)
+    with pytest.raises(RateLimited) as refused:
+        world.ask_code()
+    assert refused.value.message == "sms_budget_exhausted" and world.ports.sms.sent == []
 
 
 def test_an_sms_that_never_left_takes_no_limit_and_says_so_in_the_chain(world):
@@ -562,3 +573,34 @@ def test_a_phone_number_changed_while_sealing_refuses_the_signature(world, monke
     with pytest.raises(OtpRequired):
         world.sign()
     assert signing.get(TENANT, "r1").is_open and signing.sealed_receipt(TENANT, "c1", "r1") is None
+
+
+# --- the Idempotency-Key ------------------------------------------------------------------------
+
+
+def test_one_key_gives_one_signature_one_receipt_and_one_advisor_email(world):
+    world.verified()
+    first = world.sign(key="k-1")
+    assert world.sign(key="k-1") == first
+    assert world.ports.signing.audit_events(TENANT, "r1")[-1].type == "signed"
+    assert [e.type for e in world.ports.signing.audit_events(TENANT, "r1")].count("signed") == 1
+    assert world.advisor_mails() == 1 and len(world.ports.signing.receipts) == 1
+
+
+def test_a_key_is_one_requests_so_the_same_key_and_body_sign_another_request_anew(world):
+    world.new_request("r2")
+    world.verified("r1")
+    world.verified("r2")
+    world.sign("r1", key="k-1")
+    assert world.sign("r2", key="k-1")["status"] == "signed"
+    assert world.ports.signing.get(TENANT, "r2").status == SigningStatus.SIGNED and world.advisor_mails() == 2
+
+
+def test_the_same_key_with_another_body_is_refused_and_signs_nothing_more(world):
+    from chalicelib.errors import IdempotencyKeyReused
+
+    world.verified()
+    world.sign(key="k-1")
+    with pytest.raises(IdempotencyKeyReused):
+        world.sign(key="k-1", city="Utrecht")
+    assert world.advisor_mails() == 1

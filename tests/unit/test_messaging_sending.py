@@ -377,3 +377,9 @@ def test_a_retry_after_a_failed_notice_replays_the_first_answer_and_the_job_send
     assert office.client_mails() == []
     job.run(office.ports)
     assert len(office.client_mails()) == 1 and office.message(first["id"]).notice_status == "sent"
+
+
+@pytest.mark.parametrize("document_id", ["x" * 65, "", "d\u0000", 7])
+def test_a_document_id_that_no_document_can_have_is_a_validation_error_not_a_lookup(office: Office, document_id):
+    error = refused(office, response_type="approve", document_ids=[document_id])
+    assert fields_of(error) == {"document_ids": "invalid_document_ids"}
