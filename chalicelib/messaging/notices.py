@@ -48,7 +48,13 @@ def send_client_notice(ports: Ports, message: Message, client: Client, firm_name
         ports.messages.notice_failed(message, at or ports.clock.now(), outcome("failed"))
         return "failed"
     next_check = first_check(message, parse_iso(message.created_at), ports.settings.reminder_offsets_days)
-    ports.messages.notice_sent(message, next_check, outcome("sent"))
+    try:
+        ports.messages.notice_sent(message, next_check, outcome("sent"))
+    except DependencyFailed:
+        # The client has the e-mail; only our record of it failed. The message stays due, so the
+        # job sends it once more after the grace: a second notice rather than a send that answers 503.
+        logger.warning("client notice sent but not recorded; the job may send it again",
+                       extra={"message_id": message.id})
     return "sent"
 
 

@@ -288,11 +288,8 @@ def test_a_notice_retry_that_died_after_its_claim_waits_for_its_lease_then_goes_
 
 
 def test_a_notice_whose_record_failed_is_sent_again_after_the_grace_at_least_once(office: Office):
-    from chalicelib.errors import DependencyFailed
-
     office.ports.messages.fail_next(step="notice_sent")  # the e-mail went out, its record did not
-    with pytest.raises(DependencyFailed):
-        office.send("none")
+    assert office.send("none")["notice_status"] == "sent", "the send itself went through"
     assert len(notices(office)) == 1
     office.ports.clock.advance(seconds=NOTICE_GRACE.total_seconds() - 1)
     assert job.run(office.ports).to_api() == {"reminders_sent": 0, "overdue_notices": 0}
