@@ -11,9 +11,11 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 
 setup: $(VENV)/.installed node_modules/.installed
 
-# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here), and
+# draw the transactiebon PDF's first page with poppler-utils' pdftoppm.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v pdftoppm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 # The venv holds exactly the dev lock (every package pinned, every file's hash checked), so it is
 # rebuilt whenever a lock changes; pip-sync removes what the lock no longer lists.

@@ -12,6 +12,7 @@ from chalicelib.api.security import security
 from chalicelib.observability import logger, metrics, traced
 
 app = Chalice(app_name="signing-portal")
+app.api.binary_types.append("application/pdf")  # the transactiebon; asked for with Accept: application/pdf
 
 app.register_blueprint(security)
 for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, portal, dev, web):
@@ -45,3 +46,12 @@ def send_reminders(event: Any) -> dict[str, int]:
     from chalicelib.reminders.job import run
 
     return run(aws.ports()).to_api()
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def obtain_time_stamps(event: Any) -> dict[str, int]:
+    """Every five minutes: the time stamps the authority could not give at the moment of signing."""
+    from chalicelib import aws
+    from chalicelib.signing.stamping import stamp_pending
+
+    return stamp_pending(aws.ports()).to_api()

@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from chalicelib.notify.email import Mailer
     from chalicelib.notify.sms import SmsSender
     from chalicelib.ports import Ports
-    from chalicelib.signing.crypto import Sealer, Vault
+    from chalicelib.signing.crypto import KmsSealKeyAdmin, Sealer, Vault
+    from chalicelib.signing.pdf_seal import KmsPdfSealer
+    from chalicelib.signing.trusted_time import AuthorityTimeStamper
     from chalicelib.store.clients import ClientRepository
     from chalicelib.store.documents import DocumentRepository
     from chalicelib.store.messages import MessageRepository
     from chalicelib.store.people import PersonRepository
+    from chalicelib.store.seal_keys import SealKeyRepository
     from chalicelib.store.signing_requests import SigningRequestRepository
     from chalicelib.store.tenants import TenantRepository
 
@@ -109,10 +112,60 @@ def document_storage() -> DocumentStorage:
 
 
 @functools.cache
-def sealer() -> Sealer:
-    from chalicelib.signing.crypto import Sealer
+def seal_keys() -> SealKeyRepository:
+    from chalicelib.store.seal_keys import SealKeyRepository
 
-    return Sealer(client("kms"), get_settings().seal_key_id)
+    bind_store()
+    return SealKeyRepository()
+
+
+@functools.cache
+def sealer() -> Sealer:
+    """The seal, with this container's copy of the seal key history (read at most once a minute)."""
+    from chalicelib.signing.crypto import KmsSealKeys, Sealer
+    from chalicelib.signing.seal_keys import SealKeyring
+
+    kms = KmsSealKeys(client("kms"))
+    return Sealer(kms, SealKeyring(seal_keys(), kms, get_settings().seal_key_id, lambda: clock().now()))
+
+
+@functools.cache
+def seal_key_admin() -> KmsSealKeyAdmin:
+    """Making seal keys: only the operator's credentials may (the API's role reaches it only locally)."""
+    from chalicelib.signing.crypto import KmsSealKeyAdmin
+
+    return KmsSealKeyAdmin(client("kms"))
+
+
+@functools.cache
+def pdf_sealer() -> KmsPdfSealer:
+    """The transactiebon's seal: the active seal key, with the configured certificate when it is that key's."""
+    from chalicelib.signing.pdf_seal import LOCAL_ISSUER, KmsPdfSealer, certifies
+
+    settings = get_settings()
+
+    def active_key() -> tuple[str, str]:
+        seal = sealer()
+        return seal.key_id, seal.public_key_pem
+
+    @functools.cache
+    def chain_for(key_id: str, public_key_pem: str) -> tuple[str, ...]:
+        if certifies(settings.seal_certificate_chain, public_key_pem):
+            return settings.seal_certificate_chain
+        if settings.is_local and LOCAL_ISSUER:
+            return tuple(LOCAL_ISSUER[0](public_key_pem))
+        return ()
+
+    return KmsPdfSealer(client("kms"), active_key, chain_for, settings.tsa_url, settings.tsa_certificate_chain)
+
+
+@functools.cache
+def timestamper() -> AuthorityTimeStamper:
+    from chalicelib.signing.trusted_time import AuthorityTimeStamper
+
+    settings = get_settings()
+    return AuthorityTimeStamper(settings.tsa_url, settings.tsa_certificate_chain,
+                                allow_loopback_http=settings.is_local)
 
 
 @functools.cache
@@ -160,6 +213,22 @@ class AwsPorts:
     @functools.cached_property
     def sealer(self) -> Sealer:
         return sealer()
+
+    @functools.cached_property
+    def seal_keys(self) -> SealKeyRepository:
+        return seal_keys()
+
+    @functools.cached_property
+    def seal_key_admin(self) -> KmsSealKeyAdmin:
+        return seal_key_admin()
+
+    @functools.cached_property
+    def timestamper(self) -> AuthorityTimeStamper:
+        return timestamper()
+
+    @functools.cached_property
+    def pdf_sealer(self) -> KmsPdfSealer:
+        return pdf_sealer()
 
     @functools.cached_property
     def vault(self) -> Vault:

@@ -46,6 +46,18 @@ def _url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+_PEM_END = "-----END CERTIFICATE-----"
+
+
+def _pems(raw: str) -> tuple[str, ...]:
+    """Concatenated PEM certificates, one entry each (leaf first, as published)."""
+    return tuple(f"{block.strip()}\n{_PEM_END}\n" for block in raw.split(_PEM_END) if block.strip())
+
+
+def _show_pems(values: tuple[str, ...]) -> str:
+    return "".join(values)
+
+
 def _env(variable: Variable, default: Any = dataclasses.MISSING) -> Any:
     """A settings field read from `variable`; without a default the setting is required."""
     return dataclasses.field(default=default, metadata={"env": variable})
@@ -74,6 +86,13 @@ class Settings:
     sms_allowed_country_codes: tuple[int, ...] = _env(Variable("SMS_ALLOWED_COUNTRY_CODES", _ints, _show_ints), (31,))
     sms_daily_budget: int = _env(Variable("SMS_DAILY_BUDGET", int), 500)  # per firm, unless the operator set another
     tracing: bool = _env(Variable("TRACING", _flag, _show_flag), False)
+    # The RFC 3161 time-stamping authority and its certificate chain (docs/deploy.md). Without a
+    # URL every seal's time stamp stays pending, which the pending-stamps alarm reports.
+    tsa_url: str | None = _env(Variable("TSA_URL"), None)
+    tsa_certificate_chain: tuple[str, ...] = _env(Variable("TSA_CERTIFICATE_CHAIN", _pems, _show_pems), ())
+    # The X.509 chain (leaf first) of the seal key that seals the PDF receipts, from a CA that PDF
+    # readers trust (docs/deploy.md); the local stack issues one from its own CA. Without it no PDF.
+    seal_certificate_chain: tuple[str, ...] = _env(Variable("SEAL_CERTIFICATE_CHAIN", _pems, _show_pems), ())
 
     @property
     def is_local(self) -> bool:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from chalicelib.notify.templates import RenderedEmail
     from chalicelib.signing.crypto import Sealed
     from chalicelib.signing.ports import SigningRequests
+    from chalicelib.signing.seal_keys import SealKey
+    from chalicelib.signing.timestamps import StampInfo
     from chalicelib.tenants.ports import People, Tenants
 
 
@@ -56,16 +58,86 @@ class SmsSender(Protocol):
     def send(self, phone: str, text: str) -> str: ...
 
 
+class TimeStamper(Protocol):
+    """An RFC 3161 time-stamping authority: trusted time over bytes, checked against its published chain."""
+
+    def stamp(self, data: bytes) -> bytes:
+        """A DER TimeStampToken over SHA-256(data); DependencyFailed when the authority does not answer in time."""
+        ...
+
+    def check(self, token: bytes, data: bytes) -> StampInfo | None:
+        """What a token says (its time, its authority) when it holds for `data` and the chain; else None."""
+        ...
+
+
+class PdfSealer(Protocol):
+    """PAdES seals on PDFs (the transactiebon): the active seal key with its certificate, time-stamped."""
+
+    def seal(self, pdf: bytes, *, reason: str, location: str | None = None) -> bytes:
+        """The sealed PDF; DependencyFailed without a certificate for the key, or an authority that answers."""
+        ...
+
+
 class Sealer(Protocol):
-    """Seals 32-byte digests with the asymmetric seal key."""
+    """Seals 32-byte digests with the active seal key; knows the public half of every key that ever sealed."""
 
     @property
-    def key_id(self) -> str: ...
+    def key_id(self) -> str:
+        """The active key, which the next `seal` (in this thread) signs with."""
+        ...
 
     @property
-    def public_key_pem(self) -> str: ...
+    def public_key_pem(self) -> str:
+        """The active key's public half."""
+        ...
 
     def seal(self, digest: bytes) -> str: ...
+
+    def public_key_of(self, key_id: str) -> str | None:
+        """The public half of the key a seal names, retired or not; None for a key that never sealed."""
+        ...
+
+    def known_keys(self) -> list[SealKey]:
+        """Every seal key that ever sealed, oldest first."""
+        ...
+
+    def forget(self) -> None:
+        """Read the history of seal keys again at the next use."""
+        ...
+
+
+class SealKeyHistory(Protocol):
+    """Every seal key that ever sealed a receipt, one record each (signing/seal_keys.py has the rules)."""
+
+    def history(self) -> list[SealKey]:
+        """Every record, oldest first (a consistent read)."""
+        ...
+
+    def record(self, key: SealKey) -> bool:
+        """A new record; False when the key is on record already."""
+        ...
+
+    def retire(self, key_id: str, at: str) -> bool:
+        """The key retired at `at`; False when it was retired already, or is not on record."""
+        ...
+
+
+class SealKeyAdmin(Protocol):
+    """Making seal keys (KMS): what the operator's credentials may do and the API's role may not."""
+
+    def public_key_pem(self, key_id: str) -> str: ...
+
+    def created_at(self, key_id: str) -> datetime: ...
+
+    def tags(self, key_id: str) -> dict[str, str]: ...
+
+    def create_like(self, key_id: str) -> str:
+        """A new key with the spec, key policy, tags and description of `key_id`; its ARN."""
+        ...
+
+    def move_aliases(self, from_key_id: str, to_key_id: str) -> list[str]:
+        """Every alias of one key pointed at the other; the aliases moved."""
+        ...
 
 
 class Vault(Protocol):
@@ -119,6 +191,18 @@ class Ports(Protocol):
 
     @property
     def sealer(self) -> Sealer: ...
+
+    @property
+    def seal_keys(self) -> SealKeyHistory: ...
+
+    @property
+    def seal_key_admin(self) -> SealKeyAdmin: ...
+
+    @property
+    def timestamper(self) -> TimeStamper: ...
+
+    @property
+    def pdf_sealer(self) -> PdfSealer: ...
 
     @property
     def vault(self) -> Vault: ...

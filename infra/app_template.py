@@ -29,7 +29,11 @@ from typing import Any
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9:]+)\}")
 FUNCTION = "AWS::Serverless::Function"
-DESCRIPTIONS = {"PortalUrl": "Public URL of the portal, used in e-mailed links (no trailing slash)."}
+DESCRIPTIONS = {
+    "PortalUrl": "Public URL of the portal, used in e-mailed links (no trailing slash).",
+    "TsaUrl": "The RFC 3161 time-stamping authority (https; docs/deploy.md, Time stamps).",
+    "TsaCertificateChain": "The authority's certificate chain as PEM, leaf first (published in GET /keys).",
+}
 
 LOGIN_PATHS = ("/auth/login", "/auth/activate")
 LOGIN_ATTEMPTS_PER_IP = 100

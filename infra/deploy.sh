@@ -18,6 +18,8 @@
 #   SMS_SPEND_ALARM_USD    default 80% of the limit (at the limit SNS stops every SMS, signing codes too)
 #   SMS_SENDER_ID          default Portaal (alphanumeric, at most 11 characters)
 #   RETENTION_YEARS        default 7;  RETENTION_MODE  default GOVERNANCE (or COMPLIANCE)
+#   TSA_URL                the RFC 3161 time-stamping authority (https://); unset: every time stamp stays pending
+#   TSA_CERTIFICATE_CHAIN  that authority's certificates as PEM, leaf first (needed with TSA_URL; at most 3000 bytes)
 #   BUILD_DIR              default build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,12 +31,33 @@ stateful_stack="${app_stack}-stateful"
 sms_limit="${SMS_MONTHLY_LIMIT_USD:-1}"
 sms_alarm="${SMS_SPEND_ALARM_USD:-$(awk -v limit="$sms_limit" 'BEGIN { print limit * 0.8 }')}"
 build="${BUILD_DIR:-build}"
+tsa_url="${TSA_URL:-}"
+tsa_chain="${TSA_CERTIFICATE_CHAIN:-}"
 
 step() { printf '\n== %s\n' "$*"; }
+
+# The time-stamping authority comes from the operator, not from a stack (docs/deploy.md, "Time
+# stamps"). Checked before anything is deployed: the app refuses a plain-http authority, a stamp
+# it cannot check against the chain is worth nothing, and Lambda allows 4 KB for all of a
+# function's environment variables together, of which the others take about 1 KB.
+if [[ -n "$tsa_url" && "$tsa_url" != https://* ]]; then
+  echo "TSA_URL must be an https:// URL (see docs/deploy.md, 'Time stamps')." >&2; exit 1
+fi
+if [[ -n "$tsa_url" && "$tsa_chain" != *"-----BEGIN CERTIFICATE-----"* ]]; then
+  echo "With TSA_URL, set TSA_CERTIFICATE_CHAIN to the authority's certificates as PEM, leaf first." >&2; exit 1
+fi
+if (( $(printf '%s' "$tsa_chain" | wc -c) > 3000 )); then
+  echo "TSA_CERTIFICATE_CHAIN is over 3000 bytes, too long for Lambda's environment: end it at the" \
+       "certificate that issued the authority's (docs/deploy.md, 'Time stamps')." >&2; exit 1
+fi
 
 command -v aws >/dev/null || { echo "The AWS CLI v2 is needed: https://docs.aws.amazon.com/cli/" >&2; exit 1; }
 account="$(aws sts get-caller-identity --query Account --output text)"
 echo "Deploying to account $account in $AWS_DEFAULT_REGION (stacks $stateful_stack, $app_stack)."
+if [[ -z "$tsa_url" ]]; then
+  echo "TSA_URL is not set: receipts get no trusted time stamp, and PendingTimestampsAlarm fires an hour" \
+       "after the first signature (docs/deploy.md, 'Time stamps')."
+fi
 
 step "1/4 Stateful stack $stateful_stack"
 stateful_parameters=(
@@ -81,7 +104,7 @@ aws cloudformation package \
   --output-template-file "$build/packaged.yaml" >/dev/null
 
 # The stateful stack's outputs are the app stack's parameters, name for name (deploy ignores
-# the outputs the app template does not declare).
+# the outputs the app template does not declare); the portal URL and the authority are the operator's.
 outputs=()
 while IFS=$'\t' read -r key value; do
   outputs+=("$key=$value")
@@ -102,7 +125,7 @@ deploy_app() {
     --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
     --no-fail-on-empty-changeset \
     --tags application=signing-portal \
-    --parameter-overrides "${outputs[@]}" "PortalUrl=$1"
+    --parameter-overrides "${outputs[@]}" "PortalUrl=$1" "TsaUrl=$tsa_url" "TsaCertificateChain=$tsa_chain"
 }
 
 portal_url="${PORTAL_URL:-$(app_output EndpointURL)}"

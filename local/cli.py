@@ -1,4 +1,4 @@
-"""Operator command line: firms, their features and SMS budget, their advisors, password resets.
+"""Operator command line: firms, their features and SMS budget, their advisors, password resets, the seal key.
 
 Runs against whatever the environment points at (the local stack's moto, or a deployed
 stage's resources with the operator's AWS credentials).
@@ -12,6 +12,7 @@ import json
 
 from chalicelib import aws
 from chalicelib.auth import service as auth
+from chalicelib.ports import Ports
 from chalicelib.tenants import service as tenants
 
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     budget.add_argument("budget", type=int)
     reset = commands.add_parser("reset-password", help="set a new password; every earlier token stops working")
     reset.add_argument("email")
+    commands.add_parser("rotate-seal-key", help="seal new receipts with a new KMS key; the old one keeps verifying")
     args = parser.parse_args(argv)
     ports = aws.ports()
 
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "set-sms-budget":
         tenant = tenants.set_sms_budget(ports, args.tenant_id, args.budget)
         print(json.dumps({"id": tenant.id, "sms_daily_budget": tenant.sms_daily_budget}))
+    elif args.command == "rotate-seal-key":
+        _rotate_seal_key(ports)
     elif args.command == "reset-password":
         auth.reset_password(ports, args.email, getpass.getpass("New password: "))
         print(json.dumps({"email": args.email.lower(), "tokens": "revoked"}))
@@ -53,6 +57,16 @@ def main(argv: list[str] | None = None) -> None:
         password = getpass.getpass("Password (only used when the address has no login yet): ") or None
         created = tenants.add_advisor(ports, args.tenant_id, args.name, args.email, password)
         print(json.dumps({"id": created.id, "tenant_id": created.tenant_id, "email": created.email}))
+
+
+def _rotate_seal_key(ports: Ports) -> None:
+    """A new seal key like the active one; the API takes it up within a minute, with no deploy."""
+    from chalicelib.signing.seal_keys import RotationRefused, rotate_seal_key
+
+    try:
+        print(json.dumps(rotate_seal_key(ports)))
+    except RotationRefused as refused:
+        raise SystemExit(f"not rotated: {refused}") from refused
 
 
 if __name__ == "__main__":

@@ -58,15 +58,18 @@ class LocalResources:
     otp_secret_id: str
     sender_email: str
 
-    def environment(self, endpoint: str, portal_url: str, stage: str = "local") -> dict[str, str]:
-        """The app's environment for these resources (what the prod stage gets from stack outputs).
+    def environment(self, endpoint: str, portal_url: str, stage: str = "local", tsa_url: str | None = None,
+                    tsa_chain: tuple[str, ...] = (), seal_chain: tuple[str, ...] = ()) -> dict[str, str]:
+        """The app's environment for these resources (what the prod stage gets from stack outputs), and the
+        local time-stamping authority's URL and chain (what an operator sets on a deployed stage).
 
         Written from the settings' own list of names (chalicelib/config.py), field for field,
         plus what boto3 reads itself: the region and moto's stand-in credentials.
         """
         return {
             **settings_environment(stage=stage, region=REGION, aws_endpoint_url=endpoint, portal_url=portal_url,
-                                   **asdict(self)),
+                                   tsa_url=tsa_url, tsa_certificate_chain=tsa_chain or None,
+                                   seal_certificate_chain=seal_chain or None, **asdict(self)),
             "AWS_DEFAULT_REGION": REGION,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
@@ -88,9 +91,25 @@ def _table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
         dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
 
 
-def _key(kms: Any, props: dict[str, Any]) -> str:
-    answer = kms.create_key(Description=props["Description"], KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"])
+def _value(template: dict[str, Any], value: Any, stack: str) -> str:
+    """A plain property value: a literal, a `!Ref` of a parameter (its default) or a `!Sub` of the stack's name."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(template["Parameters"][value["Ref"]]["Default"])
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return str(value["Fn::Sub"]).replace("${AWS::StackName}", stack)
+    return str(value)
+
+
+def _key(kms: Any, template: dict[str, Any], logical_id: str, stack: str) -> str:
+    props = resource(template, logical_id)
+    tags = [{"TagKey": tag["Key"], "TagValue": _value(template, tag["Value"], stack)} for tag in props.get("Tags", [])]
+    answer = kms.create_key(Description=props["Description"], KeySpec=props["KeySpec"], KeyUsage=props["KeyUsage"],
+                            Tags=tags)
     return str(answer["KeyMetadata"]["Arn"])
+
+
+def _alias(kms: Any, template: dict[str, Any], logical_id: str, key_arn: str, stack: str) -> None:
+    kms.create_alias(AliasName=_value(template, resource(template, logical_id)["AliasName"], stack), TargetKeyId=key_arn)
 
 
 def _bucket(s3: Any, name: str, region: str, props: dict[str, Any], data_key_arn: str) -> None:
@@ -140,8 +159,9 @@ def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "si
     table_name = f"{prefix}-main"
     _table(dynamodb, table_name, resource(template, "MainTable"))
     kms = client("kms")
-    data_key = _key(kms, resource(template, "DataKey"))
-    seal_key = _key(kms, resource(template, "SealKey"))
+    data_key = _key(kms, template, "DataKey", prefix)
+    seal_key = _key(kms, template, "SealKey", prefix)  # tagged as the API's policy asks (SealReceipts)
+    _alias(kms, template, "SealKeyAlias", seal_key, prefix)  # a rotation moves it on
     bucket = f"{prefix}-documents"
     _bucket(client("s3"), bucket, region, resource(template, "DocumentsBucket"), data_key)
     pool_id, client_id = _user_pool(client("cognito-idp"), resource(template, "UserPool"),

@@ -24,6 +24,7 @@ def main() -> None:
     try:
         stack.start_backend()
         stack.start_api()
+        stack.start_background()
         print(_banner(stack), flush=True)
         stop.wait()
     finally:
@@ -39,6 +40,7 @@ def _banner(stack: LocalStack) -> str:
         f"  Advisor dashboard:  {stack.url}/advisor",
         f"  Outbox (e-mail, SMS codes): {stack.url}/outbox  (JSON: {stack.url}/dev/outbox)",
         f"  AWS (moto) endpoint: {stack.endpoint}",
+        f"  Time-stamping authority (RFC 3161, local): {stack.tsa.url if stack.tsa else '-'}",
         "",
         "Demo logins:",
     ]

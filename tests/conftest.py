@@ -34,7 +34,8 @@ class Api:
             sent["Authorization"] = f"Bearer {token}"
         payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         response = self.client.http.request(method, path, headers=sent, body=payload)
-        response.json = json.loads(response.body) if response.body else None
+        is_json = "json" in (response.headers.get("Content-Type") or "application/json")
+        response.json = json.loads(response.body) if response.body and is_json else None
         return response
 
     def get(self, path: str, token: str | None = None, **kw: Any) -> Any:

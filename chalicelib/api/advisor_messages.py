@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice import Response
 from chalice.app import Request
 
 from chalicelib.api.routing import Routes, body_of, query_param
@@ -60,6 +61,18 @@ def evidence(request: Request, principal: Principal, request_id: str) -> dict[st
     from chalicelib.signing.receipts import evidence_bundle
 
     return evidence_bundle(aws.ports(), principal, request_id)
+
+
+@routes.route("/advisor/signing-requests/{request_id}/certificate")
+def certificate(request: Request, principal: Principal, request_id: str) -> Response:
+    from chalicelib import aws
+    from chalicelib.signing.transactiebon import certificate_pdf
+    from chalicelib.texts import pick_language
+
+    pdf = certificate_pdf(aws.ports(), principal, request_id, pick_language(request.headers.get("accept-language")))
+    return Response(body=pdf, status_code=200, headers={
+        "Content-Type": "application/pdf", "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="transactiebon-{request_id}.pdf"'})
 
 
 @routes.route("/advisor/notifications")

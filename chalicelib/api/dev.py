@@ -1,4 +1,4 @@
-"""Local stage only: the outbox and the reminder trigger. On deployed stages they answer 404."""
+"""Local stage only: the outbox, the reminder trigger and the seal key rotation. On deployed stages they answer 404."""
 
 from __future__ import annotations
 
@@ -35,3 +35,13 @@ def run_reminders(request: Request, _: None) -> dict[str, Any]:
     from chalicelib.reminders.job import run_from_request
 
     return run_from_request(aws.ports(), body_of(request))
+
+
+@routes.route("/dev/keys/seal/rotate", methods=("POST",))
+def rotate_seal_key(request: Request, _: None) -> dict[str, Any]:
+    """What the operator's `python -m local.cli rotate-seal-key` does on a deployed stage."""
+    _local_only()
+    from chalicelib import aws
+    from chalicelib.signing import seal_keys
+
+    return seal_keys.rotate_seal_key(aws.ports())

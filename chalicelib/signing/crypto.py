@@ -1,11 +1,14 @@
-"""KMS adapters: sealing digests with the ECC key, envelope encryption with the data key."""
+"""KMS adapters: sealing digests with the ECC seal keys (and making new ones), envelope encryption with the data key."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import rfc8785
@@ -14,27 +17,108 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-SEAL_ALGORITHM = "ECDSA_SHA_256"
+from chalicelib.errors import DependencyFailed
+from chalicelib.observability import logger
+from chalicelib.signing.seal_keys import SEAL_ALGORITHM, SealKey, SealKeyring, same_key
+
+# A seal names the key KMS signed with; seal() honours the key `key_id` named only this soon after.
+_NAMED_KEY_SECONDS = 5.0
+
+
+def _pem(der: bytes) -> str:
+    key = serialization.load_der_public_key(der)
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+class KmsSealKeys:
+    """The seal keys in KMS as the API's role uses them: signing, public halves, creation dates."""
+
+    def __init__(self, kms: Any) -> None:
+        self._kms = kms
+
+    def sign(self, key_id: str, digest: bytes) -> tuple[str, str]:
+        """The key KMS signed with (its ARN, from the answer), and the base64 DER ECDSA signature over
+        SHA-256(digest), as KMS Sign with MessageType=RAW makes it."""
+        answer = self._kms.sign(KeyId=key_id, Message=digest, MessageType="RAW", SigningAlgorithm=SEAL_ALGORITHM)
+        return str(answer["KeyId"]), base64.b64encode(answer["Signature"]).decode()
+
+    def public_key_pem(self, key_id: str) -> str:
+        return _pem(self._kms.get_public_key(KeyId=key_id)["PublicKey"])
+
+    def created_at(self, key_id: str) -> datetime:
+        created: datetime = self._kms.describe_key(KeyId=key_id)["KeyMetadata"]["CreationDate"]
+        return created
+
+
+class KmsSealKeyAdmin(KmsSealKeys):
+    """`ports.SealKeyAdmin`: new seal keys made like the active one (the operator's credentials)."""
+
+    def tags(self, key_id: str) -> dict[str, str]:
+        pages = self._kms.get_paginator("list_resource_tags").paginate(KeyId=key_id)
+        return {tag["TagKey"]: tag["TagValue"] for page in pages for tag in page.get("Tags", [])}
+
+    def create_like(self, key_id: str) -> str:
+        model = self._kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        policy = self._kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+        tags = [{"TagKey": k, "TagValue": v} for k, v in self.tags(key_id).items()]
+        made = self._kms.create_key(Policy=policy, Description=model.get("Description", ""), KeySpec=model["KeySpec"],
+                                    KeyUsage=model["KeyUsage"], Tags=tags)["KeyMetadata"]
+        return str(made["Arn"])
+
+    def move_aliases(self, from_key_id: str, to_key_id: str) -> list[str]:
+        pages = self._kms.get_paginator("list_aliases").paginate(KeyId=from_key_id)
+        names = [alias["AliasName"] for page in pages for alias in page.get("Aliases", [])]
+        for name in names:
+            self._kms.update_alias(AliasName=name, TargetKeyId=to_key_id)
+        return names
 
 
 class Sealer:
-    """Signs 32-byte digests with a KMS ECC_NIST_P256 key (MessageType=RAW), verifies locally."""
+    """`ports.Sealer` on KMS: seals with the active key, knows every seal key's public half (`SealKeyring`)."""
 
-    def __init__(self, kms: Any, key_id: str) -> None:
+    def __init__(self, kms: KmsSealKeys, keyring: SealKeyring,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._kms = kms
-        self.key_id = key_id
+        self._keyring = keyring
+        self._monotonic = monotonic
+        self._named = threading.local()  # the local stack serves requests on threads
+
+    @property
+    def key_id(self) -> str:
+        """The active key; the next `seal` of this thread signs with it, even if the history changes between."""
+        key_id = self._keyring.active_key_id()
+        self._named.key = (key_id, self._monotonic())
+        return key_id
+
+    @property
+    def public_key_pem(self) -> str:
+        pem = self._keyring.public_key_of(self._keyring.active_key_id())
+        if pem is None:  # the active key is the configured one or a record, and both have one
+            raise DependencyFailed()
+        return pem
 
     def seal(self, digest: bytes) -> str:
-        """Base64 DER ECDSA signature over SHA-256(digest), as KMS Sign with RAW makes it."""
-        answer = self._kms.sign(KeyId=self.key_id, Message=digest, MessageType="RAW",
-                                SigningAlgorithm=SEAL_ALGORITHM)
-        return base64.b64encode(answer["Signature"]).decode()
+        """Base64 DER ECDSA signature over SHA-256(digest), by the key `key_id` just named (else the active one).
 
-    @functools.cached_property
-    def public_key_pem(self) -> str:
-        der = self._kms.get_public_key(KeyId=self.key_id)["PublicKey"]
-        key = serialization.load_der_public_key(der)
-        return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        A seal is built as {key_id: sealer.key_id, signature: sealer.seal(...)}: the key KMS signed
+        with must be the one named, or the seal would not verify with the key it names.
+        """
+        named, self._named.key = getattr(self._named, "key", None), None
+        key_id = named[0] if named and self._monotonic() - named[1] < _NAMED_KEY_SECONDS else self._keyring.active_key_id()
+        used, signature = self._kms.sign(key_id, digest)
+        if not same_key(used, key_id):
+            logger.error("KMS signed with another key than the seal names", extra={"used": used, "named": key_id})
+            raise DependencyFailed()
+        return signature
+
+    def public_key_of(self, key_id: str) -> str | None:
+        return self._keyring.public_key_of(key_id)
+
+    def known_keys(self) -> list[SealKey]:
+        return self._keyring.known_keys()
+
+    def forget(self) -> None:
+        self._keyring.forget()
 
 
 def verify_seal(public_key_pem: str, digest: bytes, signature_b64: str) -> bool:

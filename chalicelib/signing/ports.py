@@ -18,6 +18,28 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class StoredReceipt:
+    """A receipt as kept: its code, the encrypted bundle, the seal's signature in the clear (what the
+    time stamp covers) and the authority's token (None while it is pending)."""
+
+    receipt_code: str
+    sealed: Sealed
+    seal_signature: str  # base64 DER, as in the seal
+    timestamp: bytes | None = None
+
+
+@dataclass(frozen=True)
+class PendingStamp:
+    """A receipt whose time stamp the authority has not given yet."""
+
+    tenant_id: str
+    conversation_id: str
+    request_id: str
+    seal_signature: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
 class Ceremony:
     """What a step of the ceremony acts on, read together in one round trip."""
 
@@ -63,10 +85,18 @@ class SigningRequests(Protocol):
         """InvalidCode ("code_race") when another check got there first."""
         ...
 
-    def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
+    def sign(self, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
              notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
         """AlreadySigned, NotOpen or OtpRequired when the request, its code or the client's phone changed
         meanwhile; AlreadyAnswered when the Idempotency-Key of `recorded` was answered meanwhile."""
         ...
 
-    def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None: ...
+    def stored_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> StoredReceipt | None: ...
+
+    def pending_stamps(self, limit: int) -> list[PendingStamp]:
+        """Receipts still waiting for their time stamp, of every firm, oldest first."""
+        ...
+
+    def record_stamp(self, pending: PendingStamp, token: bytes) -> bool:
+        """The authority's token on its receipt; False when another run recorded one first."""
+        ...

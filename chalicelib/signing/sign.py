@@ -23,9 +23,10 @@ from chalicelib.messaging.notices import email_advisor, request_notification
 from chalicelib.observability import count, logger
 from chalicelib.ports import Ports
 from chalicelib.signing.ceremony import ensure_open, own_ceremony
-from chalicelib.signing.crypto import SEAL_ALGORITHM, Sealed
+from chalicelib.signing.crypto import SEAL_ALGORITHM
 from chalicelib.signing.image import decode_signature
 from chalicelib.signing.otp import OtpState
+from chalicelib.signing.ports import StoredReceipt
 from chalicelib.signing.receipts import build_receipt, digest_of, encryption_context
 from chalicelib.signing.states import Step, advance
 from chalicelib.validation import Fields
@@ -56,7 +57,7 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     png = decode_signature(body.get("signature_image"))
     _ensure_document_unchanged(ports, request)
 
-    receipt, sealed, digest = _sealed_receipt(ports, request, state, client.city, png, city, iso(now),
+    receipt, stored, digest = _sealed_receipt(ports, request, state, client.city, png, city, iso(now),
                                               source_ip, user_agent)
     step = advance(request, "signed", receipt["signed_at"], f"client:{principal.subject_id}",
                    {"receipt_digest": digest, "document_sha256": request.document.sha256,
@@ -65,8 +66,8 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     answer = {"status": "signed", "signed_at": receipt["signed_at"]}
     try:
         _commit(ports, step, lambda: ports.signing.sign(
-            step, state, used, receipt["receipt_code"], sealed,
-            request_notification("signed", request, receipt["signed_at"]), client.phone_changed_at,
+            step, state, used, stored, request_notification("signed", request, receipt["signed_at"]),
+            client.phone_changed_at,
             idempotency.Recorded(key, answer) if key is not None else None))
     except idempotency.AlreadyAnswered as twin:  # the same call, committed a moment earlier
         assert key is not None
@@ -79,14 +80,26 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
 
 
 def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, prefilled_city: str | None, png: bytes,
-                    city: str, at: str, source_ip: str | None, user_agent: str | None) -> tuple[dict[str, Any], Sealed, str]:
-    """The receipt, sealed with the KMS key and encrypted with its image; and the seal's digest (hex)."""
+                    city: str, at: str, source_ip: str | None,
+                    user_agent: str | None) -> tuple[dict[str, Any], StoredReceipt, str]:
+    """The receipt, sealed with the KMS key, time-stamped over the seal, encrypted with its image; and the digest.
+
+    An authority that does not answer in time leaves the stamp pending (the job obtains it): the
+    signature is never held up by it, and no time is written that no authority signed.
+    """
     receipt = build_receipt(request, state, prefilled_city, png, city, at, source_ip, user_agent)
     digest = digest_of(receipt)
     seal = {"algorithm": SEAL_ALGORITHM, "key_id": ports.sealer.key_id, "digest": digest.hex(),
             "signature": ports.sealer.seal(digest)}
     bundle: Any = {"receipt": receipt, "seal": seal, "signature_image": base64.b64encode(png).decode()}
-    return receipt, ports.vault.encrypt(rfc8785.dumps(bundle), encryption_context(request)), digest.hex()
+    sealed = ports.vault.encrypt(rfc8785.dumps(bundle), encryption_context(request))
+    try:
+        token: bytes | None = ports.timestamper.stamp(base64.b64decode(seal["signature"]))
+    except DependencyFailed:
+        token = None
+        count("TimestampsDeferred")
+        logger.warning("time stamp pending: the authority did not answer", extra={"signing_request_id": request.id})
+    return receipt, StoredReceipt(receipt["receipt_code"], sealed, seal["signature"], token), digest.hex()
 
 
 def _commit(ports: Ports, step: Step, write: Callable[[], None]) -> None:

@@ -126,3 +126,13 @@ REMINDER_SHARDS = 8
 def reminder_shard(shard: int) -> str:
     """Reminders spread over a few index partitions so no single one runs hot."""
     return f"REMIND#{shard}"
+
+
+PENDING_STAMPS = "STAMP#PENDING"  # the index partition of receipts awaiting their time stamp
+
+SEAL_KEYS = "SEALKEYS"  # the partition of the seal key history: one item per key that ever sealed
+
+
+def seal_key(bare_key_id: str) -> str:
+    """A seal key's item, by the key's own id (not its ARN: a seal may name it either way)."""
+    return f"KEY#{bare_key_id}"

@@ -241,9 +241,27 @@ class CounterItem(Item):
     ttl = NumberAttribute(null=True)
 
 
+class PendingStampIndex(GlobalSecondaryIndex["ReceiptItem"]):
+    """The same sparse index as the due reminders, under its own partition: receipts awaiting a time stamp."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class ReceiptItem(Item):
     request_id = UnicodeAttribute()
     receipt_code = UnicodeAttribute()
+    tenant_id = UnicodeAttribute(null=True)
+    conversation_id = UnicodeAttribute(null=True)
+    seal_signature = UnicodeAttribute(null=True)  # base64 DER: what the time stamp covers (no secret)
+    timestamp_token = BinaryAttribute(null=True, legacy_encoding=False)  # RFC 3161, DER; None while pending
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    pending_stamps = PendingStampIndex()
     ciphertext = BinaryAttribute(legacy_encoding=False)  # the first part; the rest in ReceiptPartItems
     parts = NumberAttribute(default=1)
     encrypted_data_key = BinaryAttribute(legacy_encoding=False)
@@ -275,10 +293,19 @@ class NotificationItem(Item):
     read = BooleanAttribute(default=False)
 
 
+class SealKeyItem(Item):
+    """A key that ever sealed a receipt, in the small seal key partition (chalicelib/signing/seal_keys.py)."""
+
+    key_id = UnicodeAttribute()  # the KMS key ARN, as seals name it
+    public_key_pem = UnicodeAttribute()  # kept here, so a retired key verifies without KMS
+    active_from = UnicodeAttribute(null=True)
+    retired_at = UnicodeAttribute(null=True)
+
+
 ALL_MODELS: tuple[type[Item], ...] = (
     TenantItem, AdvisorItem, LoginItem, PersonItem, LoginFailuresItem, ClientItem, EmailClaimItem, InviteItem,
     DocumentItem, MessageItem, IdempotencyItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
-    ReceiptItem, ReceiptPartItem, ReplyItem, NotificationItem,
+    ReceiptItem, ReceiptPartItem, ReplyItem, NotificationItem, SealKeyItem,
 )
 
 

@@ -13,9 +13,10 @@ from pynamodb.expressions.update import Action
 from chalicelib.clock import AMSTERDAM
 from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
+from chalicelib.signing.ports import PendingStamp, StoredReceipt
 from chalicelib.store import keys
 from chalicelib.store.models import CounterItem, OtpItem, ReceiptItem, ReceiptPartItem
-from chalicelib.store.transaction import Transition
+from chalicelib.store.transaction import Transition, TransitionRefused
 
 # Under DynamoDB's 400 KB item limit, with room for the other attributes.
 RECEIPT_PART_BYTES = 350_000
@@ -81,8 +82,8 @@ def sent_today(item: CounterItem | None) -> int:
     return int(item.total or 0) if item is not None else 0
 
 
-def read_sealed_receipt(tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:
-    """The stored ciphertext of a receipt, its parts joined; None when there is none."""
+def read_stored_receipt(tenant_id: str, conversation_id: str, request_id: str) -> StoredReceipt | None:
+    """A stored receipt, its ciphertext's parts joined; None when there is none or a part is missing."""
     pk = keys.conversation(tenant_id, conversation_id)
     try:
         item = ReceiptItem.get(pk, keys.receipt(request_id), consistent_read=True)
@@ -95,21 +96,54 @@ def read_sealed_receipt(tenant_id: str, conversation_id: str, request_id: str) -
     if any(name not in rest for name in names):
         return None  # a part missing: unreadable, which the view reports as an invalid seal, never a 500
     ciphertext = item.ciphertext + b"".join(rest[name] for name in names)
-    return Sealed(ciphertext=ciphertext, encrypted_data_key=item.encrypted_data_key, nonce=item.nonce)
+    return StoredReceipt(receipt_code=item.receipt_code,
+                         sealed=Sealed(ciphertext=ciphertext, encrypted_data_key=item.encrypted_data_key,
+                                       nonce=item.nonce),
+                         seal_signature=item.seal_signature or "", timestamp=item.timestamp_token)
 
 
-def put_sealed_receipt(transition: Transition, tenant_id: str, conversation_id: str, request_id: str,
-                       receipt_code: str, sealed: Sealed, created_at: str) -> None:
-    """The items of a sealed receipt into `transition`: a large one is split in parts."""
+def put_stored_receipt(transition: Transition, tenant_id: str, conversation_id: str, request_id: str,
+                       receipt: StoredReceipt, created_at: str) -> None:
+    """The items of a receipt into `transition`: a large one is split in parts; one without its time
+    stamp goes on the pending-stamps index, for the job that obtains it."""
     pk = keys.conversation(tenant_id, conversation_id)
+    sealed = receipt.sealed
     chunks = [sealed.ciphertext[i:i + RECEIPT_PART_BYTES]
               for i in range(0, len(sealed.ciphertext), RECEIPT_PART_BYTES)] or [b""]
-    transition.put("receipt", ReceiptItem(pk, keys.receipt(request_id), request_id=request_id,
-                                          receipt_code=receipt_code, ciphertext=chunks[0], parts=len(chunks),
-                                          encrypted_data_key=sealed.encrypted_data_key, nonce=sealed.nonce,
-                                          created_at=created_at))
+    pending = receipt.timestamp is None
+    transition.put("receipt", ReceiptItem(
+        pk, keys.receipt(request_id), request_id=request_id, tenant_id=tenant_id, conversation_id=conversation_id,
+        receipt_code=receipt.receipt_code, ciphertext=chunks[0], parts=len(chunks),
+        encrypted_data_key=sealed.encrypted_data_key, nonce=sealed.nonce, created_at=created_at,
+        seal_signature=receipt.seal_signature, timestamp_token=receipt.timestamp,
+        gsi2pk=keys.PENDING_STAMPS if pending else None, gsi2sk=created_at if pending else None))
     for n, chunk in enumerate(chunks[1:], start=1):
         transition.put(f"receipt_part_{n}", ReceiptPartItem(pk, keys.receipt_part(request_id, n), ciphertext=chunk))
+
+
+def pending_stamps(limit: int) -> list[PendingStamp]:
+    """Receipts awaiting their time stamp, oldest first: one Query on the sparse index, reading only what
+    the stamp needs (never the ciphertext)."""
+    wanted = ["request_id", "tenant_id", "conversation_id", "seal_signature", "gsi2sk"]
+    return [PendingStamp(tenant_id=str(item.tenant_id), conversation_id=str(item.conversation_id),
+                         request_id=item.request_id, seal_signature=str(item.seal_signature),
+                         signed_at=str(item.gsi2sk))
+            for item in ReceiptItem.pending_stamps.query(keys.PENDING_STAMPS, limit=limit,
+                                                         attributes_to_get=wanted)]
+
+
+def record_stamp(pending: PendingStamp, token: bytes) -> bool:
+    """The token on its receipt, off the index; False when another run recorded one first."""
+    transition = Transition()
+    transition.update("receipt", ReceiptItem(keys.conversation(pending.tenant_id, pending.conversation_id),
+                                             keys.receipt(pending.request_id)),
+                      [ReceiptItem.timestamp_token.set(token), ReceiptItem.gsi2pk.remove(), ReceiptItem.gsi2sk.remove()],
+                      ReceiptItem.pk.exists() & ReceiptItem.timestamp_token.does_not_exist())
+    try:
+        transition.commit()
+    except TransitionRefused:
+        return False
+    return True
 
 
 def day_of(now: datetime) -> str:

@@ -17,9 +17,8 @@ from chalicelib.idempotency import AlreadyAnswered, IdempotencyKey, Recorded
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
-from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
-from chalicelib.signing.ports import Ceremony
+from chalicelib.signing.ports import Ceremony, PendingStamp, StoredReceipt
 from chalicelib.signing.states import SigningStatus, Step
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
@@ -203,7 +202,7 @@ class SigningRequestRepository:
 
     # --- the signature --------------------------------------------------------------------
 
-    def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
+    def sign(self, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
              notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
         """All or nothing: request and message signed, code used, the sealed receipt, the event, the
         notification, and the answer under the call's Idempotency-Key.
@@ -224,8 +223,8 @@ class SigningRequestRepository:
                           [MessageItem.status.set("signed"), MessageItem.signing_status.set(str(SigningStatus.SIGNED)),
                            MessageItem.signed_at.set(signed_at), MessageItem.gsi2pk.remove(),
                            MessageItem.gsi2sk.remove()])
-        items.put_sealed_receipt(transition, request.tenant_id, request.conversation_id, request.id, receipt_code,
-                                 sealed, signed_at)
+        items.put_stored_receipt(transition, request.tenant_id, request.conversation_id, request.id, receipt,
+                                 signed_at)
         transition.put("notification", notification_item(request.tenant_id, request.advisor_id, notification))
         if recorded is not None:
             records.put_record(transition, recorded, parse_iso(signed_at))
@@ -244,8 +243,14 @@ class SigningRequestRepository:
                 raise NotOpen() from exc
             raise OtpRequired() from exc
 
-    def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:
-        return items.read_sealed_receipt(tenant_id, conversation_id, request_id)
+    def stored_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> StoredReceipt | None:
+        return items.read_stored_receipt(tenant_id, conversation_id, request_id)
+
+    def pending_stamps(self, limit: int) -> list[PendingStamp]:
+        return items.pending_stamps(limit)
+
+    def record_stamp(self, pending: PendingStamp, token: bytes) -> bool:
+        return items.record_stamp(pending, token)
 
 
 def notification_item(tenant_id: str, advisor_id: str, notification: dict[str, Any]) -> NotificationItem:

@@ -71,7 +71,7 @@ export function createApi({ onSignedOut } = {}) {
     },
   };
 
-  async function request(method, path, { body, headers = {}, signedIn = true } = {}) {
+  async function request(method, path, { body, headers = {}, signedIn = true, as = 'json' } = {}) {
     const sent = { Accept: 'application/json', 'Accept-Language': getLanguage(), ...headers };
     if (body !== undefined) sent['Content-Type'] = 'application/json';
     const current = session.get();
@@ -89,6 +89,9 @@ export function createApi({ onSignedOut } = {}) {
     } catch {
       throw new ApiError(0, {});
     }
+    // A file (`as: 'blob'`, with an Accept header naming its type) comes back as a Blob; an error is
+    // problem+json all the same.
+    if (response.ok && as === 'blob') return response.blob();
     const data = await readJson(response);
     if (!response.ok) {
       const problem = data && typeof data === 'object' ? { ...data } : {};

@@ -1,7 +1,9 @@
-// 'Ondertekend en verzegeld': the transaction receipt, with a fresh check of seal and document.
+// 'Ondertekend en verzegeld': the transaction receipt, with a fresh check of seal, document and
+// the authority's time stamp; the evidence bundle (JSON) and the transactiebon (PDF) to download.
 
+import { ApiError } from './api.js';
 import { formatDateTime, formatSize, h, icon, mount } from './dom.js';
-import { t } from './i18n.js';
+import { locale, t } from './i18n.js';
 import { errorAlert, loading } from './ui.js';
 
 export async function receiptView(app, id, query) {
@@ -23,13 +25,14 @@ export async function receiptView(app, id, query) {
       h('div', { class: 'receipt-head' }, icon('seal'),
         h('div', {}, h('h1', { text: t('receipt.line') }),
           h('p', { class: 'lead', text: t('receipt.code', { code: receipt.receipt_code || '' }) }))),
-      evidenceButton(app, id)),
+      h('div', { class: 'receipt-actions' }, certificateButton(app, id, receipt.receipt_code), evidenceButton(app, id))),
     h('div', { class: 'grid-2' },
       h('section', { class: 'card', 'aria-labelledby': 'verify-title' },
         h('h2', { id: 'verify-title', text: t('receipt.verification') }),
         h('ul', { class: 'verify' },
           check('seal', v.seal_valid === true),
-          check('document', v.document_intact === true)),
+          check('document', v.document_intact === true),
+          timestampCheck(receipt.timestamp, v.timestamp_valid)),
         v.checked_at ? h('p', { class: 'small muted', text: t('receipt.checked_at', { when: formatDateTime(v.checked_at) }) }) : null),
       signatureCard(receipt)),
     documentCard(receipt),
@@ -42,6 +45,33 @@ function check(what, ok) {
     h('div', {},
       h('strong', { text: t(`receipt.${what}_${ok ? 'ok' : 'bad'}`) }),
       h('span', { class: 'small', text: t(`receipt.${what}_${ok ? 'ok' : 'bad'}_text`) })));
+}
+
+/**
+ * The authority's time (RFC 3161): valid, pending (`timestamp_valid` null: the authority was not
+ * reached yet, and no time is shown that nobody signed) or not matching the seal. The state is in
+ * the words, not only in the colour and the icon.
+ */
+function timestampCheck(stamp, valid) {
+  const state = valid === true ? 'valid' : valid === false ? 'invalid' : 'pending';
+  const look = { valid: ['ok', 'checkCircle'], pending: ['pending', 'info'], invalid: ['warn', 'alert'] }[state];
+  const params = { when: stamp?.gen_time ? formatSeconds(stamp.gen_time) : '—', tsa: stamp?.tsa || '—' };
+  return h('li', { class: look[0], 'data-check': 'timestamp', 'data-result': state },
+    icon(look[1]),
+    h('div', {},
+      h('strong', { text: t(`receipt.timestamp_${state}`, params) }),
+      h('span', { class: 'small', text: t(`receipt.timestamp_${state}_text`) })));
+}
+
+/** An RFC 3339 moment in Dutch time to the second, e.g. '1 december 2026 11:00:03'. */
+function formatSeconds(value) {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return String(value);
+  const zone = { timeZone: 'Europe/Amsterdam' };
+  const day = new Intl.DateTimeFormat(locale(), { ...zone, day: 'numeric', month: 'long', year: 'numeric' }).format(date);
+  const time = new Intl.DateTimeFormat(locale(), { ...zone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+    .format(date);
+  return `${day} ${time}`;
 }
 
 function signatureCard(r) {
@@ -96,18 +126,35 @@ function sealCard(r) {
 
 /** The evidence bundle as a JSON file, for checking the seal outside this service. */
 function evidenceButton(app, id) {
-  const button = h('button', { type: 'button', class: 'btn btn-secondary' }, icon('download'), h('span', { text: t('receipt.evidence') }));
+  return downloadButton(app, t('receipt.evidence'), async () => {
+    const bundle = await app.api.get(`/advisor/signing-requests/${encodeURIComponent(id)}/evidence`);
+    return [new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }), `bewijs-${id}.json`];
+  });
+}
+
+/**
+ * The transactiebon as a sealed PDF, for people. `Accept` names the binary type: only then does
+ * the API answer with the PDF's bytes; an error still comes as problem+json (503 while the
+ * time-stamping authority is down, for one).
+ */
+function certificateButton(app, id, code) {
+  return downloadButton(app, t('receipt.certificate'), async () => {
+    const pdf = await app.api.get(`/advisor/signing-requests/${encodeURIComponent(id)}/certificate`,
+      { headers: { Accept: 'application/pdf' }, as: 'blob' });
+    if (!(pdf instanceof Blob) || !pdf.size) throw new ApiError(502, {});
+    const name = String(code || id).replace(/[^\w-]/g, '');
+    return [new Blob([pdf], { type: 'application/pdf' }), `transactiebon-${name}.pdf`];
+  });
+}
+
+/** A button that fetches a file ([blob, name]) and saves it; a failure shows as the page's notice. */
+function downloadButton(app, label, fetchFile) {
+  const button = h('button', { type: 'button', class: 'btn btn-secondary' }, icon('download'), h('span', { text: label }));
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
-      const bundle = await app.api.get(`/advisor/signing-requests/${encodeURIComponent(id)}/evidence`);
-      const url = URL.createObjectURL(new Blob([JSON.stringify(bundle, null, 2)], { type: 'application/json' }));
-      const link = h('a', { href: 'blob-placeholder', download: `bewijs-${id}.json` });
-      link.setAttribute('href', url);  // a blob: URL made here, from our own data
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      const [blob, filename] = await fetchFile();
+      saveBlob(blob, filename);
     } catch (error) {
       app.flash('error', errorAlert(error).textContent);
     } finally {
@@ -115,4 +162,14 @@ function evidenceButton(app, id) {
     }
   });
   return button;
+}
+
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: 'blob-placeholder', download: filename });
+  link.setAttribute('href', url);  // a blob: URL made here, from our own data
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }

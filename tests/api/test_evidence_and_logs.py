@@ -52,6 +52,54 @@ def test_the_command_line_verifier_accepts_a_genuine_bundle_and_rejects_a_forged
     assert verify("forged.json").returncode == 1
 
 
+def test_a_bundle_backdated_and_sealed_again_with_the_real_key_is_refused_for_its_time_stamp(
+        api: Api, firm, signer, backend, tmp_path):
+    """The outside check of issue 14: signed_at set to 2025-01-01, the place and the document hash
+    changed, sealed again with the seal key itself, as anyone running the service could. The seal
+    then holds, but the authority's token cannot: its imprint is over the old seal, and a new stamp
+    would carry today's time, not 2025's."""
+    import base64
+    import hashlib
+
+    import rfc8785
+
+    from chalicelib import aws
+    from chalicelib.signing.trusted_time import AuthorityTimeStamper
+
+    flow = _sign_flow(api, firm, signer, backend)
+    bundle = api.get(f"/advisor/signing-requests/{flow['request_id']}/evidence", firm["token"]).json
+    (tmp_path / "tsa.pem").write_text("".join(backend.tsa.chain_pem))
+    (tmp_path / "seal.pem").write_text(api.get("/keys/seal").json["public_key_pem"])
+    forged = json.loads(json.dumps(bundle))
+    forged["receipt"].update(signed_at="2025-01-01T10:00:00.000Z", place="Elders")
+    forged["receipt"]["document"]["sha256"] = hashlib.sha256(b"another document").hexdigest()
+    digest = hashlib.sha256(rfc8785.dumps(forged["receipt"])).digest()
+    forged["seal"].update(digest=digest.hex(), signature=aws.sealer().seal(digest))
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    restamped = json.loads(json.dumps(forged))
+    stamper = AuthorityTimeStamper(backend.tsa.url, tuple(backend.tsa.chain_pem), allow_loopback_http=True)
+    token = stamper.stamp(base64.b64decode(restamped["seal"]["signature"]))
+    restamped["timestamp"] = {**restamped["timestamp"], "token": base64.b64encode(token).decode()}
+    (tmp_path / "restamped.json").write_text(json.dumps(restamped))
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+
+    def verify(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(ROOT / "tools" / "verify_evidence.py"), str(tmp_path / name),
+                               "--public-key", str(tmp_path / "seal.pem"), "--tsa-chain", str(tmp_path / "tsa.pem"),
+                               "--require-timestamp"], capture_output=True, text=True, check=False)
+
+    genuine = verify("bundle.json")
+    assert genuine.returncode == 0, genuine.stdout
+    for name, reason in (("forged.json", "time stamp was made over another signature"),
+                         ("restamped.json", "authority's time")):
+        refused = verify(name)
+        assert refused.returncode == 1, refused.stdout
+        lines = refused.stdout.splitlines()
+        assert any(line.startswith("OK") and "seal's signature verifies" in line for line in lines), \
+            "the seal itself holds: it was made with the real key"
+        assert any(line.startswith("FAIL") and reason in line for line in lines), refused.stdout
+
+
 def test_no_code_password_token_phone_or_signature_reaches_the_logs(api: Api, firm, signer, backend, capfd, caplog):
     caplog.set_level(logging.INFO)  # what a deployed function logs; botocore DEBUG echoes request bodies
     capfd.readouterr()

@@ -258,7 +258,7 @@ def test_a_failed_code_request_is_a_503_claims_no_send_and_the_retry_sends_exact
 def _receipt_item(office: dict[str, Any], conversation_id: str, request_id: str) -> Any:
     from chalicelib.store.signing_requests import SigningRequestRepository
 
-    return SigningRequestRepository().sealed_receipt(office["tenant"].id, conversation_id, request_id)
+    return SigningRequestRepository().stored_receipt(office["tenant"].id, conversation_id, request_id)
 
 
 def _stored_signature_images(backend: Any, office: dict[str, Any]) -> list[str]:

@@ -23,7 +23,7 @@ from chalicelib.ids import new_id
 from tests.conftest import Api, activate_client, data_url, last_code, outbox, random_mobile, signature_png, upload
 
 # Pages, static files, public and local-only routes: no tenant data behind them.
-UNPROTECTED = {"/", "/advisor", "/activate", "/outbox", "/static/{name}", "/health", "/keys/seal"}
+UNPROTECTED = {"/", "/advisor", "/activate", "/outbox", "/static/{name}", "/health", "/keys/seal", "/keys"}
 UNPROTECTED_PREFIXES = ("/auth/", "/dev/")
 
 
@@ -69,6 +69,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/advisor/signing-requests/{request_id}/withdraw"): Recipe(params={"request_id": "open_request"}),
     ("GET", "/advisor/signing-requests/{request_id}/receipt"): Recipe(params={"request_id": "signed_request"}),
     ("GET", "/advisor/signing-requests/{request_id}/evidence"): Recipe(params={"request_id": "signed_request"}),
+    ("GET", "/advisor/signing-requests/{request_id}/certificate"): Recipe(params={"request_id": "signed_request"}),
     ("GET", "/advisor/notifications"): Recipe(foreign_caller="sees_nothing"),
     ("GET", "/portal/messages"): Recipe(foreign_caller="sees_nothing"),
     ("GET", "/portal/messages/{message_id}"): Recipe(params={"message_id": "open_sign_message"}),

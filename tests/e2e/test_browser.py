@@ -1,22 +1,28 @@
 """The pages in a real browser: the advisor asks, the client signs or rejects, the advisor sees the seal.
 
 Chromium (Debian's, headless) drives the local stack. Screenshots of each step land in
-artifacts/screenshots/, at desktop (1280 px) and phone (375 px) width.
+artifacts/screenshots/, at desktop (1280 px) and phone (375 px) width; beside them, the first page
+of the transactiebon PDF that the receipt view downloads, as `pdftoppm` (poppler-utils) renders it.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser_helpers import (  # noqa: F401 - browser_fixture and tabs_fixture are the fixtures
     ADVISOR,
     HARRY,
     HARRY_PHONE,
+    SCREENSHOTS,
     browser_fixture,
     deadline_in,
     draw_signature,
@@ -37,7 +43,19 @@ def message_row(page: Page, subject: str):
     return page.locator("li", has=page.get_by_role("link", name=re.compile(re.escape(subject))))
 
 
-def test_the_advisor_sends_a_signing_request_and_harry_signs_it_on_his_phone(browser, stack, tabs):
+def render_first_page(pdf: Path, name: str) -> Path:
+    """The PDF's first page as a PNG among the screenshots, drawn by poppler as a PDF reader would."""
+    pdftoppm = shutil.which("pdftoppm")
+    assert pdftoppm, "pdftoppm is missing: `make browser` installs Debian's poppler-utils"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / name
+    target.with_suffix(".png").unlink(missing_ok=True)
+    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(target)],
+                   check=True, timeout=60, capture_output=True)
+    return target.with_suffix(".png")
+
+
+def test_the_advisor_sends_a_signing_request_and_harry_signs_it_on_his_phone(browser, stack, tabs, tmp_path):
     subject = f"Jaarrekening 2025 ter ondertekening {uuid.uuid4().hex[:6]}"
     advisor = open_tab(tabs, browser, stack, "/advisor")
     page = advisor.page
@@ -116,7 +134,37 @@ def test_the_advisor_sends_a_signing_request_and_harry_signs_it_on_his_phone(bro
     expect(page.locator(".fingerprint")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
     expect(page.get_by_text("Haarlem")).to_be_visible()
     expect(page.get_by_role("img", name="Handtekening van Harry de Vries")).to_be_visible()
+    stamp = page.locator("[data-check=timestamp]")  # the authority's time, in words beside the check mark
+    expect(stamp).to_have_attribute("data-result", "valid")
+    expect(stamp.locator("strong")).to_have_text(
+        re.compile(r"^Tijdstempel: \d{1,2} [a-z]+ 20\d\d \d{2}:\d{2}:\d{2} · \S.*$"))
+    expect(stamp).to_contain_text("Geldig")
     advisor.snap("11-advisor-receipt")
+
+    code = re.search(r"TB-[0-9A-Z]+", page.locator(".page-head .lead").inner_text())
+    assert code, "no receipt code on the receipt view"
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download transactiebon (PDF)").click()
+    download = downloading.value
+    assert download.failure() is None
+    assert download.suggested_filename == f"transactiebon-{code.group(0)}.pdf"
+    pdf = tmp_path / download.suggested_filename
+    download.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    shot = render_first_page(pdf, "11-advisor-receipt-transactiebon-page-1")
+    with Image.open(shot) as image:
+        assert image.format == "PNG"
+        assert (image.width, image.height) == pytest.approx((496, 702), abs=3)  # A4 at 60 dpi
+        ink = sum(count for count, shade in image.convert("L").getcolors(256) or [] if shade < 128)
+        assert ink > 0.01 * image.width * image.height, "the first page is (almost) blank"
+    expect(page.get_by_role("button", name="Download transactiebon (PDF)")).to_be_enabled()
+
+    page.get_by_role("button", name="English").click()  # the same view in English
+    expect(stamp.locator("strong")).to_have_text(
+        re.compile(r"^Time stamp: \d{1,2} [A-Z][a-z]+ 20\d\d \d{2}:\d{2}:\d{2} · \S.*$"))
+    expect(page.get_by_role("button", name="Download transaction receipt (PDF)")).to_be_visible()
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("button", name="Download transactiebon (PDF)")).to_be_visible()
 
 
 def test_harry_rejects_a_signing_request_with_a_reason_and_the_advisor_sees_it(browser, stack, tabs):

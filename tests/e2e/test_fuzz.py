@@ -45,7 +45,7 @@ CONTRACT_CODES = {
     "rate_limited", "otp_locked",
 }
 WEB_PAGES = {"/", "/advisor", "/activate", "/outbox", "/static/{name}"}
-PUBLIC = {"/health", "/keys/seal", "/auth/login", "/auth/activate"}
+PUBLIC = {"/health", "/keys/seal", "/keys", "/auth/login", "/auth/activate"}
 ADVISOR = ("adviseur@demo.example", "Adviseur-demo-2026!")
 HOSTILE_EXAMPLES = 6  # per operation and role
 

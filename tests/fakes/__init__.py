@@ -17,10 +17,13 @@ from chalicelib.config import Settings
 from tests.fakes.adapters import (
     FakeFiles,
     FakeIdentity,
+    FakeKms,
     FakeMailer,
     FakeSealer,
+    FakeSealKeyHistory,
     FakeSecrets,
     FakeSms,
+    FakeTimeStamper,
     FakeTokens,
     FakeVault,
     FakeWallClock,
@@ -58,7 +61,10 @@ class FakePorts:
     files: FakeFiles = field(default_factory=FakeFiles)
     mailer: FakeMailer = field(default_factory=FakeMailer)
     sms: FakeSms = field(default_factory=FakeSms)
-    sealer: FakeSealer = field(default_factory=FakeSealer)
+    kms: FakeKms = field(default_factory=FakeKms)  # the seal keys; also the seal_key_admin port
+    seal_keys: FakeSealKeyHistory = field(default_factory=FakeSealKeyHistory)
+    sealer: FakeSealer = field(default=None)  # type: ignore[assignment]  # on kms and seal_keys, after init
+    timestamper: FakeTimeStamper = field(default_factory=FakeTimeStamper)
     vault: FakeVault = field(default_factory=FakeVault)
     identity: FakeIdentity = field(default_factory=FakeIdentity)
     tokens: FakeTokens = field(default_factory=FakeTokens)
@@ -73,9 +79,17 @@ class FakePorts:
             self._wall = FakeWallClock(self.clock)
         return self._wall
 
+    @property
+    def seal_key_admin(self) -> FakeKms:
+        return self.kms
+
     def __post_init__(self) -> None:
+        self.kms.now = self.clock.now
+        if self.sealer is None:  # the history's copy expires as this clock moves
+            self.sealer = FakeSealer(self.kms, self.seal_keys, self.settings.seal_key_id, now=self.clock.now)
         self.tokens.identity = self.identity  # tokens are the ones this identity issued
         self.identity.now = lambda: self.clock.now().timestamp()
+        self.timestamper.now = self.clock.now
 
     def _repository(self, name: str) -> Any:
         if name not in self._repositories:

@@ -1,12 +1,14 @@
-"""Fakes of the adapters: files, mail, SMS, the seal, the vault, logins, tokens, secrets."""
+"""Fakes of the adapters: files, mail, SMS, the seal and its keys, the vault, logins, tokens, secrets."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -16,7 +18,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from chalicelib.clock import FixedClock
 from chalicelib.documents.storage import StoredObject
 from chalicelib.errors import Conflict, DependencyFailed, InvalidCredentials, Unauthenticated
-from chalicelib.signing.crypto import Sealed
+from chalicelib.signing.crypto import Sealed, Sealer
+from chalicelib.signing.seal_keys import SEAL_TAG, SealKey, SealKeyring, bare_key_id, oldest_first
+from chalicelib.signing.timestamps import StampInfo
 
 
 class Failing:
@@ -91,25 +95,141 @@ class FakeSms(Failing):
         return [text for to, text in self.sent if to == phone]
 
 
-class FakeSealer(Failing):
-    """An ECDSA P-256 key in memory, signing as KMS Sign with MessageType=RAW does."""
+FAKE_KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/{}"
 
-    def __init__(self, key_id: str = "seal-key-1") -> None:
-        self._key = ec.generate_private_key(ec.SECP256R1())
-        self._key_id = key_id
 
-    @property
-    def key_id(self) -> str:
-        return self._key_id
+class FakeKms(Failing):
+    """Seal keys as KMS keeps them, in memory: ECDSA P-256 keys, creation dates, tags and aliases, by key id.
 
-    @property
-    def public_key_pem(self) -> str:
-        return self._key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    It answers as KMS does (Sign names the key it used by its ARN; a key is found by ARN, id or
+    alias), and it is both what `crypto.KmsSealKeys` is to the seal and the `SealKeyAdmin` port.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[str, ec.EllipticCurvePrivateKey] = {}  # bare key id -> key
+        self.created: dict[str, datetime] = {}
+        self.key_tags: dict[str, dict[str, str]] = {}
+        self.aliases: dict[str, str] = {}  # alias name -> bare key id
+        self.signed_with: list[str] = []  # the ARN of each Sign
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def add(self, key_id: str, tags: dict[str, str] | None = None) -> str:
+        """A new key under `key_id` (tagged for the stack unless `tags` says otherwise); its ARN."""
+        bare = bare_key_id(key_id)
+        self.keys[bare] = ec.generate_private_key(ec.SECP256R1())
+        self.created[bare] = self.now()
+        self.key_tags[bare] = {SEAL_TAG: "signing-portal"} if tags is None else dict(tags)
+        return FAKE_KEY_ARN.format(bare)
+
+    def _bare(self, key_id: str) -> str:
+        bare = self.aliases.get(key_id, bare_key_id(key_id))
+        if bare not in self.keys:
+            raise DependencyFailed()  # KMS's NotFoundException
+        return bare
+
+    def sign(self, key_id: str, digest: bytes) -> tuple[str, str]:
+        self._maybe_fail()
+        bare = self._bare(key_id)
+        self.signed_with.append(FAKE_KEY_ARN.format(bare))
+        return FAKE_KEY_ARN.format(bare), base64.b64encode(self.keys[bare].sign(digest, ec.ECDSA(hashes.SHA256()))).decode()
+
+    def public_key_pem(self, key_id: str) -> str:
+        return self.keys[self._bare(key_id)].public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def created_at(self, key_id: str) -> datetime:
+        return self.created[self._bare(key_id)]
+
+    def tags(self, key_id: str) -> dict[str, str]:
+        return dict(self.key_tags[self._bare(key_id)])
+
+    def create_like(self, key_id: str) -> str:
+        self._maybe_fail()
+        return self.add(f"seal-key-{len(self.keys) + 1}", self.tags(key_id))
+
+    def move_aliases(self, from_key_id: str, to_key_id: str) -> list[str]:
+        moved = sorted(name for name, bare in self.aliases.items() if bare == self._bare(from_key_id))
+        for name in moved:
+            self.aliases[name] = self._bare(to_key_id)
+        return moved
+
+
+class FakeSealKeyHistory(Failing):
+    """The seal key history in memory, with the rules of `chalicelib.store.seal_keys`: on record once, retired once."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, SealKey] = {}  # bare key id -> record
+        self.reads = 0
+
+    def history(self) -> list[SealKey]:
+        self._maybe_fail()
+        self.reads += 1
+        return oldest_first(self.records.values())
+
+    def record(self, key: SealKey) -> bool:
+        self._maybe_fail()
+        if bare_key_id(key.key_id) in self.records:
+            return False
+        self.records[bare_key_id(key.key_id)] = key
+        return True
+
+    def retire(self, key_id: str, at: str) -> bool:
+        self._maybe_fail()
+        key = self.records.get(bare_key_id(key_id))
+        if key is None or key.retired_at is not None:
+            return False
+        self.records[bare_key_id(key_id)] = replace(key, retired_at=at)
+        return True
+
+
+class FakeSealer(Failing, Sealer):
+    """The real seal (`chalicelib.signing.crypto.Sealer` and its `SealKeyring`) on FakeKms and a fake history."""
+
+    def __init__(self, kms: FakeKms | None = None, history: FakeSealKeyHistory | None = None,
+                 configured_key_id: str = "seal-key", now: Callable[[], datetime] | None = None) -> None:
+        """`now` is the clock of the seals (and of this container's copy of the history); the system's by default."""
+        self.kms = kms or FakeKms()
+        self.history = history or FakeSealKeyHistory()
+        if bare_key_id(configured_key_id) not in self.kms.keys:
+            self.kms.add(configured_key_id)
+        clock = now or (lambda: datetime.now(UTC))
+        keyring = SealKeyring(self.history, self.kms, configured_key_id, clock, monotonic=lambda: clock().timestamp())  # type: ignore[arg-type]
+        super().__init__(self.kms, keyring, monotonic=lambda: clock().timestamp())
 
     def seal(self, digest: bytes) -> str:
         self._maybe_fail()
-        return base64.b64encode(self._key.sign(digest, ec.ECDSA(hashes.SHA256()))).decode()
+        return super().seal(digest)
+
+
+class FakeTimeStamper(Failing):
+    """A time-stamping authority in memory: its tokens name the data's SHA-256 and the clock's time, under an HMAC.
+
+    `down = True` is an authority that does not answer (every stamp fails until it is back).
+    """
+
+    def __init__(self) -> None:
+        self._secret = os.urandom(32)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.down = False
+        self.stamped = 0
+
+    def stamp(self, data: bytes) -> bytes:
+        self._maybe_fail()
+        if self.down:
+            raise DependencyFailed("the time-stamping authority does not answer")
+        self.stamped += 1
+        body = f"{hashlib.sha256(data).hexdigest()}|{self.now().isoformat()}|{self.stamped}".encode()
+        return body + b"|" + hmac.new(self._secret, body, hashlib.sha256).hexdigest().encode()
+
+    def check(self, token: bytes, data: bytes) -> StampInfo | None:
+        body, _, mac = token.rpartition(b"|")
+        if not hmac.compare_digest(mac, hmac.new(self._secret, body, hashlib.sha256).hexdigest().encode()):
+            return None
+        imprint, at, serial = body.decode().split("|")
+        if imprint != hashlib.sha256(data).hexdigest():
+            return None
+        return StampInfo(gen_time=datetime.fromisoformat(at), tsa="Fake TSA", imprint=bytes.fromhex(imprint),
+                         serial=int(serial))
 
 
 class FakeVault(Failing):

@@ -12,9 +12,8 @@ from chalicelib.idempotency import AlreadyAnswered, IdempotencyKey, Recorded
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
-from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
-from chalicelib.signing.ports import Ceremony
+from chalicelib.signing.ports import Ceremony, PendingStamp, StoredReceipt
 from chalicelib.signing.states import SigningStatus, Step
 from tests.fakes.adapters import Failing
 
@@ -32,7 +31,8 @@ class FakeSigningRequests(Failing):
         self.events: dict[Key, list[AuditEvent]] = {}
         self.codes: dict[Key, OtpState] = {}
         self.counters: dict[tuple[str, ...], int] = {}
-        self.receipts: dict[Key, tuple[str, Sealed]] = {}
+        self.receipts: dict[Key, StoredReceipt] = {}
+        self.pending: dict[Key, PendingStamp] = {}  # receipts awaiting their time stamp
         self.fields: dict[Key, dict[str, Any]] = {}  # what a step stores beside the request (reasons, moments)
 
     # --- for the other fakes: a request's step inside their all-or-nothing changes -----------
@@ -123,7 +123,7 @@ class FakeSigningRequests(Failing):
         self.codes[(request.tenant_id, request.id)] = after
         self.apply_step(step)
 
-    def sign(self, step: Step, before: OtpState, after: OtpState, receipt_code: str, sealed: Sealed,
+    def sign(self, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
              notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
         self._maybe_fail()
         request = step.before
@@ -144,7 +144,11 @@ class FakeSigningRequests(Failing):
             raise OtpRequired()
         self.codes[key] = after
         self.apply_step(step)
-        self.receipts[(request.tenant_id, request.id)] = (receipt_code, sealed)
+        self.receipts[(request.tenant_id, request.id)] = receipt
+        if receipt.timestamp is None:
+            self.pending[(request.tenant_id, request.id)] = PendingStamp(
+                tenant_id=request.tenant_id, conversation_id=request.conversation_id, request_id=request.id,
+                seal_signature=receipt.seal_signature, signed_at=step.event.at)
         messages = self.ports.messages
         message_key = (request.tenant_id, request.message_id)
         if message_key in messages.messages:
@@ -161,6 +165,18 @@ class FakeSigningRequests(Failing):
         except NotFound:
             return None
 
-    def sealed_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> Sealed | None:
-        stored = self.receipts.get((tenant_id, request_id))
-        return stored[1] if stored else None
+    def stored_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> StoredReceipt | None:
+        return self.receipts.get((tenant_id, request_id))
+
+    def pending_stamps(self, limit: int) -> list[PendingStamp]:
+        self._maybe_fail()
+        return sorted(self.pending.values(), key=lambda p: p.signed_at)[:limit]
+
+    def record_stamp(self, pending: PendingStamp, token: bytes) -> bool:
+        key = (pending.tenant_id, pending.request_id)
+        stored = self.receipts.get(key)
+        if stored is None or stored.timestamp is not None:
+            return False
+        self.receipts[key] = replace(stored, timestamp=token)
+        self.pending.pop(key, None)
+        return True

@@ -10,7 +10,12 @@ session; the suite-wide policy test is moved to the end.
 Only calls made by Lambda code count: a call counts when the stack passes through one of
 ENTRY_POINTS. Calls from anywhere else are not the role's: moto setup and the demo seed
 (local/), the operator command line (local/cli.py, with operator credentials), and test
-fixtures calling services directly (tests/).
+fixtures calling services directly (tests/). Nor are those of OPERATOR_STAND_INS: local-only
+routes that do what the operator's command does, and on a deployed stage answer 404 before
+any call.
+
+The policies' one condition (a KMS key's `aws:ResourceTag/...`) is evaluated with the tags
+that moto holds for the key (`resource_tags`), or those a test hands in.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -30,6 +35,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / ".chalice" / "policy-prod.json"
 ENTRY_POINTS = ("app.py", "chalicelib/api/", "chalicelib/reminders/job.py")
+# (file, function): POST /dev/keys/seal/rotate is `python -m local.cli rotate-seal-key` locally.
+OPERATOR_STAND_INS = (("chalicelib/api/dev.py", "rotate_seal_key"),)
 SUITE_WIDE_TEST = "test_every_aws_call_the_whole_suite_made_is_allowed_by_the_prod_policy"
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9:]+)\}")
 
@@ -73,15 +80,18 @@ RECORDER = Recorder()
 
 
 _ENTRY_FILES = tuple(str(ROOT / entry) + ("/" if entry.endswith("/") else "") for entry in ENTRY_POINTS)
+_STAND_INS = {(str(ROOT / path), function) for path, function in OPERATOR_STAND_INS}
 
 
 def _from_lambda_code() -> bool:
     frame = sys._getframe(1)
+    entered = False
     while frame is not None:
-        if frame.f_code.co_filename.startswith(_ENTRY_FILES):
-            return True
+        if (frame.f_code.co_filename, frame.f_code.co_name) in _STAND_INS:
+            return False
+        entered = entered or frame.f_code.co_filename.startswith(_ENTRY_FILES)
         frame = frame.f_back  # type: ignore[assignment]
-    return False
+    return entered
 
 
 # --- From a call to the permissions it needs --------------------------------------------------
@@ -268,18 +278,53 @@ class ProdPolicy:
         text = PLACEHOLDER.sub(lambda m: values[m.group(1)], json.dumps(self.document))
         return ProdPolicy(json.loads(text))
 
-    def allows(self, action: str, resource: str) -> bool:
-        """Identity-policy evaluation without conditions (the prod policy has none): a deny wins."""
+    def allows(self, action: str, resource: str, tags: Mapping[str, str] | None = None) -> bool:
+        """Identity-policy evaluation, `tags` being the resource's (none by default): a deny wins."""
         def matches(statement: dict[str, Any]) -> bool:
             return (any(_pattern(a, False).match(action) for a in _listed(statement["Action"]))
-                    and any(_pattern(r, True).match(resource) for r in _listed(statement["Resource"])))
+                    and any(_pattern(r, True).match(resource) for r in _listed(statement["Resource"]))
+                    and _condition_holds(statement.get("Condition"), tags or {}))
 
         if any(s["Effect"] == "Deny" and matches(s) for s in self.statements):
             return False
         return any(s["Effect"] == "Allow" and matches(s) for s in self.statements)
 
-    def refused(self, needs: Iterable[Need]) -> list[Need]:
-        return sorted((n for n in needs if not self.allows(n.action, n.resource)), key=lambda n: (n.action, n.resource))
+    def refused(self, needs: Iterable[Need],
+                tags: Callable[[str], Mapping[str, str]] | None = None) -> list[Need]:
+        """The needs this policy refuses, each resource with its tags (by default, the tags moto holds)."""
+        needs = list(needs)
+        tags_of = tags or resource_tags
+        known = {resource: tags_of(resource) for resource in {n.resource for n in needs}}
+        return sorted((n for n in needs if not self.allows(n.action, n.resource, known[n.resource])),
+                      key=lambda n: (n.action, n.resource))
+
+
+# The one condition the policies may use, and so the one these checks evaluate: a tag of the resource.
+RESOURCE_TAG = "aws:ResourceTag/"
+
+
+def _condition_holds(condition: dict[str, Any] | None, tags: Mapping[str, str]) -> bool:
+    for operator, pairs in (condition or {}).items():
+        assert operator == "StringEquals", f"these checks evaluate StringEquals only, not {operator}"
+        for key, expected in pairs.items():
+            assert key.startswith(RESOURCE_TAG), f"these checks evaluate {RESOURCE_TAG}... only, not {key}"
+            if tags.get(key.removeprefix(RESOURCE_TAG)) not in _listed(expected):
+                return False
+    return True
+
+
+def resource_tags(resource: str) -> dict[str, str]:
+    """The tags moto holds for a KMS key (the only resources the policies' condition is about); none for others."""
+    import boto3
+
+    if not resource.startswith("arn:aws:kms:") or ":key/" not in resource:
+        return {}
+    kms = boto3.session.Session(region_name=resource.split(":")[3]).client("kms")  # the backend's endpoint
+    try:
+        answer = kms.list_resource_tags(KeyId=resource)
+    except kms.exceptions.NotFoundException:
+        return {}
+    return {tag["TagKey"]: tag["TagValue"] for tag in answer["Tags"]}
 
 
 def policy_values(table: str, bucket: str, data_key: str, seal_key: str, user_pool: str, otp_secret: str, sender: str,

@@ -16,6 +16,7 @@ from chalicelib.messaging.model import DocumentRef, SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
+from chalicelib.signing.ports import StoredReceipt
 from chalicelib.signing.states import SigningStatus, advance, first_event
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -274,6 +275,10 @@ def test_a_code_check_from_a_stale_copy_is_a_race(store):
     assert refused.value.message == "code_race"
 
 
+def _receipt(code: str, size: int = 64) -> StoredReceipt:
+    return StoredReceipt(receipt_code=code, sealed=_sealed(size), seal_signature="c2VhbA==")
+
+
 def _sealed(size: int = 64) -> Sealed:
     return Sealed(ciphertext=os.urandom(size), encrypted_data_key=b"key", nonce=os.urandom(12))
 
@@ -296,31 +301,57 @@ def _notification(request: SigningRequest) -> dict[str, Any]:
 @pytest.mark.parametrize("size", [64, 800_000], ids=["small", "split over items"])
 def test_a_signature_stores_the_sealed_receipt_whole_and_closes_the_request(store, size):
     request, state = _verified(store)
-    sealed = _sealed(size)
+    receipt = _receipt("TB-1", size)
+    sealed = receipt.sealed
     store.repository.sign(advance(request, "signed", AT, "c"), state, replace(state, used_at=AT, version=state.version + 1),
-                          "TB-1", sealed, _notification(request), None)
+                          receipt, _notification(request), None)
     signed = store.repository.get(request.tenant_id, request.id)
     assert signed.status is SigningStatus.SIGNED and signed.signed_at == AT
-    stored = store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id)
-    assert stored is not None and hashlib.sha256(stored.ciphertext).digest() == hashlib.sha256(sealed.ciphertext).digest()
-    assert (stored.encrypted_data_key, stored.nonce) == (sealed.encrypted_data_key, sealed.nonce)
+    stored = store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id)
+    assert stored is not None and hashlib.sha256(stored.sealed.ciphertext).digest() == hashlib.sha256(sealed.ciphertext).digest()
+    assert (stored.sealed.encrypted_data_key, stored.sealed.nonce) == (sealed.encrypted_data_key, sealed.nonce)
+    assert (stored.receipt_code, stored.seal_signature, stored.timestamp) == ("TB-1", receipt.seal_signature, None)
+
+
+def test_a_receipt_without_its_time_stamp_waits_for_it_and_gets_it_once(store):
+    request, state = _verified(store)
+    used = replace(state, used_at=AT, version=state.version + 1)
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request),
+                          None)
+    [pending] = [p for p in store.repository.pending_stamps(1000) if p.request_id == request.id]
+    assert (pending.tenant_id, pending.conversation_id, pending.seal_signature, pending.signed_at) == (
+        request.tenant_id, request.conversation_id, "c2VhbA==", AT)
+    assert store.repository.record_stamp(pending, b"token") is True
+    assert store.repository.record_stamp(pending, b"another") is False, "another run was first"
+    stored = store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id)
+    assert stored is not None and stored.timestamp == b"token"
+    assert request.id not in [p.request_id for p in store.repository.pending_stamps(1000)]
+
+
+def test_a_receipt_stamped_at_signing_is_never_pending(store):
+    request, state = _verified(store)
+    used = replace(state, used_at=AT, version=state.version + 1)
+    stamped = replace(_receipt("TB-1"), timestamp=b"token")
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, stamped, _notification(request), None)
+    assert request.id not in [p.request_id for p in store.repository.pending_stamps(1000)]
+    assert store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id).timestamp == b"token"
 
 
 def test_a_second_signature_is_already_signed(store):
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request), None)
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request), None)
     with pytest.raises(AlreadySigned):
-        store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used, "TB-2",
-                              _sealed(), _notification(request), None)
+        store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
+                              _receipt("TB-2"), _notification(request), None)
 
 
 def test_a_signature_committed_again_by_a_retry_of_its_own_is_no_error_and_stays_one(store):
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
     step = advance(request, "signed", AT, "c", {"receipt_digest": "d1"})
-    store.repository.sign(step, state, used, "TB-1", _sealed(), _notification(request), None)
-    store.repository.sign(step, state, used, "TB-1", _sealed(), _notification(request), None)  # its answer was lost
+    store.repository.sign(step, state, used, _receipt("TB-1"), _notification(request), None)
+    store.repository.sign(step, state, used, _receipt("TB-1"), _notification(request), None)  # its answer was lost
     assert [e.type for e in store.repository.audit_events(request.tenant_id, request.id)].count("signed") == 1
 
 
@@ -329,9 +360,9 @@ def test_a_request_withdrawn_meanwhile_is_not_signed(store):
     store.apply(advance(request, "withdrawn", AT, "advisor:a1"))
     with pytest.raises(NotOpen):
         store.repository.sign(advance(request, "signed", AT, "c"), state,
-                              replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
+                              replace(state, used_at=AT, version=state.version + 1), _receipt("TB-1"),
                               _notification(request), None)
-    assert store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id) is None
+    assert store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id) is None
 
 
 def test_a_code_used_meanwhile_is_no_verification_for_a_signature(store):
@@ -341,20 +372,20 @@ def test_a_code_used_meanwhile_is_no_verification_for_a_signature(store):
     current = store.repository.get(request.tenant_id, request.id)
     with pytest.raises(OtpRequired):
         store.repository.sign(advance(current, "signed", AT, "c"), state,
-                              replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
+                              replace(state, used_at=AT, version=state.version + 1), _receipt("TB-1"),
                               _notification(request), None)
 
 
 def test_there_is_no_receipt_before_a_signature(store):
     request = store.add()
-    assert store.repository.sealed_receipt(request.tenant_id, request.conversation_id, request.id) is None
+    assert store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id) is None
 
 
 def test_a_phone_number_changed_since_the_code_was_checked_refuses_the_signature(store):
     request, state = _verified(store)
     with pytest.raises(OtpRequired):
         store.repository.sign(advance(request, "signed", AT, "c"), state,
-                              replace(state, used_at=AT, version=state.version + 1), "TB-1", _sealed(),
+                              replace(state, used_at=AT, version=state.version + 1), _receipt("TB-1"),
                               _notification(request), "2026-12-01T09:59:00.000Z")
     assert store.repository.get(request.tenant_id, request.id).is_open
 
@@ -369,12 +400,12 @@ def test_a_signature_with_a_key_records_its_answer_which_a_ceremony_and_a_second
     assert store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier is None
     used = replace(state, used_at=AT, version=state.version + 1)
     answer = {"status": "signed", "signed_at": AT}
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, "TB-1", _sealed(), _notification(request),
+    store.repository.sign(advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request),
                           None, Recorded(key, answer))
     earlier = store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier
     assert earlier is not None and (earlier.body, earlier.fingerprint, earlier.expires_at) == (answer, "body-1", NOW + KEPT)
     with pytest.raises(AlreadyAnswered) as twin:
         store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
-                              "TB-2", _sealed(), _notification(request), None, Recorded(key, {"status": "other"}))
+                              _receipt("TB-2"), _notification(request), None, Recorded(key, {"status": "other"}))
     assert twin.value.answer == earlier
     assert store.repository.ceremony(tenant, request.id, "k1", NOW + KEPT, key=key).earlier is None, "kept a day"

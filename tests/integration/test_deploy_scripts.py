@@ -13,7 +13,8 @@ from chalicelib.config import load_settings
 from tests.integration.templates import BIN, ROOT, STATEFUL, load_template
 
 DEPLOY_SETTINGS = {"SENDER_EMAIL", "ALERT_EMAIL", "PORTAL_URL", "APP_STACK", "ARTIFACT_BUCKET", "SMS_MONTHLY_LIMIT_USD",
-                   "SMS_SPEND_ALARM_USD", "SMS_SENDER_ID", "RETENTION_YEARS", "RETENTION_MODE"}
+                   "SMS_SPEND_ALARM_USD", "SMS_SENDER_ID", "RETENTION_YEARS", "RETENTION_MODE", "TSA_URL",
+                   "TSA_CERTIFICATE_CHAIN", "SEAL_CERTIFICATE_CHAIN"}
 FAKE_AWS = """#!/usr/bin/env bash
 echo "$*" >> "$AWS_LOG"
 case "$1 $2" in

@@ -1,13 +1,16 @@
 """Each function's IAM policy allows what its code asks of AWS and little else; SMS reaches phone numbers only.
 
 The prod stage gives each function a role of its own (.chalice/config.json, `lambda_functions`):
-the API (policy-prod.json), the token authorizer (policy-prod-authorizer.json) and the hourly
-reminder job (policy-prod-reminders.json). The calls are the ones the code really makes,
+the API (policy-prod.json), the token authorizer (policy-prod-authorizer.json), the hourly
+reminder job (policy-prod-reminders.json) and the five-minute time-stamp job
+(policy-prod-timestamps.json). The calls are the ones the code really makes,
 recorded by tests/integration/conftest.py while the tests run; the placeholders of a policy are
-filled with the ARNs of the resources those calls went to. Conditions are not evaluated: the
-policies have none (asserted below).
+filled with the ARNs of the resources those calls went to. One condition is evaluated, the only
+one a policy may have (asserted below): the API signs with any KMS key of its account and region
+that carries the seal tag of its own stack (`aws:ResourceTag/signing-portal-seal`), so that a
+rotated-in key seals without a deploy; the tags are moto's, as the stack and the rotation set them.
 
-The recorder hears calls, not which function made them. So the authorizer and the job are
+The recorder hears calls, not which function made them. So the authorizer and the jobs are
 invoked here as Lambda invokes them, and what they call is checked against their own policies.
 Everything else the suite drives goes through the API function and is checked against its
 policy; the authorizer runs inside those requests (chalice's local gateway), and its reads
@@ -26,11 +29,12 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from chalicelib import aws
 from chalicelib.clock import FixedClock
+from chalicelib.signing.seal_keys import SEAL_TAG
 from tests.conftest import Api, data_url, last_code, send_as_of, signature_png, upload
 from tests.integration.conftest import Need, ProdPolicy, Recorder, policy_values, values_of_settings
-from tests.integration.templates import logical_id, policy_file
+from tests.integration.templates import app_settings, logical_id, policy_file
 
-FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders")
+FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders", "obtain_time_stamps")
 # The only actions allowed on "*": none of them has a resource to name.
 WITHOUT_RESOURCE = {
     "sns:Publish",  # to a phone number (SMS) there is no topic ARN
@@ -49,6 +53,9 @@ TOPICS = ("arn:aws:sns:eu-west-1:123456789012:signing-portal-stateful-AlarmTopic
           "arn:aws:sns:us-east-1:999999999999:someone-elses-topic",
           "arn:aws:sns:eu-west-1:123456789012:endpoint/GCM/portal/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
 UTC = timezone.utc
+# The one condition a policy may have: the resource's seal tag names the app stack (infra/stateful.yaml).
+SEAL_KEY_CONDITION = {"StringEquals": {f"aws:ResourceTag/{SEAL_TAG}": "${AWS::StackName}"}}
+SEAL_TAGS = {SEAL_TAG: "signing-portal"}  # how the stateful stack tags the seal keys of the app stack in VALUES
 
 
 def policy_of(function: str) -> ProdPolicy:
@@ -72,6 +79,39 @@ def _context(function: str) -> Any:
     return SimpleNamespace(aws_request_id="0f1e2d3c-iam-test", function_name=f"signing-portal-{logical_id(function)}")
 
 
+def _scheduled(function: str, time: str) -> dict[str, Any]:
+    """The event EventBridge hands a scheduled function."""
+    return {"version": "0", "id": "iam-test", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": time, "region": "eu-west-1",
+            "resources": [f"arn:aws:events:eu-west-1:123456789012:rule/signing-portal-{logical_id(function)}"], "detail": {}}
+
+
+def _sign(api: Api, advisor: str, signer: dict[str, Any], backend: Any) -> str:
+    """A document sent for signing and signed by `signer`, as the dashboard and the portal do it; the request's id."""
+    document = upload(api, advisor).json["id"]
+    message = api.post("/advisor/messages", advisor, {
+        "client_id": signer["id"], "subject": "Jaarrekening 2025", "body": "Graag ondertekenen.",
+        "response_type": "sign", "document_ids": [document]}, headers={"Idempotency-Key": f"flow-{document}"})
+    assert message.status_code == 201, message.body
+    request_id = str(message.json["signing"]["id"])
+    client = signer["token"]
+    assert api.get(f"/portal/signing-requests/{request_id}", client).status_code == 200
+    assert api.post(f"/portal/signing-requests/{request_id}/otp", client).status_code == 202
+    verified = api.post(f"/portal/signing-requests/{request_id}/otp/verify", client,
+                        {"code": last_code(backend, signer["phone"])})
+    assert verified.status_code == 200, verified.body
+    signed = api.post(f"/portal/signing-requests/{request_id}/sign", client,
+                      {"signature_image": data_url(signature_png()), "city": "Haarlem"},
+                      headers={"Idempotency-Key": f"sign-{request_id}"})
+    assert signed.status_code == 200, signed.body
+    return request_id
+
+
+def _pending_stamps() -> set[str]:
+    """The signing requests whose receipt still waits for its time stamp (read by the test, not by a function)."""
+    return {pending.request_id for pending in aws.ports().signing.pending_stamps(10_000)}
+
+
 # --- What the policies say -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -79,7 +119,7 @@ def test_no_policy_names_a_wildcard_action_or_a_wildcard_resource_beyond_what_it
     for statement in policy_of(function).statements:
         actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
         assert "NotAction" not in statement and "NotResource" not in statement, statement["Sid"]
-        assert "Condition" not in statement, "the checks here do not evaluate conditions"
+        assert statement.get("Condition", SEAL_KEY_CONDITION) == SEAL_KEY_CONDITION, "the checks here evaluate this one"
         assert all("*" not in action and "?" not in action for action in actions), statement["Sid"]
         if statement["Effect"] == "Deny":
             continue  # a deny only takes away: its wildcard is the point
@@ -134,6 +174,42 @@ def test_the_api_policy_refuses_what_the_app_must_never_do():
     ])
 
 
+def test_the_api_may_seal_with_every_key_its_stack_tagged_as_a_seal_key_and_with_no_other():
+    policy = policy_of("api_handler").resolved(VALUES)
+    rotated_in = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-made-by-a-rotation"
+    for action in ("kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"):
+        assert policy.allows(action, VALUES["SealKeyArn"], SEAL_TAGS), action
+        assert policy.allows(action, rotated_in, SEAL_TAGS), action  # no deploy after a rotation
+        for tags in ({}, {SEAL_TAG: "another-app-stack"}, {"application": "signing-portal"}):
+            assert not policy.allows(action, rotated_in, tags), (action, tags)
+        assert not policy.allows(action, VALUES["DataKeyArn"]), action
+        for elsewhere in ("arn:aws:kms:eu-west-1:999999999999:key/x", "arn:aws:kms:us-east-1:123456789012:key/x",
+                          "arn:aws:kms:eu-west-1:123456789012:alias/signing-portal-stateful-seal"):
+            assert not policy.allows(action, elsewhere, SEAL_TAGS), (action, elsewhere)
+    # Tagged or not, a key is not the API's to make, change, hand out or use otherwise: rotating is the operator's.
+    for action in ("kms:CreateKey", "kms:TagResource", "kms:UntagResource", "kms:PutKeyPolicy", "kms:CreateGrant",
+                   "kms:UpdateAlias", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:Decrypt", "kms:GenerateDataKey"):
+        assert not policy.allows(action, rotated_in, SEAL_TAGS), action
+        assert not policy.allows(action, "*", SEAL_TAGS), action
+
+
+def test_after_a_rotation_the_api_seals_with_the_new_key_under_its_policy_but_could_not_with_an_untagged_key(
+        api: Api, firm: dict[str, Any], signer: dict[str, Any], backend, aws_calls: Recorder, prod_policy: ProdPolicy):
+    from chalicelib.signing.seal_keys import rotate_seal_key
+
+    rotated_in = rotate_seal_key(aws.ports())["key_id"]  # what the operator's command does, with the operator's rights
+    with aws_calls.capture() as needs:
+        request_id = _sign(api, firm["token"], signer, backend)
+        evidence = api.get(f"/advisor/signing-requests/{request_id}/evidence", firm["token"]).json
+    assert evidence["seal"]["key_id"] == rotated_in
+    assert {n.resource for n in needs if n.action == "kms:Sign"} == {rotated_in}
+    policy = prod_policy.resolved(values_of_settings())
+    refused = policy.refused(needs)  # with the tags moto holds: the rotation copied them
+    assert not refused, "the API's policy refuses:\n" + _fmt(refused)
+    untagged = aws.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
+    assert [n.resource for n in policy.refused([Need("kms:Sign", untagged, "kms:Sign")])] == [untagged]
+
+
 def test_the_authorizer_may_only_read_a_person_from_the_table_by_key():
     policy = policy_of("token_authorizer").resolved(VALUES)
     assert policy.allows("dynamodb:GetItem", TABLE)
@@ -164,6 +240,27 @@ def test_the_reminder_job_may_only_move_messages_along_and_send_mail():
     ])
 
 
+def test_the_time_stamp_job_may_only_find_pending_stamps_and_put_each_on_its_receipt():
+    policy = policy_of("obtain_time_stamps").resolved(VALUES)
+    assert policy.allows("dynamodb:Query", f"{TABLE}/index/gsi2") and policy.allows("dynamodb:UpdateItem", TABLE)
+    # It reaches the authority over HTTPS, which needs no IAM; of AWS it needs the table, its logs and traces.
+    services = {action.split(":")[0] for s in policy.statements for action in _listed(s["Action"])}
+    assert services == {"dynamodb", "logs", "xray"}, services
+    _refuses_all(policy, [
+        # It reads no receipt by key and writes no new item: it only adds a token to a receipt it found.
+        ("dynamodb:GetItem", TABLE), ("dynamodb:BatchGetItem", TABLE), ("dynamodb:PutItem", TABLE),
+        ("dynamodb:DeleteItem", TABLE), ("dynamodb:BatchWriteItem", TABLE), ("dynamodb:ConditionCheckItem", TABLE),
+        ("dynamodb:Scan", TABLE), ("dynamodb:Query", TABLE), ("dynamodb:Query", f"{TABLE}/index/gsi1"),
+        ("dynamodb:UpdateItem", f"{TABLE}/index/gsi2"), ("dynamodb:UpdateItem", TABLE + "-other"),
+        # A receipt's ciphertext stays sealed to it: no data key, no seal key, no bucket.
+        ("kms:Decrypt", VALUES["DataKeyArn"]), ("kms:GenerateDataKey", VALUES["DataKeyArn"]),
+        ("kms:Sign", VALUES["SealKeyArn"]), ("kms:GetPublicKey", VALUES["SealKeyArn"]), ("kms:Decrypt", "*"),
+        ("s3:GetObject", f"{BUCKET}/tenants/x"), ("s3:PutObject", f"{BUCKET}/tenants/x"), ("s3:ListBucket", BUCKET),
+        ("sns:Publish", "*"), ("ses:SendEmail", SENDER), ("secretsmanager:GetSecretValue", VALUES["OtpSecretArn"]),
+        ("cognito-idp:AdminGetUser", VALUES["UserPoolArn"]),
+    ])
+
+
 # --- What the code asks, function by function ------------------------------------------------------
 
 def test_every_aws_call_the_authorizer_makes_is_allowed_by_its_own_policy(
@@ -186,13 +283,10 @@ def test_every_aws_call_of_a_reminder_run_is_allowed_by_the_jobs_own_policy(api:
 
     send_as_of(api, firm, datetime(2026, 12, 1, 9, tzinfo=UTC), "2026-12-06", "sign")  # its D-3 reminder is due
     send_as_of(api, firm, datetime(2026, 11, 28, 9, tzinfo=UTC), "2026-12-02", "approve")  # overdue
-    scheduled = {"version": "0", "id": "iam-test", "detail-type": "Scheduled Event", "source": "aws.events",
-                 "account": "123456789012", "time": "2026-12-03T08:30:00Z", "region": "eu-west-1",
-                 "resources": ["arn:aws:events:eu-west-1:123456789012:rule/signing-portal-SendReminders"], "detail": {}}
     aws.use_clock(FixedClock(datetime(2026, 12, 3, 8, 30, tzinfo=UTC)))
     try:
         with aws_calls.capture() as needs:
-            result = send_reminders(scheduled, _context("send_reminders"))
+            result = send_reminders(_scheduled("send_reminders", "2026-12-03T08:30:00Z"), _context("send_reminders"))
     finally:
         aws.use_clock(None)
     assert result["reminders_sent"] >= 1 and result["overdue_notices"] >= 1, result
@@ -201,26 +295,33 @@ def test_every_aws_call_of_a_reminder_run_is_allowed_by_the_jobs_own_policy(api:
     assert not refused, "the reminder job's policy refuses:\n" + _fmt(refused)
 
 
+def test_every_aws_call_of_a_time_stamp_run_is_allowed_by_the_jobs_own_policy(
+        api: Api, firm: dict[str, Any], signer: dict[str, Any], backend, aws_calls: Recorder):
+    from app import obtain_time_stamps
+    from local.tsa import LocalTsa
+
+    with app_settings({"TSA_URL": ""}):  # the authority is down: the signature completes, its stamp pending
+        request_id = _sign(api, firm["token"], signer, backend)
+    assert request_id in _pending_stamps()
+    with LocalTsa() as authority, app_settings({"TSA_URL": authority.url,
+                                                "TSA_CERTIFICATE_CHAIN": "".join(authority.chain_pem)}), \
+            aws_calls.capture() as needs:
+        while request_id in _pending_stamps():  # a run takes the oldest first, a batch at a time
+            result = obtain_time_stamps(_scheduled("obtain_time_stamps", "2026-12-03T08:35:00Z"),
+                                        _context("obtain_time_stamps"))
+            assert result["stamped"] > 0 and result["pending"] == 0, result
+    # A Query of the pending-stamps index, then one conditional UpdateItem per stamp: no receipt read by key.
+    assert {n.action for n in needs} == {"dynamodb:Query", "dynamodb:UpdateItem"}, sorted(needs, key=str)
+    refused = policy_of("obtain_time_stamps").resolved(values_of_settings()).refused(needs)
+    assert not refused, "the time-stamp job's policy refuses:\n" + _fmt(refused)
+
+
 def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_api_policy(
         api: Api, firm: dict[str, Any], signer: dict[str, Any], backend, aws_calls: Recorder, prod_policy: ProdPolicy):
-    advisor, client = firm["token"], signer["token"]
+    advisor = firm["token"]
     with aws_calls.capture() as needs:
         api.login(firm["advisor_email"], "Adviseur-test-2026!")
-        document = upload(api, advisor).json["id"]
-        message = api.post("/advisor/messages", advisor, {
-            "client_id": signer["id"], "subject": "Jaarrekening 2025", "body": "Graag ondertekenen.",
-            "response_type": "sign", "document_ids": [document]}, headers={"Idempotency-Key": f"flow-{document}"})
-        assert message.status_code == 201, message.body
-        request_id = message.json["signing"]["id"]
-        assert api.get(f"/portal/signing-requests/{request_id}", client).status_code == 200
-        assert api.post(f"/portal/signing-requests/{request_id}/otp", client).status_code == 202
-        verified = api.post(f"/portal/signing-requests/{request_id}/otp/verify", client,
-                            {"code": last_code(backend, signer["phone"])})
-        assert verified.status_code == 200, verified.body
-        signed = api.post(f"/portal/signing-requests/{request_id}/sign", client,
-                          {"signature_image": data_url(signature_png()), "city": "Haarlem"},
-                          headers={"Idempotency-Key": f"sign-{request_id}"})
-        assert signed.status_code == 200, signed.body
+        request_id = _sign(api, advisor, signer, backend)
         receipt = api.get(f"/advisor/signing-requests/{request_id}/receipt", advisor).json
         assert receipt["verification"]["seal_valid"] is True
     actions = {n.action for n in needs}

@@ -80,8 +80,9 @@ def test_cfn_lint_passes_on_the_packaged_app_template(packaged: Path):
 
 # --- The templates fit together ------------------------------------------------------------------
 
-def test_every_parameter_of_the_app_template_is_a_stateful_output_except_the_portal_url(app_template, stateful):
-    assert set(app_template["Parameters"]) - set(stateful["Outputs"]) == {"PortalUrl"}
+def test_every_parameter_of_the_app_template_is_a_stateful_output_except_what_the_operator_gives(app_template, stateful):
+    # The portal's URL and the time-stamping authority come from infra/deploy.sh's settings.
+    assert set(app_template["Parameters"]) - set(stateful["Outputs"]) == {"PortalUrl", "TsaUrl", "TsaCertificateChain"}
 
 
 def test_every_function_gets_every_setting_the_app_reads_from_those_parameters(app_template):
@@ -90,11 +91,12 @@ def test_every_function_gets_every_setting_the_app_reads_from_those_parameters(a
         assert load_settings(as_text).stage == "prod", name  # raises on a missing setting
         assert as_text["TABLE_NAME"] == "${TableName}" and as_text["DATA_KEY_ID"] == "${DataKeyId}"
         assert as_text["TRACING"] == "false"
+        assert (as_text["TSA_URL"], as_text["TSA_CERTIFICATE_CHAIN"]) == ("${TsaUrl}", "${TsaCertificateChain}")
 
 
 def test_every_function_and_the_api_are_named_as_the_log_groups_and_alarms_of_the_stateful_stack_expect(app_template, stateful):
     packaged = functions(app_template)
-    assert {"APIHandler", "TokenAuthorizer", "SendReminders"} <= set(packaged)
+    assert {"APIHandler", "TokenAuthorizer", "SendReminders", "ObtainTimeStamps"} <= set(packaged)
     resources = stateful["Resources"].values()
     log_groups = {r["Properties"]["LogGroupName"]["Fn::Sub"] for r in resources if r["Type"] == "AWS::Logs::LogGroup"}
     alarms = json.dumps([r for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"])
@@ -107,6 +109,9 @@ def test_every_function_and_the_api_are_named_as_the_log_groups_and_alarms_of_th
     assert stateful["Parameters"]["ApiStage"]["Default"] == api["StageName"]
     assert packaged["SendReminders"]["Events"]["SendRemindersEvent"]["Properties"]["Schedule"] == "rate(1 hour)"
     assert packaged["SendReminders"]["Timeout"] > packaged["APIHandler"]["Timeout"]
+    assert packaged["ObtainTimeStamps"]["Events"]["ObtainTimeStampsEvent"]["Properties"]["Schedule"] == "rate(5 minutes)"
+    # Long enough for a batch of stamps, and over before the next run starts.
+    assert packaged["APIHandler"]["Timeout"] < packaged["ObtainTimeStamps"]["Timeout"] < 300
     assert packaged["APIHandler"]["Timeout"] < 29, "API Gateway gives up at 29 s; the function must stop first"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -12,7 +13,7 @@ import pytest
 from chalicelib.ids import new_id
 from tests.conftest import Api, activate_client, data_url, last_code, random_mobile, signature_png, upload
 from tests.integration.conftest import PLACEHOLDER, ProdPolicy, Recorder
-from tests.integration.templates import STATEFUL, app_settings, load_template
+from tests.integration.templates import STATEFUL, app_settings, load_template, policy_file
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +29,9 @@ NO_MOTO_MODEL = {
     "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::SES::EmailIdentity",
     "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm",
 }
+# What EventBridge hands a scheduled function.
+SCHEDULED = {"version": "0", "id": "stack-test", "detail-type": "Scheduled Event", "source": "aws.events",
+             "account": "123456789012", "time": "2026-12-03T08:35:00Z", "region": "eu-west-1", "resources": [], "detail": {}}
 # moto's AWS::KMS::Key model makes every key SYMMETRIC_DEFAULT, ignoring KeySpec and KeyUsage: such
 # a seal key cannot sign. The seal key (and its alias, which points at it) is made with the API.
 MADE_WITH_THE_API = {"SealKey", "SealKeyAlias"}
@@ -79,8 +83,10 @@ def _made_with_the_api(session: boto3.Session, template: dict[str, Any], stack: 
 
     seal = props("SealKey")
     policy = _sub(seal["KeyPolicy"], {"AWS::Partition": "aws", "AWS::AccountId": "123456789012", **parameters})
+    tags = [{"TagKey": t["Key"], "TagValue": parameters[t["Value"]["Ref"]]} for t in seal["Tags"]]
     seal_key = session.client("kms").create_key(Description=seal["Description"], KeySpec=seal["KeySpec"],
-                                                KeyUsage=seal["KeyUsage"], Policy=json.dumps(policy))["KeyMetadata"]["Arn"]
+                                                KeyUsage=seal["KeyUsage"], Policy=json.dumps(policy),
+                                                Tags=tags)["KeyMetadata"]["Arn"]
     cognito = session.client("cognito-idp")
     pool = cognito.create_user_pool(PoolName=stack, **props("UserPool"))["UserPool"]
     client = {k: v for k, v in props("UserPoolClient").items() if k != "UserPoolId"}
@@ -185,21 +191,24 @@ def test_the_stateful_template_deploys_into_moto_with_what_signing_relies_on(sta
     assert pool["Policies"]["PasswordPolicy"] == stateful["Resources"]["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]
     assert pool["UsernameAttributes"] == ["email"]
     groups = session.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{stack['app_stack']}-")
-    assert {g["retentionInDays"] for g in groups["logGroups"]} == {90} and len(groups["logGroups"]) == 3
+    assert {g["retentionInDays"] for g in groups["logGroups"]} == {90} and len(groups["logGroups"]) == 4
 
 
-def test_a_whole_signing_flow_runs_on_the_stack_and_needs_nothing_the_policy_withholds(
+def test_a_whole_signing_flow_and_its_late_time_stamp_run_on_the_stack_and_need_nothing_the_policies_withhold(
         stack, api: Api, backend, aws_calls: Recorder, prod_policy: ProdPolicy):
+    from app import obtain_time_stamps
     from chalicelib import aws
     from chalicelib.tenants import service as tenants
     from chalicelib.tenants.model import SIGNING
+    from local.tsa import LocalTsa
 
     outputs = stack["outputs"]
     environment = {"TABLE_NAME": outputs["TableName"],
                    "DOCUMENTS_BUCKET": outputs["DocumentsBucket"], "DATA_KEY_ID": outputs["DataKeyId"],
                    "SEAL_KEY_ID": outputs["SealKeyId"], "USER_POOL_ID": outputs["UserPoolId"],
                    "USER_POOL_CLIENT_ID": outputs["UserPoolClientId"], "OTP_SECRET_ID": outputs["OtpSecretId"],
-                   "SENDER_EMAIL": outputs["SenderEmail"]}
+                   "SENDER_EMAIL": outputs["SenderEmail"],
+                   "TSA_URL": ""}  # the authority is down while the client signs: the stamp waits for the job
     with app_settings(environment):
         tenant = tenants.create_tenant(aws.ports(), "Stapel & Partners", frozenset({SIGNING}))
         tenants.add_advisor(aws.ports(), tenant.id, "Stapel Adviseur", "adviseur@stapel.example", "Adviseur-stapel-2026!")
@@ -221,6 +230,13 @@ def test_a_whole_signing_flow_runs_on_the_stack_and_needs_nothing_the_policy_wit
             assert signed.status_code == 200, signed.body
             receipt = api.get(f"/advisor/signing-requests/{request_id}/receipt", firm["token"]).json
         assert receipt["verification"] == {**receipt["verification"], "seal_valid": True, "document_intact": True}
+        # The job finds the pending stamp on the stack's own index, under its own role.
+        with LocalTsa() as authority, app_settings({"TSA_URL": authority.url,
+                                                    "TSA_CERTIFICATE_CHAIN": "".join(authority.chain_pem)}), \
+                aws_calls.capture() as stamping:
+            run = obtain_time_stamps(SCHEDULED, SimpleNamespace(aws_request_id="stack-test",
+                                                                function_name=f"{stack['app_stack']}-ObtainTimeStamps"))
+        assert (run["stamped"], run["pending"]) == (1, 0), run
 
     s3 = stack["session"].client("s3")
     stored = s3.list_object_versions(Bucket=outputs["DocumentsBucket"], Prefix=f"tenants/{tenant.id}/")["Versions"]
@@ -231,3 +247,7 @@ def test_a_whole_signing_flow_runs_on_the_stack_and_needs_nothing_the_policy_wit
     assert {"kms:Sign", "s3:PutObject", "dynamodb:PutItem", "secretsmanager:GetSecretValue"} <= {n.action for n in needs}
     refused = prod_policy.resolved(values).refused(needs)
     assert not refused, "the prod policy, filled from the stack's outputs, refuses: " + repr(refused)
+    assert {n.action for n in stamping} == {"dynamodb:Query", "dynamodb:UpdateItem"}
+    stamp_policy = ProdPolicy(json.loads(policy_file("obtain_time_stamps").read_text(encoding="utf-8")))
+    refused = stamp_policy.resolved(values).refused(stamping)
+    assert not refused, "the time-stamp job's policy, filled from the stack's outputs, refuses: " + repr(refused)

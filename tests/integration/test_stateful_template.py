@@ -67,9 +67,21 @@ def test_a_firm_at_80_percent_of_its_sms_budget_or_refused_at_it_raises_an_alarm
     assert (environment["POWERTOOLS_METRICS_NAMESPACE"], environment["POWERTOOLS_SERVICE_NAME"]) == (metrics.namespace, SERVICE)
 
 
+def test_a_time_stamp_pending_for_more_than_an_hour_raises_an_alarm(stateful):
+    watched = _alarms(stateful)["PendingTimestampsAlarm"]
+    # Each run of the job (every five minutes) reports the age of the oldest pending stamp, 0 for none.
+    assert (watched["Namespace"], watched["MetricName"]) == (metrics.namespace, "PendingTimestampMinutes")
+    assert watched["Dimensions"] == [{"Name": "service", "Value": SERVICE}]
+    assert (watched["Statistic"], watched["Period"], watched["EvaluationPeriods"]) == ("Maximum", 300, 2)
+    assert (watched["Threshold"], watched["ComparisonOperator"]) == (60, "GreaterThanThreshold")
+    # A run that fails reports no age: TimestampRunFailedAlarm reports the failure itself.
+    assert watched["TreatMissingData"] == "notBreaching"
+    assert watched["OKActions"] == [{"Ref": "AlarmTopic"}], "the operator hears when the stamps caught up"
+
+
 def test_every_alarm_on_a_business_metric_watches_a_metric_the_app_emits(stateful):
     code = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "chalicelib").rglob("*.py"))
     emitted = set(re.findall(r"""["']([A-Z][A-Za-z]+)["']""", code))
     watched = {a["MetricName"] for a in _alarms(stateful).values() if a.get("Namespace") == metrics.namespace}
-    assert {"SmsBudgetWarning", "SmsBudgetExhausted"} <= watched
+    assert {"SmsBudgetWarning", "SmsBudgetExhausted", "PendingTimestampMinutes"} <= watched
     assert watched <= emitted, f"no code emits {sorted(watched - emitted)}"

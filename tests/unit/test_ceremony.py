@@ -368,8 +368,8 @@ def test_signing_seals_a_receipt_that_verifies_and_holds_its_image(world):
     assert answer == {"status": "signed", "signed_at": "2026-12-01T10:00:00.000Z"}
     request = world.ports.signing.get(TENANT, "r1")
     assert request.status == SigningStatus.SIGNED
-    sealed = world.ports.signing.sealed_receipt(TENANT, "c1", "r1")
-    bundle = json.loads(world.ports.vault.decrypt(sealed, encryption_context(request)))
+    stored = world.ports.signing.stored_receipt(TENANT, "c1", "r1")
+    bundle = json.loads(world.ports.vault.decrypt(stored.sealed, encryption_context(request)))
     digest = hashlib.sha256(rfc8785.dumps(bundle["receipt"])).digest()
     assert bundle["seal"]["digest"] == digest.hex()
     assert verify_seal(world.ports.sealer.public_key_pem, digest, bundle["seal"]["signature"])
@@ -436,7 +436,7 @@ def test_a_document_whose_sent_version_is_gone_is_not_sealed(world):
     world.ports.files.remove_version(world.request.document.s3_key, world.request.document.version_id)
     with pytest.raises(DocumentNotReady):
         world.sign()
-    assert world.ports.signing.sealed_receipt(TENANT, "c1", "r1") is None
+    assert world.ports.signing.stored_receipt(TENANT, "c1", "r1") is None
 
 
 def test_a_second_signature_is_already_signed(world):
@@ -461,7 +461,7 @@ def test_a_failing_dependency_signs_nothing(world, broken):
     with pytest.raises(DependencyFailed):
         world.sign()
     assert world.ports.signing.get(TENANT, "r1").status == SigningStatus.VIEWED
-    assert world.ports.signing.sealed_receipt(TENANT, "c1", "r1") is None
+    assert world.ports.signing.stored_receipt(TENANT, "c1", "r1") is None
     assert world.sign()["status"] == "signed", "the retry signs"
 
 
@@ -477,7 +477,7 @@ def test_a_request_withdrawn_while_sealing_is_not_signed(world, monkeypatch):
     monkeypatch.setattr(signing, "sign", withdrawn_meanwhile)
     with pytest.raises(NotOpen):
         world.sign()
-    assert signing.sealed_receipt(TENANT, "c1", "r1") is None
+    assert signing.stored_receipt(TENANT, "c1", "r1") is None
 
 
 def test_the_chain_of_a_whole_ceremony(world):
@@ -501,9 +501,10 @@ def test_the_receipt_of_an_unsigned_request_is_not_open(world):
 def test_a_changed_byte_in_the_stored_receipt_breaks_the_seal(world):
     world.verified()
     world.sign()
-    code, sealed = world.ports.signing.receipts[(TENANT, "r1")]
-    world.ports.signing.receipts[(TENANT, "r1")] = (code, replace(sealed, ciphertext=bytes([sealed.ciphertext[0] ^ 1])
-                                                                  + sealed.ciphertext[1:]))
+    stored = world.ports.signing.receipts[(TENANT, "r1")]
+    sealed = stored.sealed
+    world.ports.signing.receipts[(TENANT, "r1")] = replace(stored, sealed=replace(
+        sealed, ciphertext=bytes([sealed.ciphertext[0] ^ 1]) + sealed.ciphertext[1:]))
     view = receipt_view(world.ports, advisor_of(world), "r1")
     assert view["verification"]["seal_valid"] is False and view["receipt_code"] is None
 
@@ -572,7 +573,7 @@ def test_a_phone_number_changed_while_sealing_refuses_the_signature(world, monke
     monkeypatch.setattr(signing, "sign", changed_meanwhile)
     with pytest.raises(OtpRequired):
         world.sign()
-    assert signing.get(TENANT, "r1").is_open and signing.sealed_receipt(TENANT, "c1", "r1") is None
+    assert signing.get(TENANT, "r1").is_open and signing.stored_receipt(TENANT, "c1", "r1") is None
 
 
 # --- the Idempotency-Key ------------------------------------------------------------------------
@@ -604,3 +605,45 @@ def test_the_same_key_with_another_body_is_refused_and_signs_nothing_more(world)
     with pytest.raises(IdempotencyKeyReused):
         world.sign(key="k-1", city="Utrecht")
     assert world.advisor_mails() == 1
+
+
+# --- the time stamp --------------------------------------------------------------------------
+
+
+def test_a_signature_is_time_stamped_over_its_seal_and_the_receipt_shows_the_authoritys_time(world):
+    world.verified()
+    world.sign()
+    view = receipt_view(world.ports, advisor_of(world), "r1")
+    assert view["timestamp"] == {"gen_time": "2026-12-01T10:00:00.000Z", "tsa": "Fake TSA"}
+    assert view["verification"]["timestamp_valid"] is True
+    evidence = evidence_bundle(world.ports, advisor_of(world), "r1")
+    token = base64.b64decode(evidence["timestamp"]["token"])
+    assert world.ports.timestamper.check(token, base64.b64decode(evidence["seal"]["signature"])) is not None
+    assert world.ports.signing.pending_stamps(10) == []
+
+
+def test_with_the_authority_down_the_signature_completes_and_its_stamp_follows_within_minutes(world):
+    from chalicelib.signing.stamping import stamp_pending
+
+    world.ports.timestamper.down = True
+    world.verified()
+    assert world.sign()["status"] == "signed"
+    view = receipt_view(world.ports, advisor_of(world), "r1")
+    assert view["timestamp"] is None and view["verification"]["timestamp_valid"] is None
+    assert evidence_bundle(world.ports, advisor_of(world), "r1")["timestamp"] is None, "no time no authority signed"
+    world.later(minutes=7)
+    assert stamp_pending(world.ports).to_api() == {"stamped": 0, "pending": 1, "oldest_pending_minutes": 7}
+    world.ports.timestamper.down = False
+    assert stamp_pending(world.ports).to_api() == {"stamped": 1, "pending": 0, "oldest_pending_minutes": 0}
+    later = receipt_view(world.ports, advisor_of(world), "r1")
+    assert later["verification"]["timestamp_valid"] is True
+    assert later["timestamp"]["gen_time"] == "2026-12-01T10:07:00.000Z", "the authority's time, not the signing's"
+
+
+def test_a_token_that_does_not_hold_for_the_seal_shows_the_time_stamp_as_invalid(world):
+    world.verified()
+    world.sign()
+    stored = world.ports.signing.receipts[(TENANT, "r1")]
+    world.ports.signing.receipts[(TENANT, "r1")] = replace(stored, timestamp=world.ports.timestamper.stamp(b"other"))
+    view = receipt_view(world.ports, advisor_of(world), "r1")
+    assert view["verification"]["timestamp_valid"] is False and view["timestamp"] is None

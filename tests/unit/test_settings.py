@@ -21,6 +21,9 @@ CHALICE_CONFIG = REPO / ".chalice" / "config.json"
 OPERATOR_ENV = REPO / "infra" / "operator-env.sh"
 KNOWN = NAMES | LIBRARY_NAMES
 PLACEHOLDER = re.compile(r"^\$\{(\w+)\}$")
+# Settings whose stack parameter the operator gives infra/deploy.sh, not the stateful stack.
+FROM_THE_OPERATOR = {"PORTAL_URL": "PortalUrl", "TSA_URL": "TsaUrl", "TSA_CERTIFICATE_CHAIN": "TsaCertificateChain"}
+DEPLOY = REPO / "infra" / "deploy.sh"
 
 
 def minimal() -> dict[str, str]:
@@ -142,7 +145,23 @@ def test_the_deployed_stages_take_each_resource_setting_from_a_stack_parameter_o
         env = stage_environment(stage)
         placeholders = {name: match.group(1) for name, value in env.items() if (match := PLACEHOLDER.match(str(value)))}
         if placeholders:  # what the functions read from the stack is what the operator's shell reads from it
-            assert placeholders == {setting: output for output, setting in mapped.items()} | {"PORTAL_URL": "PortalUrl"}, stage
+            assert placeholders == {setting: output for output, setting in mapped.items()} | FROM_THE_OPERATOR, stage
+
+
+def test_the_deploy_script_passes_every_parameter_the_operator_gives():
+    # The app template declares them without a default: a deploy that left one out would fail.
+    script = DEPLOY.read_text(encoding="utf-8")
+    for parameter in FROM_THE_OPERATOR.values():
+        assert f'"{parameter}=' in script, parameter
+    assert not (set(FROM_THE_OPERATOR) - {"PORTAL_URL"}) & REQUIRED, "the time-stamping authority is optional"
+
+
+def test_the_authoritys_chain_is_read_leaf_first_as_the_operator_pastes_it():
+    leaf, issuer = ("-----BEGIN CERTIFICATE-----\nMIIB" + name + "\n-----END CERTIFICATE-----" for name in ("leaf", "ca"))
+    settings = load_settings({**minimal(), "TSA_URL": "https://tsa.example/tsr", "TSA_CERTIFICATE_CHAIN": f"{leaf}\n{issuer}\n"})
+    assert settings.tsa_url == "https://tsa.example/tsr"
+    assert [pem.splitlines()[1] for pem in settings.tsa_certificate_chain] == ["MIIBleaf", "MIIBca"]
+    assert (load_settings(minimal()).tsa_url, load_settings(minimal()).tsa_certificate_chain) == (None, ())
 
 
 def test_the_local_stack_writes_exactly_the_settings_and_botos_own_names():
