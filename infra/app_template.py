@@ -33,6 +33,7 @@ DESCRIPTIONS = {
     "PortalUrl": "Public URL of the portal, used in e-mailed links (no trailing slash).",
     "TsaUrl": "The RFC 3161 time-stamping authority (https; docs/deploy.md, Time stamps).",
     "TsaCertificateChain": "The authority's certificate chain as PEM, leaf first (published in GET /keys).",
+    "SealCertificateChain": "The seal key's certificate chain as PEM, leaf first (seals the PDF transactiebon).",
 }
 
 LOGIN_PATHS = ("/auth/login", "/auth/activate")

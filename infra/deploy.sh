@@ -19,7 +19,9 @@
 #   SMS_SENDER_ID          default Portaal (alphanumeric, at most 11 characters)
 #   RETENTION_YEARS        default 7;  RETENTION_MODE  default GOVERNANCE (or COMPLIANCE)
 #   TSA_URL                the RFC 3161 time-stamping authority (https://); unset: every time stamp stays pending
-#   TSA_CERTIFICATE_CHAIN  that authority's certificates as PEM, leaf first (needed with TSA_URL; at most 3000 bytes)
+#   TSA_CERTIFICATE_CHAIN  that authority's certificates as PEM, leaf first (needed with TSA_URL)
+#   SEAL_CERTIFICATE_CHAIN the seal key's certificate and its issuers as PEM, leaf first (for the PDF
+#                          transactiebon; unset: it answers 503). The two chains: at most 3000 bytes together
 #   BUILD_DIR              default build
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,7 @@ sms_alarm="${SMS_SPEND_ALARM_USD:-$(awk -v limit="$sms_limit" 'BEGIN { print lim
 build="${BUILD_DIR:-build}"
 tsa_url="${TSA_URL:-}"
 tsa_chain="${TSA_CERTIFICATE_CHAIN:-}"
+seal_chain="${SEAL_CERTIFICATE_CHAIN:-}"
 
 step() { printf '\n== %s\n' "$*"; }
 
@@ -46,8 +49,8 @@ fi
 if [[ -n "$tsa_url" && "$tsa_chain" != *"-----BEGIN CERTIFICATE-----"* ]]; then
   echo "With TSA_URL, set TSA_CERTIFICATE_CHAIN to the authority's certificates as PEM, leaf first." >&2; exit 1
 fi
-if (( $(printf '%s' "$tsa_chain" | wc -c) > 3000 )); then
-  echo "TSA_CERTIFICATE_CHAIN is over 3000 bytes, too long for Lambda's environment: end it at the" \
+if (( $(printf '%s%s' "$tsa_chain" "$seal_chain" | wc -c) > 3000 )); then
+  echo "TSA_CERTIFICATE_CHAIN and SEAL_CERTIFICATE_CHAIN are over 3000 bytes together, too long for Lambda's environment: end each at the" \
        "certificate that issued the authority's (docs/deploy.md, 'Time stamps')." >&2; exit 1
 fi
 
@@ -125,7 +128,8 @@ deploy_app() {
     --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
     --no-fail-on-empty-changeset \
     --tags application=signing-portal \
-    --parameter-overrides "${outputs[@]}" "PortalUrl=$1" "TsaUrl=$tsa_url" "TsaCertificateChain=$tsa_chain"
+    --parameter-overrides "${outputs[@]}" "PortalUrl=$1" "TsaUrl=$tsa_url" "TsaCertificateChain=$tsa_chain" \
+      "SealCertificateChain=$seal_chain"
 }
 
 portal_url="${PORTAL_URL:-$(app_output EndpointURL)}"

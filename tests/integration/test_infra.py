@@ -82,7 +82,8 @@ def test_cfn_lint_passes_on_the_packaged_app_template(packaged: Path):
 
 def test_every_parameter_of_the_app_template_is_a_stateful_output_except_what_the_operator_gives(app_template, stateful):
     # The portal's URL and the time-stamping authority come from infra/deploy.sh's settings.
-    assert set(app_template["Parameters"]) - set(stateful["Outputs"]) == {"PortalUrl", "TsaUrl", "TsaCertificateChain"}
+    assert set(app_template["Parameters"]) - set(stateful["Outputs"]) == {"PortalUrl", "TsaUrl", "TsaCertificateChain",
+                                                                                "SealCertificateChain"}
 
 
 def test_every_function_gets_every_setting_the_app_reads_from_those_parameters(app_template):
@@ -92,6 +93,7 @@ def test_every_function_gets_every_setting_the_app_reads_from_those_parameters(a
         assert as_text["TABLE_NAME"] == "${TableName}" and as_text["DATA_KEY_ID"] == "${DataKeyId}"
         assert as_text["TRACING"] == "false"
         assert (as_text["TSA_URL"], as_text["TSA_CERTIFICATE_CHAIN"]) == ("${TsaUrl}", "${TsaCertificateChain}")
+        assert as_text["SEAL_CERTIFICATE_CHAIN"] == "${SealCertificateChain}"
 
 
 def test_every_function_and_the_api_are_named_as_the_log_groups_and_alarms_of_the_stateful_stack_expect(app_template, stateful):

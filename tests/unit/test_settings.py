@@ -22,7 +22,8 @@ OPERATOR_ENV = REPO / "infra" / "operator-env.sh"
 KNOWN = NAMES | LIBRARY_NAMES
 PLACEHOLDER = re.compile(r"^\$\{(\w+)\}$")
 # Settings whose stack parameter the operator gives infra/deploy.sh, not the stateful stack.
-FROM_THE_OPERATOR = {"PORTAL_URL": "PortalUrl", "TSA_URL": "TsaUrl", "TSA_CERTIFICATE_CHAIN": "TsaCertificateChain"}
+FROM_THE_OPERATOR = {"PORTAL_URL": "PortalUrl", "TSA_URL": "TsaUrl", "TSA_CERTIFICATE_CHAIN": "TsaCertificateChain",
+                     "SEAL_CERTIFICATE_CHAIN": "SealCertificateChain"}
 DEPLOY = REPO / "infra" / "deploy.sh"
 
 
