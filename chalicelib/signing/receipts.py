@@ -171,6 +171,12 @@ def receipt_view(ports: Ports, principal: Principal, request_id: str) -> dict[st
 def evidence_bundle(ports: Ports, principal: Principal, request_id: str) -> dict[str, Any]:
     """Everything an outsider needs to check the seal with no access to this service."""
     request, bundle, stored = open_receipt(ports, principal, request_id)
+    return evidence_of(ports, request, bundle, stored)
+
+
+def evidence_of(ports: Ports, request: SigningRequest, bundle: dict[str, Any] | None,
+                stored: StoredReceipt | None) -> dict[str, Any]:
+    """The evidence bundle of a receipt already opened (`open_receipt`); NotOpen when it does not decrypt."""
     if bundle is None or stored is None:
         raise NotOpen("receipt_unreadable")
     stamp = _stamp(ports, bundle, stored)

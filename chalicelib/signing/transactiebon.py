@@ -12,24 +12,20 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING
 
-from chalicelib.errors import DocumentNotReady, NotOpen
+from chalicelib.errors import DocumentNotReady
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
     from chalicelib.ports import Ports
 
-LANGUAGES = ("nl", "en")
-
-
 def certificate_pdf(ports: Ports, principal: Principal, request_id: str, language: str = "nl") -> bytes:
-    """The sealed PDF of a signed request's receipt; NotOpen before it is signed."""
+    """The sealed PDF of a signed request's receipt, in `language` (texts.pick_language); NotOpen before it is signed."""
     from chalicelib.signing.certificate import CertificateContent, CertificateTimestamp, render_certificate
-    from chalicelib.signing.receipts import evidence_bundle, open_receipt
+    from chalicelib.signing.receipts import evidence_of, open_receipt
 
-    evidence = evidence_bundle(ports, principal, request_id)
-    request, bundle, _ = open_receipt(ports, principal, request_id)
-    if bundle is None:
-        raise NotOpen("receipt_unreadable")
+    request, bundle, stored = open_receipt(ports, principal, request_id)
+    evidence = evidence_of(ports, request, bundle, stored)  # NotOpen unless it decrypts
+    assert bundle is not None
     document = ports.files.read(request.document.s3_key, request.document.version_id,
                                 keep=ports.settings.max_document_bytes)
     if document is None or document.content is None or document.sha256 != request.document.sha256:
@@ -42,7 +38,7 @@ def certificate_pdf(ports: Ports, principal: Principal, request_id: str, languag
                                                 "gen_time" in evidence["timestamp"] else None),
         audit_events=evidence["audit_events"], signature_png=base64.b64decode(bundle["signature_image"]),
         document=document.content, document_filename=request.document.filename,
-        language=language if language in LANGUAGES else "nl", keys_url=f"{ports.settings.portal_url}/keys",
+        language=language, keys_url=f"{ports.settings.portal_url}/keys",
         created_at=ports.clock.now(),
     )
     return ports.pdf_sealer.seal(render_certificate(content), reason=f"Transactiebon {receipt['receipt_code']}",
