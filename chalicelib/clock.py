@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -61,3 +61,16 @@ def seconds_to_midnight(now: datetime) -> int:
     local = now.astimezone(AMSTERDAM)
     tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return int((tomorrow - local).total_seconds()) + 1
+
+
+MONTHS: dict[str, tuple[str, ...]] = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+           "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+def written_date(day: date, language: str) -> str:
+    """A date as people write it: '4 december 2026' (and '4 December 2026' in English)."""
+    return f"{day.day} {MONTHS.get(language, MONTHS['nl'])[day.month - 1]} {day.year}"

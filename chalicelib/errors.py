@@ -9,8 +9,10 @@ its error class below when the domain raises it, and the code in docs/openapi.ya
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class DomainError(Exception):
     def __init__(self, message: str | None = None, **params: object) -> None:
         super().__init__(message or self.code)
         self.message = message or self.code
+        # `errors`: which fields (and, for a list, which of its items) the error is about.
+        self.errors: list[FieldError] = list(cast(Sequence[FieldError], params.pop("errors", ())))
         self.params = params
 
 
@@ -101,8 +105,7 @@ class ValidationFailed(DomainError):
     code = "validation_error"
 
     def __init__(self, *errors: FieldError, message: str | None = None) -> None:
-        super().__init__(message or "validation_error")
-        self.errors = list(errors)
+        super().__init__(message or "validation_error", errors=errors)
 
 
 class InvalidCredentials(DomainError):
@@ -139,6 +142,12 @@ class AlreadySigned(DomainError):
 
 class NotOpen(DomainError):
     code = "not_open"
+
+
+class NotYourTurn(DomainError):
+    """Sequential signing: a signer before this one has not signed yet."""
+
+    code = "not_your_turn"
 
 
 class PayloadTooLarge(DomainError):

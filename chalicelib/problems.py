@@ -33,9 +33,11 @@ def from_error(error: errors.DomainError, language: str) -> tuple[int, dict[str,
     """Status, body and extra headers for a domain error."""
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
-    if isinstance(error, errors.ValidationFailed):
+    if error.errors:
         extra["errors"] = [
-            {"field": e.field, "message": text(e.message, language, **e.params)} for e in error.errors
+            {"field": e.field, "message": text(e.message, language, **e.params),
+             **({"client_id": e.params["client_id"]} if "client_id" in e.params else {})}
+            for e in error.errors
         ]
     if isinstance(error, errors.RateLimited):
         headers["Retry-After"] = str(error.retry_after)

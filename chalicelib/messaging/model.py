@@ -14,6 +14,8 @@ OPEN_MESSAGE_STATES = ("sent", "read")
 REPLYABLE_MESSAGE_STATES = (*OPEN_MESSAGE_STATES, "replied")
 # The client's e-mail notice has not (yet) gone out: the reminder job sends it.
 UNSENT_NOTICE_STATES = ("pending", "failed", "retrying")
+SIGNING_ORDERS = ("parallel", "sequential")
+MAX_CO_SIGNERS = 3
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,66 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Signer:
+    """One signer of a message, in signing order: their request, and who they are as sent."""
+
+    request_id: str
+    client_id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The set a signing request belongs to: every signer of its message, in order, and the order's mode.
+
+    A message without co-signers has an envelope of one. `mirrored` says whether the message keeps
+    each signer's state (false only for requests stored before co-signing existed).
+    """
+
+    message_id: str
+    signers: tuple[Signer, ...]
+    order: str = "parallel"
+    mirrored: bool = True
+
+    @property
+    def shared(self) -> bool:
+        return len(self.signers) > 1
+
+    def position_of(self, request_id: str) -> int:
+        """1 for the first signer."""
+        return next(n for n, signer in enumerate(self.signers, start=1) if signer.request_id == request_id)
+
+    def for_receipt(self, request_id: str) -> dict[str, Any]:
+        """What each receipt seals of the set, so that every co-signer's names all the others."""
+        return {"message_id": self.message_id, "signers": [s.client_id for s in self.signers],
+                "position": self.position_of(request_id), "signing_order": self.order}
+
+
+@dataclass(frozen=True)
+class SignerState:
+    """A signer's request as the message mirrors it, so that lists need no read of the requests."""
+
+    request_id: str
+    client_id: str
+    name: str | None
+    status: str
+    turn: bool
+    signed_at: str | None = None
+    rejected_at: str | None = None
+    reject_reason: str | None = None
+    notice: str = "pending"  # the e-mail notice: waiting (not their turn yet), pending, sent
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def to_api(self) -> dict[str, Any]:
+        return {"id": self.request_id, "client_id": self.client_id, "name": self.name, "status": self.status,
+                "turn": self.turn and self.is_open, "signed_at": self.signed_at, "rejected_at": self.rejected_at,
+                "reject_reason": self.reject_reason}
+
+
+@dataclass(frozen=True)
 class Message:
     id: str
     tenant_id: str
@@ -69,10 +131,24 @@ class Message:
     reminders_sent: frozenset[int] = frozenset()
     firm_name: str | None = None  # as at sending (None on messages stored before it was kept)
     advisor_email: str | None = None
+    signings: tuple[SignerState, ...] = ()  # every signer in order (empty: not `sign`, or stored before)
+    signing_order: str = "parallel"
+    signing_version: int = 0  # moves with every signer's status: the set's steps write on it
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_MESSAGE_STATES
+
+    def signer(self, client_id: str) -> SignerState | None:
+        return next((s for s in self.signings if s.client_id == client_id), None)
+
+    def states(self) -> tuple[SignerState, ...]:
+        """Every signer's state; a request stored before the message kept them is told from the message."""
+        if self.signings or not self.signing_request_id:
+            return self.signings
+        return (SignerState(self.signing_request_id, self.client_id, None, str(self.signing_status),
+                            turn=True, signed_at=self.signed_at, rejected_at=self.rejected_at,
+                            reject_reason=self.reject_reason, notice=self.notice_status),)
 
     @property
     def origin(self) -> Origin:
@@ -95,6 +171,8 @@ class Message:
             "deadline": self.deadline, "created_at": self.created_at, "overdue": self.overdue,
             "reject_reason": self.reject_reason if self.response_type == "approve" else None,
             "notice_status": self.notice_status, "signing": self.signing_summary(),
+            "signings": [state.to_api() for state in self.states()],
+            "signing_order": self.signing_order if self.signing_request_id else None, "bulk_send_id": None,
         }
 
 
@@ -119,10 +197,23 @@ class SigningRequest:
     subject: str | None = None  # the message's, and who sent it, as at sending
     firm_name: str | None = None
     advisor_email: str | None = None
+    turn: bool = True  # false while, in sequential order, a signer before this one has not signed
+    stored_envelope: Envelope | None = None  # None: stored before co-signing (an envelope of one)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    @property
+    def envelope(self) -> Envelope:
+        """The signers this request is one of (itself alone, for a request stored before co-signing)."""
+        if self.stored_envelope is not None:
+            return self.stored_envelope
+        return Envelope(self.message_id, (Signer(self.id, self.client_id, self.signer_name),), mirrored=False)
+
+    @property
+    def position(self) -> int:
+        return self.envelope.position_of(self.id)
 
     @property
     def origin(self) -> Origin:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,37 +26,51 @@ if TYPE_CHECKING:
     from chalicelib.ports import Ports
 
 
-def send_client_notice(ports: Ports, message: Message, client: Client, firm_name: str,
+def send_client_notice(ports: Ports, message: Message, recipients: Sequence[Client], firm_name: str,
                        at: datetime | None = None, answer: Recorded | None = None) -> str:
-    """E-mail the client that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
+    """E-mail each recipient that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
 
-    A failed notice is recorded on the message (and retried by the scheduled job), never lost.
-    `answer` is what the send's Idempotency-Key replays: its notice status is kept up to date.
+    The recipients are the message's client, or the signers whose turn it is and who have not had
+    it yet. A failed notice is recorded on the message (and retried by the scheduled job for those
+    who did not get it), never lost. `answer` is what the send's Idempotency-Key replays: its notice
+    status is kept up to date.
     """
-    email = render_email("new_message", client.language, {
-        "name": client.name, "firm": firm_name, "subject": message.subject,
-        "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
-    })
-
     def outcome(status: str) -> Recorded | None:
         return replace(answer, body={**answer.body, "notice_status": status}) if answer is not None else None
 
-    try:
-        ports.mailer.send(client.email, email)
-    except DependencyFailed:
+    sent_to: list[str] = []
+    for client in recipients:
+        email = render_email("new_message", client.language, {
+            "name": client.name, "firm": firm_name, "subject": message.subject,
+            "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
+        })
+        try:
+            ports.mailer.send(client.email, email)
+        except DependencyFailed:
+            continue
+        sent_to.append(client.id)
+    if len(sent_to) < len(recipients):
         logger.warning("client notice failed; the reminder job retries it", extra={"message_id": message.id})
         # The job's moment when it sends, else the clock's.
-        ports.messages.notice_failed(message, at or ports.clock.now(), outcome("failed"))
+        ports.messages.notice_failed(message, at or ports.clock.now(), outcome("failed"), sent_to)
         return "failed"
     next_check = first_check(message, parse_iso(message.created_at), ports.settings.reminder_offsets_days)
     try:
-        ports.messages.notice_sent(message, next_check, outcome("sent"))
+        ports.messages.notice_sent(message, next_check, outcome("sent"), sent_to)
     except DependencyFailed:
         # The client has the e-mail; only our record of it failed. The message stays due, so the
         # job sends it once more after the grace: a second notice rather than a send that answers 503.
         logger.warning("client notice sent but not recorded; the job may send it again",
                        extra={"message_id": message.id})
     return "sent"
+
+
+def awaiting_notice(message: Message) -> list[str]:
+    """The client ids whose notice is due and not out: the signers whose turn it is (or the message's client)."""
+    states = message.signings
+    if not states:
+        return [message.client_id]
+    return [s.client_id for s in states if s.is_open and s.turn and s.notice != "sent"]
 
 
 def retry_client_notice(ports: Ports, message: Message, now: datetime) -> str | None:
@@ -67,9 +82,9 @@ def retry_client_notice(ports: Ports, message: Message, now: datetime) -> str | 
     claimed = ports.messages.claim_notice(message, now + NOTICE_LEASE)
     if claimed is None:
         return None
-    client = ports.clients.get(message.tenant_id, message.client_id)
+    recipients = [ports.clients.get(message.tenant_id, client_id) for client_id in awaiting_notice(message)]
     firm_name = message.firm_name or ports.tenants.get(message.tenant_id).name
-    return send_client_notice(ports, claimed, client, firm_name, now)
+    return send_client_notice(ports, claimed, recipients, firm_name, now)
 
 
 def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]:

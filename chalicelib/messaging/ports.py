@@ -9,7 +9,7 @@ moved the message first. A step that also moves the signing request takes the st
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from chalicelib.idempotency import Answer, IdempotencyKey, Recorded
     from chalicelib.messaging.model import Message, Reply, SigningRequest
     from chalicelib.signing.audit import AuditEvent
-    from chalicelib.signing.states import Step
+    from chalicelib.signing.states import Settlement, Step
     from chalicelib.tenants.model import Advisor, Tenant
 
 
@@ -33,6 +33,7 @@ class Outgoing:
     advisor: Advisor | None  # the sender (None: no card of theirs, so their address is looked up when needed)
     documents: dict[str, Document]  # by id: those found of the ones asked for
     earlier: Answer | None = None  # what the call's Idempotency-Key answered before, if anything
+    co_signers: dict[str, Client] = field(default_factory=dict)  # by id: those found of the ones asked for
 
 
 class Messages(Protocol):
@@ -66,26 +67,30 @@ class Messages(Protocol):
     # --- sending ---------------------------------------------------------------------------
 
     def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
-                 key: IdempotencyKey | None = None) -> Outgoing:
-        """The client's card, the firm, the advisor, the documents found and the key's earlier answer, in one
-        read; NotFound for an unknown client."""
+                 key: IdempotencyKey | None = None, co_signer_ids: Sequence[str] = ()) -> Outgoing:
+        """The client's card, the firm, the advisor, the documents and co-signers found and the key's earlier
+        answer, in one read; NotFound for an unknown client."""
         ...
 
     def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
         """The earlier answer under an Idempotency-Key, read on its own."""
         ...
 
-    def send(self, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None = None,
-             recorded: Recorded | None = None) -> Message:
-        """Store a new message (with its signing request and first event), its notice queued at `notice_due`,
-        and the answer of `recorded`; AlreadyAnswered when its key was answered meanwhile."""
+    def send(self, message: Message, notice_due: datetime,
+             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None) -> Message:
+        """Store a new message (with a signing request and first event per signer, and each co-signer's pointer
+        to it), its notice queued at `notice_due`, and the answer of `recorded`; AlreadyAnswered when its key
+        was answered meanwhile."""
         ...
 
-    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None) -> None:
-        """The notice is out; the job looks again at `next_check` (None: never). `recorded`: the answer as sent."""
+    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None,
+                    sent_to: Sequence[str] = ()) -> None:
+        """The notice is out (to the signers `sent_to`); the job looks again at `next_check` (None: never).
+        `recorded`: the answer as sent."""
         ...
 
-    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None) -> None: ...
+    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None,
+                      sent_to: Sequence[str] = ()) -> None: ...
 
     # --- the client's answers and the closing of a signing request ---------------------------
 
@@ -102,20 +107,25 @@ class Messages(Protocol):
         """Approved or rejected, once; NotOpen unless open."""
         ...
 
-    def close_signing(self, message: Message, step: Step, reason: str | None = None,
+    def mark_viewed(self, message: Message, step: Step) -> None:
+        """A co-signer's `viewed` step, mirrored on the message; NotOpen when the request moved meanwhile."""
+        ...
+
+    def close_signing(self, settlement: Settlement, version: int | None, reason: str | None = None,
                       notification: dict[str, Any] | None = None) -> None:
-        """The request's rejected or withdrawn step with its message; NotOpen when the request moved meanwhile."""
+        """A request's rejected or withdrawn step with what it means for its set and message; NotOpen when
+        the request, its set or (with `version`) the set's message moved meanwhile."""
         ...
 
     # --- the reminder job's claims ---------------------------------------------------------
 
     def claim_reminder(self, message: Message, next_check: datetime, reminders_sent: frozenset[int],
-                       step: Step | None = None) -> Message | None: ...
+                       steps: Sequence[Step] = ()) -> Message | None: ...
 
     def reschedule(self, message: Message, next_check: datetime, reminders_sent: frozenset[int]) -> bool: ...
 
     def unindex(self, message: Message) -> bool: ...
 
-    def mark_overdue(self, message: Message, notification: dict[str, Any], step: Step | None = None) -> bool: ...
+    def mark_overdue(self, message: Message, notification: dict[str, Any], steps: Sequence[Step] = ()) -> bool: ...
 
     def claim_notice(self, message: Message, lease_until: datetime) -> Message | None: ...

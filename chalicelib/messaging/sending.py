@@ -1,9 +1,9 @@
-"""'Versturen': an advisor sends a message, possibly a signing request, to one client.
+"""'Versturen': an advisor sends a message to one client, possibly a signing request, for them and co-signers.
 
 A pipeline of small steps: parse the request; check every rule (the firm's feature, the
-documents, the client's mobile number); compose the message and its signing request; store them
-in one write, the notice queued with them; then e-mail the notice. Nothing is stored or sent when
-a rule fails.
+documents, every signer's mobile number); compose the message and a signing request per signer;
+store them in one write, the notice queued with them; then e-mail the notice to everyone whose
+turn it is. Nothing is stored or sent when a rule fails.
 """
 
 from __future__ import annotations
@@ -26,8 +26,18 @@ from chalicelib.errors import (
     ValidationFailed,
 )
 from chalicelib.ids import new_id
-from chalicelib.messaging.model import RESPONSE_TYPES, DocumentRef, Message, SigningRequest
-from chalicelib.messaging.notices import send_client_notice
+from chalicelib.messaging.model import (
+    MAX_CO_SIGNERS,
+    RESPONSE_TYPES,
+    SIGNING_ORDERS,
+    DocumentRef,
+    Envelope,
+    Message,
+    Signer,
+    SignerState,
+    SigningRequest,
+)
+from chalicelib.messaging.notices import awaiting_notice, send_client_notice
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.states import SigningStatus, first_event
 from chalicelib.tenants.model import SIGNING
@@ -61,8 +71,26 @@ def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
     values["deadline"] = _deadline(fields, values["response_type"], today)
     if values["response_type"] == "sign" and len(document_ids) != 1:
         fields.add("document_ids", "sign_needs_one_pdf")
+    values["co_signers"] = _co_signers(fields, values["response_type"], values["client_id"])
+    values["signing_order"] = fields.choice("signing_order", SIGNING_ORDERS, required=False,
+                                            message="invalid_signing_order") or "parallel"
     fields.done()
     return values
+
+
+def _co_signers(fields: Fields, response_type: str | None, client_id: str | None) -> list[str]:
+    """0 to 3 other clients, each once, and only for a signing request."""
+    raw = fields.body.get("co_signers", [])
+    if raw in ([], None):
+        return []
+    if response_type != "sign":
+        fields.add("co_signers", "co_signers_only_for_signing")
+        return []
+    if (not isinstance(raw, list) or not all(_an_id(c) for c in raw) or len(raw) > MAX_CO_SIGNERS
+            or len(set(raw)) != len(raw) or client_id in raw):
+        fields.add("co_signers", "invalid_co_signers", maximum=MAX_CO_SIGNERS)
+        return []
+    return list(raw)
 
 
 def _an_id(value: object) -> bool:
@@ -109,7 +137,7 @@ def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
             raise
         return idempotency.replay(earlier, key)
     outgoing = ports.messages.outgoing(principal.tenant_id, request["client_id"], principal.subject_id,
-                                       request["document_ids"], now, key)
+                                       request["document_ids"], now, key, request["co_signers"])
     if key is not None and outgoing.earlier is not None:
         return idempotency.replay(outgoing.earlier, key)
     documents = _check_rules(ports, outgoing, request)
@@ -120,11 +148,13 @@ def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
     except idempotency.AlreadyAnswered as twin:  # the same call, committed a moment earlier
         assert key is not None
         return idempotency.replay(twin.answer, key)
-    status = send_client_notice(ports, message, outgoing.client, outgoing.firm.name, answer=answer)
+    signers = {outgoing.client.id: outgoing.client, **outgoing.co_signers}
+    status = send_client_notice(ports, message, [signers[c] for c in awaiting_notice(message)], outgoing.firm.name,
+                                answer=answer)
     return replace(message, notice_status=status).to_api()
 
 
-def _store(ports: Ports, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None,
+def _store(ports: Ports, message: Message, notice_due: datetime, signing: list[tuple[SigningRequest, AuditEvent]],
            answer: idempotency.Recorded | None) -> Message:
     """The message stored with its notice queued (due at `notice_due`, should this request die before sending it).
 
@@ -149,9 +179,18 @@ def _check_rules(ports: Ports, outgoing: Outgoing, request: dict[str, Any]) -> t
     if for_signing and not outgoing.firm.has(SIGNING):
         raise FeatureNotEnabled()
     documents = _documents(outgoing, request["document_ids"], for_signing)
+    allowed = ports.settings.sms_allowed_country_codes
     phone = outgoing.client.phone
-    if for_signing and not phones.can_receive_codes(phone, ports.settings.sms_allowed_country_codes):
+    if for_signing and not phones.can_receive_codes(phone, allowed):
         raise PhoneRequired("phone_not_mobile" if phone else "phone_required")
+    if any(c not in outgoing.co_signers for c in request["co_signers"]):
+        raise NotFound()
+    without = [outgoing.co_signers[c] for c in request["co_signers"]
+               if not phones.can_receive_codes(outgoing.co_signers[c].phone, allowed)]
+    if without:
+        raise PhoneRequired("co_signer_phone_required", name=without[0].name, errors=[
+            FieldError("co_signers", "co_signer_phone_required", {"name": c.name, "client_id": c.id})
+            for c in without])
     return documents
 
 
@@ -172,28 +211,46 @@ def _documents(outgoing: Outgoing, ids: list[str], for_signing: bool) -> tuple[D
 
 
 def _compose(principal: Principal, request: dict[str, Any], outgoing: Outgoing, documents: tuple[DocumentRef, ...],
-             created_at: str) -> tuple[Message, tuple[SigningRequest, AuditEvent] | None]:
-    """The new message and, to be signed, its signing request with the `sent` event that starts its chain."""
+             created_at: str) -> tuple[Message, list[tuple[SigningRequest, AuditEvent]]]:
+    """The new message and, to be signed, a signing request per signer with the `sent` event that starts its chain.
+
+    The client is the first signer, the co-signers follow in the order given; in sequential order
+    only the first has their turn (and their notice) now.
+    """
     client, firm_name = outgoing.client, outgoing.firm.name
     advisor_email = outgoing.advisor.email if outgoing.advisor is not None else None
-    for_signing = request["response_type"] == "sign"
-    message_id, request_id = new_id(), new_id() if for_signing else None
+    message_id = new_id()
     message = Message(
         id=message_id, tenant_id=principal.tenant_id, conversation_id=new_id(), client_id=client.id,
         advisor_id=principal.subject_id, subject=request["subject"], body=request["body"],
         response_type=request["response_type"], documents=documents, status="sent", deadline=request["deadline"],
-        created_at=created_at, signing_request_id=request_id,
-        signing_status=str(SigningStatus.SENT) if request_id else None, firm_name=firm_name,
-        advisor_email=advisor_email,
+        created_at=created_at, firm_name=firm_name, advisor_email=advisor_email,
     )
-    if request_id is None:
-        return message, None
+    if request["response_type"] != "sign":
+        return message, []
+    people = [client, *(outgoing.co_signers[c] for c in request["co_signers"])]
+    order = request["signing_order"]
+    envelope = Envelope(message_id, tuple(Signer(new_id(), p.id, p.name) for p in people), order)
     first = first_event(created_at, f"advisor:{principal.subject_id}",
-                        {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id})
-    signing_request = SigningRequest(
-        id=request_id, tenant_id=principal.tenant_id, message_id=message_id, conversation_id=message.conversation_id,
-        client_id=client.id, advisor_id=principal.subject_id, status=SigningStatus.SENT, deadline=message.deadline,
-        document=documents[0], created_at=created_at, audit_seq=first.seq, audit_head=first.hash,
-        signer_name=client.name, subject=message.subject, firm_name=firm_name, advisor_email=advisor_email,
-    )
-    return message, (signing_request, first)
+                        {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id,
+                         **({"envelope": envelope.for_receipt(envelope.signers[0].request_id)}
+                            if envelope.shared else {})})
+    requests = []
+    for n, signer in enumerate(envelope.signers):
+        turn = order == "parallel" or n == 0
+        event = first if n == 0 else first_event(
+            created_at, f"advisor:{principal.subject_id}",
+            {"document_sha256": documents[0].sha256, "document_version": documents[0].version_id,
+             "envelope": envelope.for_receipt(signer.request_id)})
+        requests.append((SigningRequest(
+            id=signer.request_id, tenant_id=principal.tenant_id, message_id=message_id,
+            conversation_id=message.conversation_id, client_id=signer.client_id, advisor_id=principal.subject_id,
+            status=SigningStatus.SENT, deadline=message.deadline, document=documents[0], created_at=created_at,
+            audit_seq=event.seq, audit_head=event.hash, signer_name=signer.name, subject=message.subject,
+            firm_name=firm_name, advisor_email=advisor_email, turn=turn, stored_envelope=envelope,
+        ), event))
+    states = tuple(SignerState(r.id, r.client_id, r.signer_name, str(r.status), r.turn,
+                               notice="pending" if r.turn else "waiting") for r, _ in requests)
+    main = envelope.signers[0].request_id
+    return replace(message, signing_request_id=main, signing_status=str(SigningStatus.SENT), signings=states,
+                   signing_order=order), requests

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso
 from chalicelib.errors import Conflict, FieldError, NotFound, NotOpen, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply
-from chalicelib.messaging.notices import email_advisor, notification
-from chalicelib.signing.states import SigningStatus, advance
+from chalicelib.messaging.notices import email_advisor, notification, request_notification
+from chalicelib.signing.states import SigningStatus, advance, settle
 from chalicelib.validation import MAX_LIMIT, Fields, parse_limit
 
 if TYPE_CHECKING:
@@ -85,26 +86,44 @@ def notifications(ports: Ports, principal: Principal, limit: str | None, cursor:
 
 
 def own_message(ports: Ports, principal: Principal, message_id: str) -> Message:
-    """A message of this client; another client's is NotFound, exactly like a missing one."""
+    """A message of this client, or one they co-sign; another client's is NotFound, exactly like a missing one."""
     message = ports.messages.get_message(principal.tenant_id, message_id)
-    if message.client_id != principal.subject_id:
+    if message.client_id != principal.subject_id and message.signer(principal.subject_id) is None:
         raise NotFound()
     return message
 
 
+def portal_view(message: Message, client_id: str) -> dict[str, Any]:
+    """A message as a signer sees it: which request of the set is theirs, and no other signer's reason."""
+    answer = message.to_api()
+    answer["signings"] = [
+        {**state, "own": state["client_id"] == client_id,
+         "reject_reason": state["reject_reason"] if state["client_id"] == client_id else None}
+        for state in answer["signings"]]
+    return answer
+
+
 def portal_messages(ports: Ports, principal: Principal, limit: str | None, cursor: str | None) -> dict[str, Any]:
-    """The client's overview, newest first."""
+    """The client's overview (with the messages they co-sign), newest first."""
     items, next_cursor = ports.messages.list_for_client(principal.tenant_id, principal.subject_id,
                                                         parse_limit(limit), cursor)
-    return {"items": [m.to_api() for m in items], "next_cursor": next_cursor}
+    return {"items": [portal_view(m, principal.subject_id) for m in items], "next_cursor": next_cursor}
 
 
 def open_message(ports: Ports, principal: Principal, message_id: str) -> dict[str, Any]:
-    """The message with short-lived download links; the first open marks it read (and its request viewed)."""
+    """The message with short-lived download links; the first open marks it read (and its request viewed).
+
+    A co-signer's first open marks only their own request viewed: the message is the client's.
+    """
     message = own_message(ports, principal, message_id)
-    if message.status == "sent":
-        message = _mark_read(ports, message, f"client:{principal.subject_id}")
-    answer = message.to_api()
+    actor = f"client:{principal.subject_id}"
+    if message.client_id != principal.subject_id:
+        state = message.signer(principal.subject_id)
+        if state is not None and state.status == SigningStatus.SENT:
+            message = _co_signer_viewed(ports, message, ports.signing.get(message.tenant_id, state.request_id), actor)
+    elif message.status == "sent":
+        message = _mark_read(ports, message, actor)
+    answer = portal_view(message, principal.subject_id)
     answer["documents"] = [
         {**d.to_api(), "content_type": d.content_type,
          "download_url": ports.files.download_url(d.s3_key, d.version_id, d.filename)}
@@ -117,9 +136,20 @@ def open_message(ports: Ports, principal: Principal, message_id: str) -> dict[st
 def view_signing_request(ports: Ports, principal: Principal, request: SigningRequest) -> SigningRequest:
     """The signing screen opened before its message: that first look opens the message too (read, and viewed)."""
     message = own_message(ports, principal, request.message_id)
-    if message.status == "sent":
-        _mark_read(ports, message, f"client:{principal.subject_id}", request)
+    actor = f"client:{principal.subject_id}"
+    if message.client_id != principal.subject_id:
+        _co_signer_viewed(ports, message, request, actor)
+    elif message.status == "sent":
+        _mark_read(ports, message, actor, request)
     return ports.signing.get(request.tenant_id, request.id)
+
+
+def _co_signer_viewed(ports: Ports, message: Message, request: SigningRequest, actor: str) -> Message:
+    """A co-signer's first look at their request: `viewed`, on the message's copy too."""
+    if request.status == SigningStatus.SENT:
+        with contextlib.suppress(NotOpen):  # viewed at the same moment by another open, or closed meanwhile
+            ports.messages.mark_viewed(message, advance(request, "viewed", iso(ports.clock.now()), actor))
+    return ports.messages.get_message(message.tenant_id, message.id)
 
 
 def _conversation(ports: Ports, message: Message) -> list[dict[str, Any]]:
@@ -181,28 +211,35 @@ def reject_signing(ports: Ports, principal: Principal, request_id: str, body: di
     request = ports.signing.get(principal.tenant_id, request_id)
     if request.client_id != principal.subject_id:
         raise NotFound()
-    message = _close_signing(ports, request, "rejected", f"client:{principal.subject_id}", reason)
-    _tell_advisor(ports, "rejected", message, principal, reason)
+    _close_signing(ports, request, "rejected", f"client:{principal.subject_id}", reason)
+    email_advisor(ports, "rejected", request.origin, request.signer_name or _client_name(ports, principal), reason)
     return {"id": request_id, "status": "rejected"}
 
 
-def _close_signing(ports: Ports, request: SigningRequest, event_type: str, actor: str, reason: str | None) -> Message:
-    """Move an open request (and its message) to rejected or withdrawn, with its audit event, atomically.
+def _close_signing(ports: Ports, request: SigningRequest, event_type: str, actor: str, reason: str | None) -> None:
+    """Move an open request to rejected or withdrawn, with what that means for its set (the others withdrawn)
+    and its message, and their audit events, atomically.
 
-    A rejection notifies the advisor in the same write; a withdrawal is the advisor's own doing.
+    A rejection notifies the advisor in the same write; a withdrawal is the advisor's own doing. A
+    step that meets a moved request, set or message reads them again and settles anew.
     """
     at = iso(ports.clock.now())
     for attempt in range(CLOSE_ATTEMPTS):
         if attempt:
             request = ports.signing.get(request.tenant_id, request.id)
         step = advance(request, event_type, at, actor, {"reason": reason} if reason else {})  # NotOpen unless open
-        message = ports.messages.get_message(request.tenant_id, request.message_id)
-        note = notification("rejected", message, at) if event_type == "rejected" else None
+        requests: tuple[SigningRequest, ...] = (request,)
+        version: int | None = None
+        if request.envelope.shared:
+            state = ports.signing.envelope_state(request)
+            requests, version = state.requests, state.version
+        settlement = settle(step, requests, at, actor)
+        note = request_notification("rejected", request, at) if event_type == "rejected" else None
         try:
-            ports.messages.close_signing(message, step, reason, note)
+            ports.messages.close_signing(settlement, version, reason, note)
         except NotOpen:
-            continue  # the request moved meanwhile: read it again
-        return message
+            continue  # the request or its set moved meanwhile: read it again
+        return
     raise NotOpen()
 
 
@@ -211,6 +248,10 @@ def _reason(body: dict[str, Any]) -> str | None:
     reason = fields.text("reason", required=False, max_length=REASON_MAX, multiline=True)
     fields.done()
     return reason
+
+
+def _client_name(ports: Ports, principal: Principal) -> str:
+    return ports.clients.get(principal.tenant_id, principal.subject_id).name
 
 
 def _tell_advisor(ports: Ports, kind: str, message: Message, principal: Principal, reason: str | None = None) -> None:

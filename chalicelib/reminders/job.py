@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.clock import iso, parse_iso
+from chalicelib.clock import iso, parse_iso, written_date
 from chalicelib.errors import DependencyFailed, DomainError, FieldError, NotOpen, ValidationFailed
 from chalicelib.messaging.model import UNSENT_NOTICE_STATES, Message
 from chalicelib.messaging.notices import email_advisor, notification, retry_client_notice
@@ -98,36 +98,36 @@ def _process(ports: Ports, message: Message, now: datetime, result: RunResult) -
     result.reminders_sent += _send_reminder(ports, message, min(due), done, following, now)
 
 
-def _signing_step(ports: Ports, message: Message, event_type: str, at: str, data: dict[str, Any]) -> Step | None:
-    """The audit event of the message's signing request (if any), for the same claim."""
-    if not message.signing_request_id:
-        return None
-    request = ports.signing.get(message.tenant_id, message.signing_request_id)
-    return advance(request, event_type, at, ACTOR, data)
+def _signing_steps(ports: Ports, message: Message, event_type: str, at: str, data: dict[str, Any]) -> list[Step]:
+    """The audit events of the message's open signing requests whose signer's turn it is, for the same claim."""
+    waiting = [s.request_id for s in message.states() if s.is_open and s.turn]
+    return [advance(ports.signing.get(message.tenant_id, r), event_type, at, ACTOR, data) for r in waiting]
 
 
 def _send_reminder(ports: Ports, message: Message, offset: int, done: frozenset[int], following: datetime,
                    now: datetime) -> int:
-    step = _signing_step(ports, message, "reminder", iso(now), {"days_before": offset})
-    claimed = ports.messages.claim_reminder(message, following, done, step)
+    steps = _signing_steps(ports, message, "reminder", iso(now), {"days_before": offset})
+    claimed = ports.messages.claim_reminder(message, following, done, steps)
     if claimed is None:
         return 0  # another run claimed it first
+    reminded = [step.before.client_id for step in steps] if message.signing_request_id else [message.client_id]
     try:
-        _email_reminder(ports, message)
+        for client_id in reminded:
+            _email_reminder(ports, message, client_id)
     except DependencyFailed:
         # Hand the step back so a later run sends it; the audit event already says it was attempted.
         ports.messages.reschedule(claimed, parse_iso(str(message.next_reminder_at)), message.reminders_sent)
         raise
-    return 1
+    return len(reminded)
 
 
-def _email_reminder(ports: Ports, message: Message) -> None:
-    client = ports.clients.get(message.tenant_id, message.client_id)
+def _email_reminder(ports: Ports, message: Message, client_id: str) -> None:
+    client = ports.clients.get(message.tenant_id, client_id)
     firm_name = message.firm_name or ports.tenants.get(message.tenant_id).name
     deadline = date.fromisoformat(str(message.deadline))
-    shown = deadline.strftime("%d-%m-%Y") if client.language == "nl" else deadline.isoformat()
-    email = render_email("reminder", client.language, {
-        "name": client.name, "firm": firm_name, "subject": message.subject, "deadline": shown,
+    email = render_email("reminder_sign" if message.response_type == "sign" else "reminder", client.language, {
+        "name": client.name, "firm": firm_name, "subject": message.subject,
+        "deadline": written_date(deadline, client.language),
         "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
     })
     ports.mailer.send(client.email, email)
@@ -135,8 +135,8 @@ def _email_reminder(ports: Ports, message: Message) -> None:
 
 def _mark_overdue(ports: Ports, message: Message, now: datetime) -> int:
     at = iso(now)
-    step = _signing_step(ports, message, "overdue", at, {"deadline": message.deadline})
-    if not ports.messages.mark_overdue(message, notification("overdue", message, at), step):
+    steps = _signing_steps(ports, message, "overdue", at, {"deadline": message.deadline})
+    if not ports.messages.mark_overdue(message, notification("overdue", message, at), steps):
         return 0
     client = ports.clients.get(message.tenant_id, message.client_id)
     email_advisor(ports, "overdue", message.origin, client.name)

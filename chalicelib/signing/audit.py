@@ -12,7 +12,7 @@ GENESIS = "0" * 64
 
 EVENT_TYPES = frozenset({
     "sent", "viewed", "code_sent", "code_failed", "code_locked", "code_verified",
-    "signed", "rejected", "withdrawn", "reminder", "overdue",
+    "signed", "rejected", "withdrawn", "reminder", "overdue", "turn",
 })
 
 

@@ -10,11 +10,9 @@ from chalicelib.auth.principal import Principal
 from chalicelib.clients import phone as phones
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import (
-    AlreadySigned,
     DependencyFailed,
     InvalidCode,
     NotFound,
-    NotOpen,
     OtpLocked,
     PhoneRequired,
     RateLimited,
@@ -23,7 +21,7 @@ from chalicelib.messaging.model import SigningRequest
 from chalicelib.notify.templates import render_sms
 from chalicelib.observability import count, logger
 from chalicelib.signing import otp
-from chalicelib.signing.states import SigningStatus, advance
+from chalicelib.signing.states import SigningStatus, advance, check
 from chalicelib.validation import Fields
 
 if TYPE_CHECKING:
@@ -45,21 +43,23 @@ def own_ceremony(ports: Ports, principal: Principal, request_id: str, now: datet
 
 
 def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
-    """NotOpen unless the request is open; a second signature is AlreadySigned."""
-    if signing and request.status == SigningStatus.SIGNED:
-        raise AlreadySigned()
-    if not request.is_open:
-        raise NotOpen()
+    """NotOpen unless the request is open; a second signature is AlreadySigned; NotYourTurn for a code or a
+    signature before the signer's turn (the state machine's rules, checked before any other)."""
+    check(request, "signed" if signing else "code_sent")
 
 
 def signing_request_view(ports: Ports, principal: Principal, request_id: str) -> dict[str, Any]:
-    """What the signing screen needs: the document, the prefilled city, the masked phone."""
+    """What the signing screen needs: the document, the prefilled city, the masked phone, whose turn it is."""
     ceremony = own_ceremony(ports, principal, request_id, ports.clock.now())
     request, client = ceremony.request, ceremony.client
     if request.status == SigningStatus.SENT:
         from chalicelib.messaging.service import view_signing_request
 
         request = view_signing_request(ports, principal, request)  # the first look counts as viewing
+    waiting_for = None
+    if request.is_open and not request.turn:
+        earlier = request.envelope.signers[request.position - 2]  # sequential: the one just before
+        waiting_for = earlier.name
     document = request.document
     url = ports.files.download_url(document.s3_key, document.version_id, document.filename)
     return {
@@ -67,7 +67,9 @@ def signing_request_view(ports: Ports, principal: Principal, request_id: str) ->
         "document": {**document.to_api(), "download_url": url},
         "prefill": {"city": client.city or ""},
         "phone_hint": phones.mask(client.phone) if client.phone else None,
-        "signed_at": request.signed_at,
+        "signed_at": request.signed_at, "turn": request.turn and request.is_open, "waiting_for": waiting_for,
+        "signing_order": request.envelope.order,
+        "signers": [{"name": s.name, "position": n} for n, s in enumerate(request.envelope.signers, start=1)],
     }
 
 
@@ -144,7 +146,7 @@ def verify_code(ports: Ports, principal: Principal, request_id: str, body: dict[
     now = ports.clock.now()
     ceremony = own_ceremony(ports, principal, request_id, now)
     request, state, client = ceremony.request, ceremony.code, ceremony.client
-    ensure_open(request)
+    check(request, "code_verified")
     if state.voided_by(client.phone_changed_at):
         raise InvalidCode("code_void_phone_changed", attempts_left=0)
     if state.locked:

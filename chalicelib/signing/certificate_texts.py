@@ -6,6 +6,8 @@ type them as printed.
 
 from __future__ import annotations
 
+from chalicelib import clock
+
 LANGUAGES = ("nl", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -207,12 +209,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-MONTHS: dict[str, tuple[str, ...]] = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
+MONTHS = clock.MONTHS  # the month names of written dates, as the reminders write them too
 
 # Thousands separator for sizes: 48.213 bytes, 48,213 bytes.
 THOUSANDS = {"nl": ".", "en": ","}
@@ -230,6 +227,7 @@ EVENTS: dict[str, dict[str, str]] = {
         "withdrawn": "Ingetrokken",
         "reminder": "Herinnering verstuurd",
         "overdue": "Termijn verstreken",
+        "turn": "Aan de beurt om te tekenen",
     },
     "en": {
         "sent": "Request sent",
@@ -243,13 +241,16 @@ EVENTS: dict[str, dict[str, str]] = {
         "withdrawn": "Withdrawn",
         "reminder": "Reminder sent",
         "overdue": "Deadline passed",
+        "turn": "Turn to sign",
     },
 }
 
 # An event whose data gives it another meaning than its type alone (a failed SMS is not a wrong code).
 EVENT_REASONS: dict[str, dict[str, str]] = {
-    "nl": {"sms_not_delivered": "Sms-code kon niet worden afgeleverd"},
-    "en": {"sms_not_delivered": "SMS code could not be delivered"},
+    "nl": {"sms_not_delivered": "Sms-code kon niet worden afgeleverd",
+           "co_signer_rejected": "Een medeondertekenaar heeft geweigerd", "message_withdrawn": "Bericht ingetrokken"},
+    "en": {"sms_not_delivered": "SMS code could not be delivered",
+           "co_signer_rejected": "A co-signer declined", "message_withdrawn": "Message withdrawn"},
 }
 
 ACTORS: dict[str, dict[str, str]] = {

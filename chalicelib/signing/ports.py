@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.signing.audit import AuditEvent
     from chalicelib.signing.crypto import Sealed
     from chalicelib.signing.otp import OtpState
-    from chalicelib.signing.states import Step
+    from chalicelib.signing.states import Settlement, Step
     from chalicelib.tenants.model import Tenant
 
 
@@ -37,6 +38,19 @@ class PendingStamp:
     request_id: str
     seal_signature: str
     signed_at: str
+
+
+@dataclass(frozen=True)
+class EnvelopeState:
+    """Every request of a message with co-signers, in order, and the message's `signing_version` as read:
+    the set's steps write on the condition that it did not move."""
+
+    requests: tuple[SigningRequest, ...]
+    version: int
+
+
+class SetMoved(Exception):
+    """Another signer's step landed on the set since it was read: read it again and settle anew."""
 
 
 @dataclass(frozen=True)
@@ -85,10 +99,20 @@ class SigningRequests(Protocol):
         """InvalidCode ("code_race") when another check got there first."""
         ...
 
-    def sign(self, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
-             notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
-        """AlreadySigned, NotOpen or OtpRequired when the request, its code or the client's phone changed
-        meanwhile; AlreadyAnswered when the Idempotency-Key of `recorded` was answered meanwhile."""
+    def envelope_state(self, request: SigningRequest) -> EnvelopeState:
+        """The requests of `request`'s set and the message's version, in one read."""
+        ...
+
+    def sign(self, settlement: Settlement, version: int | None, before: OtpState, after: OtpState,
+             receipt: StoredReceipt, notifications: Sequence[dict[str, Any]], phone_changed_at: str | None,
+             recorded: Recorded | None = None, *, token: str | None = None, notice_due: datetime | None = None) -> None:
+        """The signature (`settlement.step`) with what it means for the set, all or nothing.
+
+        AlreadySigned, NotOpen or OtpRequired when the request, its code or the client's phone changed
+        meanwhile; SetMoved when another signer's step landed since `version`; AlreadyAnswered when
+        the Idempotency-Key of `recorded` was answered meanwhile. `notice_due`: when the job sends
+        the notice of a signer whose turn came, should this call not get to it.
+        """
         ...
 
     def stored_receipt(self, tenant_id: str, conversation_id: str, request_id: str) -> StoredReceipt | None: ...

@@ -78,6 +78,7 @@ def build_receipt(request: SigningRequest, state: otp.OtpState, prefilled_city: 
                 "phone_hint": state.phone_hint},
         "client_context": {"ip": source_ip, "user_agent": (user_agent or "")[:300]},
         "audit_chain_head": {"seq": request.audit_seq, "hash": request.audit_head},
+        "envelope": request.envelope.for_receipt(request.id),
     }
 
 
@@ -164,7 +165,8 @@ def receipt_view(ports: Ports, principal: Principal, request_id: str) -> dict[st
         "signer": receipt["signer"], "document": request.document.to_api(),
         "signature": {"image": "data:image/png;base64," + base64.b64encode(image).decode() if image else None,
                       "sha256": receipt["signature_image_sha256"]},
-        "seal": seal, "timestamp": _timestamp_api(stamp), "verification": verification,
+        "seal": seal, "timestamp": _timestamp_api(stamp), "envelope": receipt.get("envelope"),
+        "verification": verification,
     }
 
 

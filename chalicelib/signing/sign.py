@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import rfc8785
@@ -17,7 +18,7 @@ import rfc8785
 from chalicelib import idempotency
 from chalicelib.auth.principal import Principal
 from chalicelib.clock import iso
-from chalicelib.errors import DependencyFailed, DocumentNotReady, OtpRequired
+from chalicelib.errors import DependencyFailed, DocumentNotReady, NotFound, OtpRequired
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.messaging.notices import email_advisor, request_notification
 from chalicelib.observability import count, logger
@@ -26,10 +27,13 @@ from chalicelib.signing.ceremony import ensure_open, own_ceremony
 from chalicelib.signing.crypto import SEAL_ALGORITHM
 from chalicelib.signing.image import decode_signature
 from chalicelib.signing.otp import OtpState
-from chalicelib.signing.ports import StoredReceipt
+from chalicelib.signing.ports import SetMoved, StoredReceipt
 from chalicelib.signing.receipts import build_receipt, digest_of, encryption_context
-from chalicelib.signing.states import Step, advance
+from chalicelib.signing.states import Settlement, Step, advance, settle
 from chalicelib.validation import Fields
+
+SETTLE_ATTEMPTS = 4  # another signer of the set may sign or reject at the same moment
+NOTICE_GRACE = timedelta(minutes=5)  # the job sends a next signer's notice that this call did not
 
 
 def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, Any], source_ip: str | None,
@@ -64,11 +68,11 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
                     "signature_image_sha256": receipt["signature_image_sha256"]})
     used = replace(state, used_at=receipt["signed_at"], version=state.version + 1)
     answer = {"status": "signed", "signed_at": receipt["signed_at"]}
+    recorded = idempotency.Recorded(key, answer) if key is not None else None
     try:
-        _commit(ports, step, lambda: ports.signing.sign(
-            step, state, used, stored, request_notification("signed", request, receipt["signed_at"]),
-            client.phone_changed_at,
-            idempotency.Recorded(key, answer) if key is not None else None))
+        settlement = _commit(ports, step, lambda settlement, version, token: ports.signing.sign(
+            settlement, version, state, used, stored, _notifications(settlement), client.phone_changed_at, recorded,
+            token=token, notice_due=now + NOTICE_GRACE))
     except idempotency.AlreadyAnswered as twin:  # the same call, committed a moment earlier
         assert key is not None
         return idempotency.replay(twin.answer, key)
@@ -76,7 +80,34 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     count("DocumentsSigned")
     logger.info("document signed", extra={"signing_request_id": request.id})
     email_advisor(ports, "signed", request.origin, receipt["signer"]["name"])
+    if settlement is not None:
+        _after_settling(ports, request, settlement)
     return answer
+
+
+def _notifications(settlement: Settlement) -> list[dict[str, Any]]:
+    """The advisor's: this signature, and the set's completion when it is the last of several."""
+    request, at = settlement.step.before, settlement.step.event.at
+    signed = [request_notification("signed", request, at)]
+    return [*signed, request_notification("completed", request, at)] if settlement.completed else signed
+
+
+def _after_settling(ports: Ports, request: SigningRequest, settlement: Settlement) -> None:
+    """What a signature of a set starts once it stands: the advisor told that every signer has signed, or the
+    next signer told that their turn has come (the job sends that notice, should this fail)."""
+    if settlement.completed:
+        email_advisor(ports, "completed", request.origin, ", ".join(
+            s.name or "" for s in request.envelope.signers))
+    if settlement.turn_to:
+        from chalicelib.messaging.notices import awaiting_notice, send_client_notice
+
+        try:
+            message = ports.messages.get_message(request.tenant_id, request.message_id)
+            recipients = [ports.clients.get(request.tenant_id, c) for c in awaiting_notice(message)]
+        except (DependencyFailed, NotFound):
+            logger.warning("next signer's notice left to the job", extra={"message_id": request.message_id})
+            return
+        send_client_notice(ports, message, recipients, request.firm_name or message.firm_name or "")
 
 
 def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, prefilled_city: str | None, png: bytes,
@@ -102,18 +133,42 @@ def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, pref
     return receipt, StoredReceipt(receipt["receipt_code"], sealed, seal["signature"], token), digest.hex()
 
 
-def _commit(ports: Ports, step: Step, write: Callable[[], None]) -> None:
-    """The signature's one transaction. One whose answer was lost (a timeout) may have landed: when the
-    request's chain ends in this very event, it did, and the signing goes on."""
-    try:
-        write()
-    except DependencyFailed:
+def _commit(ports: Ports, step: Step,
+            write: Callable[[Settlement, int | None, str | None], None]) -> Settlement | None:
+    """The signature's one transaction, settled with the rest of its set; the settlement, or None when an
+    earlier attempt of this very signature had landed.
+
+    Another signer's step landing meanwhile (SetMoved) makes it read the set again and settle anew,
+    under a token of its own. One whose answer was lost (a timeout) may have landed: when the
+    request's chain ends in this very event, it did, and the signing goes on.
+    """
+    for attempt in range(SETTLE_ATTEMPTS):
+        settlement, version = _settle(ports, step)
         try:
-            landed = ports.signing.get(step.before.tenant_id, step.before.id).audit_head == step.event.hash
+            # A retry is another transaction than the first: the step's own token (None) would replay that one.
+            write(settlement, version, f"{step.event.hash[:32]}-{attempt}" if attempt else None)
+        except SetMoved:
+            continue
         except DependencyFailed:
-            landed = False
-        if not landed:
-            raise
+            try:
+                landed = ports.signing.get(step.before.tenant_id, step.before.id).audit_head == step.event.hash
+            except DependencyFailed:
+                landed = False
+            if not landed:
+                raise
+            return None
+        return settlement
+    raise DependencyFailed()  # the set kept moving: the client may try again
+
+
+def _settle(ports: Ports, step: Step) -> tuple[Settlement, int | None]:
+    """The signature's settlement with its set as it is now, and the message's version it holds on."""
+    request = step.before
+    if not request.envelope.shared:
+        return settle(step, (request,), step.event.at, step.event.actor), None
+    state = ports.signing.envelope_state(request)
+    others = tuple(r if r.id != request.id else request for r in state.requests)
+    return settle(step, others, step.event.at, step.event.actor), state.version
 
 
 def _ensure_document_unchanged(ports: Ports, request: SigningRequest) -> None:

@@ -67,6 +67,11 @@ def message(message_id: str) -> str:
     return f"MSG#{message_id}"
 
 
+def share(message_id: str, client_id: str) -> str:
+    """A co-signer's pointer to the message (never under MSG#, so the firm's list does not count it twice)."""
+    return f"SHARE#{message_id}#{client_id}"
+
+
 def client_messages(tenant_id: str, client_id: str) -> str:
     return f"TENANT#{tenant_id}#CLIENT#{client_id}"
 

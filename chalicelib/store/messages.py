@@ -13,7 +13,6 @@ knows it.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -26,22 +25,42 @@ from pynamodb.expressions.update import Action
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
 from chalicelib.idempotency import AlreadyAnswered, Answer, IdempotencyKey, Recorded
-from chalicelib.messaging.model import OPEN_MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply, SigningRequest
+from chalicelib.messaging.model import (
+    OPEN_MESSAGE_STATES,
+    REPLYABLE_MESSAGE_STATES,
+    Message,
+    Reply,
+    SignerState,
+    SigningRequest,
+)
 from chalicelib.messaging.ports import Outgoing
 from chalicelib.signing.audit import AuditEvent
-from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.signing.states import Settlement, Step
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
 from chalicelib.store.document_refs import document_attribute, document_ref
+from chalicelib.store.due import due_at as _due_at
+from chalicelib.store.due import index_fields, shard_of  # noqa: F401 - what bench/ seeds with
+from chalicelib.store.due import off_schedule as _off_schedule
 from chalicelib.store.models import (
     MessageItem,
     NotificationItem,
     ReplyItem,
-    SigningRequestItem,
+    ShareItem,
+    SignerStateMap,
 )
 from chalicelib.store.outgoing import read_outgoing
 from chalicelib.store.pages import decode_cursor, encode_cursor
-from chalicelib.store.signing_requests import audit_item, notification_item, record_step, request_item
+from chalicelib.store.reads import read_together
+from chalicelib.store.signing_requests import (
+    audit_item,
+    mirror,
+    notification_item,
+    record_step,
+    request_item,
+    signer_field,
+    write_settlement,
+)
 from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
 
 
@@ -57,32 +76,28 @@ def to_message(tenant_id: str, item: MessageItem) -> Message:
         next_reminder_at=item.next_reminder_at if item.gsi2pk else None,
         reminders_sent=frozenset(int(k) for k in item.reminders_sent or []),
         firm_name=item.firm_name, advisor_email=item.advisor_email,
+        signings=tuple(SignerState(request_id=s.request_id, client_id=s.client_id, name=s.name, status=s.status,
+                                   turn=bool(s.turn), signed_at=s.signed_at, rejected_at=s.rejected_at,
+                                   reject_reason=s.reject_reason, notice=s.notice)
+                       for s in item.signers or []),
+        signing_order=item.signing_order or "parallel", signing_version=int(item.signing_version or 0),
     )
 
 
-def shard_of(message_id: str) -> int:
-    return zlib.crc32(message_id.encode()) % keys.REMINDER_SHARDS
-
-
-def index_fields(message_id: str, due: datetime) -> dict[str, str]:
-    """The attributes that put a message on the due index at `due` (bench/reminders.py seeds with them)."""
-    moment = iso(due)
-    return {"next_reminder_at": moment, "gsi2pk": keys.reminder_shard(shard_of(message_id)), "gsi2sk": moment}
-
-
-def _due_at(message_id: str, due: datetime) -> list[Action]:
-    fields = index_fields(message_id, due)
-    return [MessageItem.next_reminder_at.set(fields["next_reminder_at"]), MessageItem.gsi2pk.set(fields["gsi2pk"]),
-            MessageItem.gsi2sk.set(fields["gsi2sk"])]
-
-
-def _off_schedule() -> list[Action]:
-    return [MessageItem.next_reminder_at.remove(), MessageItem.gsi2pk.remove(), MessageItem.gsi2sk.remove()]
+def _state_map(state: SignerState) -> SignerStateMap:
+    return SignerStateMap(request_id=state.request_id, client_id=state.client_id, name=state.name,
+                          status=state.status, turn=state.turn, notice=state.notice)
 
 
 def _still_due(message: Message) -> Condition:
     """The claim of a job's step: nobody moved the message on since it was read, and it is still open."""
     return (MessageItem.next_reminder_at == message.next_reminder_at) & MessageItem.status.is_in(*OPEN_MESSAGE_STATES)
+
+
+def _sent_to(message: Message, client_ids: Sequence[str]) -> list[Action]:
+    """The signers whose notice went out, on the message's copies of their state."""
+    return [signer_field(n, "notice").set("sent") for n, state in enumerate(message.signings)
+            if state.client_id in client_ids]
 
 
 def _item(message: Message) -> MessageItem:
@@ -138,8 +153,21 @@ class MessageRepository:
             limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("gsi1pk", pk), prefixes={
                 "gsi1sk": "MSG#", "pk": keys.tenant(tenant_id), "sk": "MSG#"}),
         )
-        items = [to_message(tenant_id, item) for item in results]
-        return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
+        found = list(results)
+        items = self._with_shared(tenant_id, found)
+        return items, encode_cursor(results.last_evaluated_key if len(found) == limit else None)
+
+    def _with_shared(self, tenant_id: str, found: list[MessageItem]) -> list[Message]:
+        """The page with each co-signer's pointer (a ShareItem on the same index) replaced by the message it
+        points to, read in one BatchGetItem, and only when there is one."""
+        shared = [item.message_id for item in found if item.sk.startswith("SHARE#")]
+        messages: dict[str, Message] = {}
+        if shared:
+            pk = keys.tenant(tenant_id)
+            read = read_together({m: (MessageItem, pk, keys.message(m)) for m in shared})
+            messages = {m: to_message(tenant_id, item) for m in shared if (item := read.get(m, MessageItem))}
+        return [messages[item.message_id] if item.sk.startswith("SHARE#") else to_message(tenant_id, item)
+                for item in found if not item.sk.startswith("SHARE#") or item.message_id in messages]
 
     def list_for_tenant(self, tenant_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Message], str | None]:
@@ -186,16 +214,17 @@ class MessageRepository:
     # --- sending ---------------------------------------------------------------------------
 
     def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
-                 key: IdempotencyKey | None = None) -> Outgoing:
+                 key: IdempotencyKey | None = None, co_signer_ids: Sequence[str] = ()) -> Outgoing:
         """What a send needs, in one read (chalicelib/store/outgoing.py)."""
-        return read_outgoing(tenant_id, client_id, advisor_id, document_ids, now, key)
+        return read_outgoing(tenant_id, client_id, advisor_id, document_ids, now, key, co_signer_ids)
 
     def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
         return records.read_answer(key, now)
 
-    def send(self, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None = None,
-             recorded: Recorded | None = None) -> Message:
-        """Store a new message with its signing request and first audit event, all or nothing.
+    def send(self, message: Message, notice_due: datetime,
+             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None) -> Message:
+        """Store a new message with its signing requests (one per signer) and their first audit events, and a
+        pointer on each co-signer's overview, all or nothing.
 
         Its e-mail notice is queued with it (due at `notice_due`): should the sender die before
         sending it, the job finds it. With `recorded`, the answer under the call's Idempotency-Key
@@ -203,10 +232,14 @@ class MessageRepository:
         """
         transition = Transition()
         transition.put("message", self._new_item(message, notice_due))
-        if signing is not None:
-            request, first = signing
-            transition.put("request", request_item(request))
-            transition.put("audit", audit_item(request.tenant_id, request.id, first))
+        for n, (request, first) in enumerate(signing):
+            transition.put(f"request_{n}", request_item(request))
+            transition.put(f"audit_{n}", audit_item(request.tenant_id, request.id, first))
+            if request.client_id != message.client_id:
+                transition.put(f"share_{n}", ShareItem(
+                    keys.tenant(message.tenant_id), keys.share(message.id, request.client_id), message_id=message.id,
+                    client_id=request.client_id, gsi1pk=keys.client_messages(message.tenant_id, request.client_id),
+                    gsi1sk=keys.message(message.id)))
         created = parse_iso(message.created_at)
         if recorded is not None:
             records.put_record(transition, recorded, created)
@@ -224,14 +257,19 @@ class MessageRepository:
             raise Conflict() from exc
         return replace(message, next_reminder_at=iso(notice_due))
 
-    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None) -> None:
-        """The notice is out: from now on the message is due only for its reminders (at `next_check`), if any."""
-        self._notice(message, [MessageItem.notice_status.set("sent"),
+    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None,
+                    sent_to: Sequence[str] = ()) -> None:
+        """The notice is out (to the signers `sent_to`, by client id): from now on the message is due only for
+        its reminders (at `next_check`), if any."""
+        self._notice(message, [MessageItem.notice_status.set("sent"), *_sent_to(message, sent_to),
                                *(_due_at(message.id, next_check) if next_check else _off_schedule())], recorded)
 
-    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None) -> None:
-        """A failed e-mail notice: recorded, and due for the job at `retry_at`, which sends it again."""
-        self._notice(message, [MessageItem.notice_status.set("failed"), *_due_at(message.id, retry_at)], recorded)
+    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None,
+                      sent_to: Sequence[str] = ()) -> None:
+        """A failed e-mail notice (to some; `sent_to` did get theirs): recorded, and due for the job at
+        `retry_at`, which sends it again to the others."""
+        self._notice(message, [MessageItem.notice_status.set("failed"), *_sent_to(message, sent_to),
+                               *_due_at(message.id, retry_at)], recorded)
 
     def _notice(self, message: Message, actions: list[Action], recorded: Recorded | None) -> None:
         """The notice's outcome on the message, and in the answer its Idempotency-Key replays (`recorded`)."""
@@ -251,15 +289,23 @@ class MessageRepository:
     def mark_read(self, message: Message, at: str, step: Step | None = None) -> Message:
         """sent → read, with the request's `viewed` step when it has one; NotOpen when it was read already."""
         transition = Transition()
-        actions = [MessageItem.status.set("read"), MessageItem.read_at.set(at)]
+        actions: list[Action] = [MessageItem.status.set("read"), MessageItem.read_at.set(at)]
         signing_status = message.signing_status
         if step is not None:
             record_step(transition, step)
             signing_status = str(step.after.status)
-            actions.append(MessageItem.signing_status.set(signing_status))
+            actions += [MessageItem.signing_status.set(signing_status), *mirror(step)]
         transition.update("message", _item(message), actions, MessageItem.status == "sent")
         _commit_or_not_open(transition)
         return replace(message, status="read", signing_status=signing_status)
+
+    def mark_viewed(self, message: Message, step: Step) -> None:
+        """A co-signer's first look at their request (`viewed`), mirrored on the message; NotOpen when the
+        request moved meanwhile."""
+        transition = Transition()
+        record_step(transition, step)
+        transition.update("message", _item(message), mirror(step), MessageItem.pk.exists())
+        _commit_or_not_open(transition)
 
     def reply(self, message: Message, reply: Reply, notification: dict[str, Any]) -> None:
         """A reply in the conversation, the message replied, the advisor notified; NotOpen unless it takes replies."""
@@ -284,34 +330,26 @@ class MessageRepository:
         transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
         _commit_or_not_open(transition)
 
-    def close_signing(self, message: Message, step: Step, reason: str | None = None,
+    def close_signing(self, settlement: Settlement, version: int | None, reason: str | None = None,
                       notification: dict[str, Any] | None = None) -> None:
-        """The request's closing step (rejected, withdrawn) with its message, atomically.
+        """A request's closing step (rejected, withdrawn) with what it means for its set and message, atomically.
 
-        NotOpen when the request moved since the step was computed (closed, or a concurrent event
-        on its chain): read it again and advance anew.
+        NotOpen when the request, another of its set or the set's message moved since they were read
+        (closed, or a concurrent event on a chain): read them again and settle anew.
         """
-        status = str(step.after.status)
-        actions = [MessageItem.status.set(status), MessageItem.signing_status.set(status), *_off_schedule()]
-        if step.after.status == SigningStatus.REJECTED:
-            actions.append(MessageItem.rejected_at.set(step.event.at))
-        request_actions: list[Action] = []
-        if reason:
-            actions.append(MessageItem.reject_reason.set(reason))
-            request_actions.append(SigningRequestItem.reject_reason.set(reason))
         transition = Transition()
-        record_step(transition, step, request_actions)
-        transition.update("message", _item(message), actions)
+        write_settlement(transition, settlement, version, reason=reason)
         if notification is not None:
-            transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+            request = settlement.step.before
+            transition.put("notification", notification_item(request.tenant_id, request.advisor_id, notification))
         _commit_or_not_open(transition)
 
     # --- the reminder job's claims ---------------------------------------------------------
 
     def claim_reminder(self, message: Message, next_check: datetime, reminders_sent: frozenset[int],
-                       step: Step | None = None) -> Message | None:
-        """Claim a due reminder: the message moves on to `next_check` with these reminders sent, and the
-        request (if any) records its `reminder` step. The message as claimed, or None when another run
+                       steps: Sequence[Step] = ()) -> Message | None:
+        """Claim a due reminder: the message moves on to `next_check` with these reminders sent, and each
+        reminded request records its `reminder` step. The message as claimed, or None when another run
         claimed it first."""
         if message.next_reminder_at is None:
             return None
@@ -320,8 +358,8 @@ class MessageRepository:
                           [*_due_at(message.id, next_check),
                            MessageItem.reminders_sent.set(sorted(str(k) for k in reminders_sent))],
                           _still_due(message))
-        if step is not None:
-            record_step(transition, step)
+        for step in steps:
+            record_step(transition, step, part=f"request:{step.before.id}")
         if not _claimed(transition):
             return None
         return replace(message, next_reminder_at=iso(next_check), reminders_sent=frozenset(reminders_sent))
@@ -339,17 +377,17 @@ class MessageRepository:
                           MessageItem.next_reminder_at == message.next_reminder_at)
         return _claimed(transition)
 
-    def mark_overdue(self, message: Message, notification: dict[str, Any], step: Step | None = None) -> bool:
-        """Claim the overdue notice: the message overdue and off the schedule, the advisor notified, the
-        request's `overdue` step; False when another run claimed it first."""
+    def mark_overdue(self, message: Message, notification: dict[str, Any], steps: Sequence[Step] = ()) -> bool:
+        """Claim the overdue notice: the message overdue and off the schedule, the advisor notified, each
+        open request's `overdue` step; False when another run claimed it first."""
         if message.next_reminder_at is None:
             return False
         transition = Transition()
         transition.update("message", _item(message), [MessageItem.overdue.set(True), *_off_schedule()],
                           _still_due(message))
         transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
-        if step is not None:
-            record_step(transition, step)
+        for step in steps:
+            record_step(transition, step, part=f"request:{step.before.id}")
         return _claimed(transition)
 
     def claim_notice(self, message: Message, lease_until: datetime) -> Message | None:
@@ -378,6 +416,8 @@ class MessageRepository:
             deadline=message.deadline, created_at=message.created_at,
             signing_request_id=message.signing_request_id, signing_status=message.signing_status,
             notice_status=message.notice_status, firm_name=message.firm_name, advisor_email=message.advisor_email,
+            signers=[_state_map(state) for state in message.signings] if message.signings else None,
+            signing_order=message.signing_order if message.signings else None,
             gsi1pk=keys.client_messages(message.tenant_id, message.client_id), gsi1sk=keys.message(message.id),
             next_reminder_at=due["next_reminder_at"], gsi2pk=due["gsi2pk"], gsi2sk=due["gsi2sk"],
         )

@@ -145,6 +145,26 @@ class DocumentRef(MapAttribute[str, object]):
     version_id = UnicodeAttribute(null=True)
 
 
+class SignerMap(MapAttribute[str, object]):
+    """One signer of a message, in its request's item: who and which request."""
+
+    request_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+
+
+class SignerStateMap(SignerMap):
+    """One signer of a message, in the message's item: their request's state, mirrored by every step that
+    changes it, so that lists and the card need no read of the requests."""
+
+    status = UnicodeAttribute()
+    turn = BooleanAttribute(default=True)
+    signed_at = UnicodeAttribute(null=True)
+    rejected_at = UnicodeAttribute(null=True)
+    reject_reason = UnicodeAttribute(null=True)
+    notice = UnicodeAttribute(default="pending")
+
+
 class MessageItem(Item):
     message_id = UnicodeAttribute()
     conversation_id = UnicodeAttribute()
@@ -171,6 +191,9 @@ class MessageItem(Item):
     overdue = BooleanAttribute(default=False)
     reminders_sent = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     next_reminder_at = UnicodeAttribute(null=True)
+    signers = ListAttribute(of=SignerStateMap, null=True)  # every signer in order (None: stored before)
+    signing_order = UnicodeAttribute(null=True)
+    signing_version = NumberAttribute(default=0)  # the set's steps (a signature, a rejection) write on it
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
@@ -200,6 +223,12 @@ class SigningRequestItem(Item):
     rejected_at = UnicodeAttribute(null=True)
     reject_reason = UnicodeAttribute(null=True)
     withdrawn_at = UnicodeAttribute(null=True)
+    # The set of signers it is one of (None: stored before co-signing, a set of one), and whether its
+    # signer's turn has come (sequential order).
+    signers = ListAttribute(of=SignerMap, null=True)
+    signing_order = UnicodeAttribute(null=True)
+    turn = BooleanAttribute(null=True)
+    turn_at = UnicodeAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute(default="")
 
@@ -275,6 +304,18 @@ class ReceiptPartItem(Item):
     ciphertext = BinaryAttribute(legacy_encoding=False)
 
 
+class ShareItem(Item):
+    """A co-signer's pointer to a message of another client, on their own overview (the by-client index).
+
+    It holds what it points to, no more: the message itself is read for everything shown.
+    """
+
+    message_id = UnicodeAttribute()
+    client_id = UnicodeAttribute()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+
+
 class ReplyItem(Item):
     reply_id = UnicodeAttribute()
     message_id = UnicodeAttribute()
@@ -305,7 +346,7 @@ class SealKeyItem(Item):
 ALL_MODELS: tuple[type[Item], ...] = (
     TenantItem, AdvisorItem, LoginItem, PersonItem, LoginFailuresItem, ClientItem, EmailClaimItem, InviteItem,
     DocumentItem, MessageItem, IdempotencyItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
-    ReceiptItem, ReceiptPartItem, ReplyItem, NotificationItem, SealKeyItem,
+    ReceiptItem, ReceiptPartItem, ShareItem, ReplyItem, NotificationItem, SealKeyItem,
 )
 
 

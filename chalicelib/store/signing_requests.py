@@ -9,22 +9,24 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Action
 
 from chalicelib.clock import parse_iso, seconds_to_midnight
 from chalicelib.errors import AlreadySigned, InvalidCode, NotFound, NotOpen, OtpRequired, RateLimited
 from chalicelib.idempotency import AlreadyAnswered, IdempotencyKey, Recorded
-from chalicelib.messaging.model import SigningRequest
+from chalicelib.messaging.model import Envelope, Signer, SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.otp import OtpState
-from chalicelib.signing.ports import Ceremony, PendingStamp, StoredReceipt
-from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.signing.ports import Ceremony, EnvelopeState, PendingStamp, SetMoved, StoredReceipt
+from chalicelib.signing.states import Settlement, SigningStatus, Step
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
 from chalicelib.store import signing as items
 from chalicelib.store.clients import to_client
 from chalicelib.store.document_refs import document_attribute, document_ref
+from chalicelib.store.due import due_at, off_schedule
 from chalicelib.store.models import (
     AuditEventItem,
     ClientItem,
@@ -32,6 +34,7 @@ from chalicelib.store.models import (
     MessageItem,
     NotificationItem,
     OtpItem,
+    SignerMap,
     SigningRequestItem,
     TenantItem,
 )
@@ -41,6 +44,8 @@ from chalicelib.store.transaction import Transition, TransitionRefused
 
 
 def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningRequest:
+    envelope = Envelope(item.message_id, tuple(Signer(s.request_id, s.client_id, s.name) for s in item.signers),
+                        item.signing_order or "parallel") if item.signers else None
     return SigningRequest(
         id=item.request_id, tenant_id=tenant_id, message_id=item.message_id, conversation_id=item.conversation_id,
         client_id=item.client_id, advisor_id=item.advisor_id, status=SigningStatus(item.status),
@@ -48,6 +53,7 @@ def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningReque
         audit_head=item.audit_head, signed_at=item.signed_at, rejected_at=item.rejected_at,
         reject_reason=item.reject_reason, signer_name=item.signer_name, subject=item.subject,
         firm_name=item.firm_name, advisor_email=item.advisor_email,
+        turn=item.turn is not False, stored_envelope=envelope,
     )
 
 
@@ -59,11 +65,11 @@ def audit_item(tenant_id: str, request_id: str, event: AuditEvent) -> AuditEvent
     )
 
 
-def record_step(transition: Transition, step: Step, extra: Sequence[Action] = ()) -> None:
+def record_step(transition: Transition, step: Step, extra: Sequence[Action] = (), *, part: str = "request") -> None:
     """Write a request's step and its audit event into `transition`.
 
     The condition is the state machine's: the request is still where the step found it (its chain
-    head, and a status the move is allowed from), so a concurrent change refuses ("request").
+    head, and a status the move is allowed from), so a concurrent change refuses (`part`).
     """
     request, event, move = step.before, step.event, step.move
     actions: list[Action] = [SigningRequestItem.audit_seq.set(event.seq), SigningRequestItem.audit_head.set(event.hash)]
@@ -71,16 +77,65 @@ def record_step(transition: Transition, step: Step, extra: Sequence[Action] = ()
         actions.append(SigningRequestItem.status.set(str(move.to)))
     if move.stamp is not None:
         actions.append(getattr(SigningRequestItem, move.stamp).set(event.at))
+    if move.gives_turn:
+        actions.append(SigningRequestItem.turn.set(True))
     still_there = ((SigningRequestItem.audit_seq == request.audit_seq)
                    & SigningRequestItem.status.is_in(*(str(s) for s in move.allowed_from)))
-    transition.update("request", SigningRequestItem(keys.tenant(request.tenant_id), keys.signing_request(request.id)),
+    transition.update(part, SigningRequestItem(keys.tenant(request.tenant_id), keys.signing_request(request.id)),
                       [*actions, *extra], still_there)
-    transition.put("audit", audit_item(request.tenant_id, request.id, event))
+    transition.put(f"{part}:audit", audit_item(request.tenant_id, request.id, event))
 
 
 def step_token(step: Step) -> str:
     """The transaction token of a step: its event's hash, unique to this attempt (chalicelib.store.transaction)."""
     return step.event.hash[:36]
+
+
+def write_settlement(transition: Transition, settlement: Settlement, version: int | None, *,
+                     reason: str | None = None, notice_due: datetime | None = None) -> None:
+    """Every step of a settlement (its own first, as part "request"; the others' as "co:<id>"), and the
+    message as it stands after them: each signer's mirrored state, the main signer's request, and its
+    status once the set is decided.
+
+    With `version` (a set of several) the message is the set's lock: the write holds only if no other
+    signer's step landed since the set was read ("message"). `reason` is a rejection's;
+    `notice_due` puts the message on the job's schedule for the notice of a signer whose turn came.
+    """
+    own = settlement.step
+    for step in settlement.steps:
+        extra = [SigningRequestItem.reject_reason.set(reason)] if reason and step is own else []
+        record_step(transition, step, extra, part="request" if step is own else f"co:{step.before.id}")
+    actions: list[Action] = []
+    for step in settlement.steps:
+        actions += mirror(step, [signer_field(step.after.position - 1, "reject_reason").set(reason)]
+                          if reason and step is own else [])
+    main = next((step for step in settlement.steps if step.after.position == 1), None)
+    if main is not None:
+        actions.append(MessageItem.signing_status.set(str(main.after.status)))
+        if main.move.to == SigningStatus.SIGNED:
+            actions.append(MessageItem.signed_at.set(main.event.at))
+        elif main.move.to == SigningStatus.REJECTED:
+            actions.append(MessageItem.rejected_at.set(main.event.at))
+    if reason:
+        actions.append(MessageItem.reject_reason.set(reason))
+    if settlement.message_status is not None:
+        actions += [MessageItem.status.set(settlement.message_status), *off_schedule()]
+    elif settlement.turn_to and notice_due is not None:
+        actions += [MessageItem.notice_status.set("pending"), *due_at(own.before.message_id, notice_due)]
+    if own.after.envelope.mirrored:
+        actions.append(MessageItem.signing_version.add(1))
+    unmoved = None
+    if version is not None:
+        unmoved = ((MessageItem.signing_version == version) if version
+                   else (MessageItem.signing_version.does_not_exist() | (MessageItem.signing_version == 0)))
+    request = own.before
+    transition.update("message", MessageItem(keys.tenant(request.tenant_id), keys.message(request.message_id)),
+                      actions, unmoved)
+
+
+def set_moved(refused: TransitionRefused) -> bool:
+    """Whether a settlement was refused by the set (the message's lock, another signer's request), not its own."""
+    return "message" in refused.failed or any(part.startswith("co:") for part in refused.failed)
 
 
 def request_item(request: SigningRequest) -> SigningRequestItem:
@@ -92,7 +147,33 @@ def request_item(request: SigningRequest) -> SigningRequestItem:
         document=document_attribute(request.document), created_at=request.created_at,
         audit_seq=request.audit_seq, audit_head=request.audit_head, signer_name=request.signer_name,
         subject=request.subject, firm_name=request.firm_name, advisor_email=request.advisor_email,
+        signers=[SignerMap(request_id=s.request_id, client_id=s.client_id, name=s.name)
+                 for s in request.stored_envelope.signers] if request.stored_envelope else None,
+        signing_order=request.stored_envelope.order if request.stored_envelope else None, turn=request.turn,
     )
+
+
+def mirror(step: Step, extra: Sequence[Action] = ()) -> list[Action]:
+    """The actions that keep the message's copy of a signer's state in step with the request's `step`
+    (none for a request whose message keeps no copies: stored before co-signing)."""
+    after = step.after
+    if not after.envelope.mirrored:
+        return []
+    n = after.position - 1
+    actions: list[Action] = [signer_field(n, "status").set(str(after.status)), signer_field(n, "turn").set(after.turn),
+                             *extra]
+    if step.move.to == SigningStatus.SIGNED:
+        actions.append(signer_field(n, "signed_at").set(step.event.at))
+    elif step.move.to == SigningStatus.REJECTED:
+        actions.append(signer_field(n, "rejected_at").set(step.event.at))
+    if step.move.gives_turn:
+        actions.append(signer_field(n, "notice").set("pending"))
+    return actions
+
+
+def signer_field(n: int, name: str) -> Path:
+    """A field of the message's copy of the `n`th signer's state (from 0)."""
+    return Path(MessageItem.signers)[n][name]
 
 
 class SigningRequestRepository:
@@ -200,40 +281,59 @@ class SigningRequestRepository:
         except TransitionRefused as exc:
             raise InvalidCode("code_race", attempts_left=max(0, otp.MAX_ATTEMPTS - after.attempts)) from exc
 
+    # --- the set of signers ----------------------------------------------------------------
+
+    def envelope_state(self, request: SigningRequest) -> EnvelopeState:
+        """The set's requests (consistently, in order) and the message's version, in one BatchGetItem."""
+        pk = keys.tenant(request.tenant_id)
+        wanted: dict[str, Wanted] = {"message": (MessageItem, pk, keys.message(request.message_id))}
+        for signer in request.envelope.signers:
+            wanted[signer.request_id] = (SigningRequestItem, pk, keys.signing_request(signer.request_id))
+        found = read_together(wanted)
+        message = found.get("message", MessageItem)
+        requests = [found.get(s.request_id, SigningRequestItem) for s in request.envelope.signers]
+        if message is None or any(item is None for item in requests):
+            raise NotFound()
+        return EnvelopeState(tuple(to_signing_request(request.tenant_id, item) for item in requests if item),
+                             int(message.signing_version or 0))
+
     # --- the signature --------------------------------------------------------------------
 
-    def sign(self, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
-             notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
-        """All or nothing: request and message signed, code used, the sealed receipt, the event, the
-        notification, and the answer under the call's Idempotency-Key.
+    def sign(self, settlement: Settlement, version: int | None, before: OtpState, after: OtpState,
+             receipt: StoredReceipt, notifications: Sequence[dict[str, Any]], phone_changed_at: str | None,
+             recorded: Recorded | None = None, *, token: str | None = None, notice_due: datetime | None = None) -> None:
+        """All or nothing: the request signed with what that means for its set (the message signed, or the
+        next signer's turn), the code used, the sealed receipt, the event, the notifications, and the answer
+        under the call's Idempotency-Key.
 
         AlreadyAnswered when that key was answered meanwhile; AlreadySigned or NotOpen when the
         request was closed meanwhile, OtpRequired when its code was used or changed, or the
-        client's phone number changed since `phone_changed_at` was read.
+        client's phone number changed since `phone_changed_at` was read; SetMoved when another
+        signer's step landed on the set since `version`.
         """
+        step = settlement.step
         request, signed_at = step.before, step.event.at
         transition = Transition()
-        record_step(transition, step)
+        write_settlement(transition, settlement, version, notice_due=notice_due)
         same_phone = (ClientItem.phone_changed_at == phone_changed_at if phone_changed_at
                       else ClientItem.phone_changed_at.does_not_exist())
         transition.check("phone", ClientItem(keys.tenant(request.tenant_id), keys.client(request.client_id)),
                          same_phone)
         items.write_code_state(transition, request.tenant_id, request.id, before, after)
-        transition.update("message", MessageItem(keys.tenant(request.tenant_id), keys.message(request.message_id)),
-                          [MessageItem.status.set("signed"), MessageItem.signing_status.set(str(SigningStatus.SIGNED)),
-                           MessageItem.signed_at.set(signed_at), MessageItem.gsi2pk.remove(),
-                           MessageItem.gsi2sk.remove()])
         items.put_stored_receipt(transition, request.tenant_id, request.conversation_id, request.id, receipt,
                                  signed_at)
-        transition.put("notification", notification_item(request.tenant_id, request.advisor_id, notification))
+        for n, notification in enumerate(notifications):
+            transition.put(f"notification_{n}", notification_item(request.tenant_id, request.advisor_id, notification))
         if recorded is not None:
             records.put_record(transition, recorded, parse_iso(signed_at))
         try:
-            transition.commit(step_token(step))
+            transition.commit(token or step_token(step))
         except TransitionRefused as exc:
             current = self.get(request.tenant_id, request.id)
             if current.audit_head == step.event.hash:
                 return  # this very signature, landed by an attempt whose answer was lost
+            if set_moved(exc) and current.audit_head == request.audit_head:
+                raise SetMoved() from exc  # another signer's step: this one is still to be settled anew
             answered = records.read_answer(recorded.key, parse_iso(signed_at)) if recorded is not None else None
             if answered is not None:
                 raise AlreadyAnswered(answered) from exc

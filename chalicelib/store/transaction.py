@@ -66,7 +66,10 @@ class Transition:
                     tx.save(item, condition=Item.pk.does_not_exist() if condition is None else condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            failed = {names[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"}
+            # A part another transaction was writing at that moment (TransactionConflict) counts as refused:
+            # the caller reads again and decides, as for a condition that another write made fail.
+            failed = {names[i] for i, reason in enumerate(reasons)
+                      if reason and reason.code in ("ConditionalCheckFailed", "TransactionConflict")}
             if not failed:  # throttled, failed or timed out: the caller may retry
                 raise DependencyFailed() from exc
             raise TransitionRefused(failed) from exc

@@ -445,11 +445,11 @@ def test_a_sign_that_died_before_its_commit_left_nothing_and_its_retry_signs_onc
     commit = SigningRequestRepository.sign
     calls = {"n": 0}
 
-    def dies_the_first_time(*args: Any) -> Any:
+    def dies_the_first_time(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
         if calls["n"] == 1:
             raise _Died()
-        return commit(*args)
+        return commit(*args, **kwargs)
 
     monkeypatch.setattr(SigningRequestRepository, "sign", dies_the_first_time)
     url, key = f"/portal/signing-requests/{request_id}/sign", {"Idempotency-Key": new_id()}

@@ -18,10 +18,17 @@ from typing import Any
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
 from chalicelib.idempotency import KEPT, AlreadyAnswered, Answer, IdempotencyKey, Recorded
-from chalicelib.messaging.model import OPEN_MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply, SigningRequest
+from chalicelib.messaging.model import (
+    OPEN_MESSAGE_STATES,
+    REPLYABLE_MESSAGE_STATES,
+    Message,
+    Reply,
+    SignerState,
+    SigningRequest,
+)
 from chalicelib.messaging.ports import Outgoing
 from chalicelib.signing.audit import AuditEvent
-from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.signing.states import Settlement, SigningStatus, Step
 from chalicelib.store import keys
 from chalicelib.store.pages import decode_cursor, encode_cursor
 from tests.fakes.adapters import Failing
@@ -87,7 +94,8 @@ class FakeMessages(Failing):
         pk = keys.client_messages(tenant_id, client_id)
         start = decode_cursor(cursor, partition=("gsi1pk", pk),
                               prefixes={"gsi1sk": "MSG#", "pk": keys.tenant(tenant_id), "sk": "MSG#"})
-        mine = [m for (tenant, _), m in self.messages.items() if tenant == tenant_id and m.client_id == client_id]
+        mine = [m for (tenant, _), m in self.messages.items()
+                if tenant == tenant_id and (m.client_id == client_id or m.signer(client_id) is not None)]
         after = start["gsi1sk"]["S"] if start else None
 
         def position(message: Message) -> dict[str, Any]:
@@ -147,7 +155,7 @@ class FakeMessages(Failing):
     # --- sending ---------------------------------------------------------------------------
 
     def outgoing(self, tenant_id: str, client_id: str, advisor_id: str, document_ids: Sequence[str], now: datetime,
-                 key: IdempotencyKey | None = None) -> Outgoing:
+                 key: IdempotencyKey | None = None, co_signer_ids: Sequence[str] = ()) -> Outgoing:
         self._enter("outgoing")
         client = self.ports.clients.get(tenant_id, client_id)  # NotFound as the table says it
         firm = self.ports.tenants.get(tenant_id)
@@ -161,8 +169,14 @@ class FakeMessages(Failing):
                 documents[document_id] = self.ports.documents.get(tenant_id, document_id)
             except NotFound:
                 continue
+        co_signers = {}
+        for co_signer_id in co_signer_ids:
+            try:
+                co_signers[co_signer_id] = self.ports.clients.get(tenant_id, co_signer_id)
+            except NotFound:
+                continue
         return Outgoing(client=client, firm=firm, advisor=advisor, documents=documents,
-                        earlier=self.answer_under(key, now) if key is not None else None)
+                        earlier=self.answer_under(key, now) if key is not None else None, co_signers=co_signers)
 
     def answer_under(self, key: IdempotencyKey, now: datetime) -> Answer | None:
         """The answers of Idempotency-Keys, sends' and signatures' alike, live here."""
@@ -177,8 +191,8 @@ class FakeMessages(Failing):
             fingerprint=recorded.key.fingerprint, body=copy.deepcopy(recorded.body), expires_at=now + KEPT)
         return True
 
-    def send(self, message: Message, notice_due: datetime, signing: tuple[SigningRequest, AuditEvent] | None = None,
-             recorded: Recorded | None = None) -> Message:
+    def send(self, message: Message, notice_due: datetime,
+             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None) -> Message:
         self._enter("send")
         key = (message.tenant_id, message.id)
         created = parse_iso(message.created_at)
@@ -186,10 +200,9 @@ class FakeMessages(Failing):
             raise AlreadyAnswered(earlier)
         if key in self.messages:
             return self.messages[key]  # this very message, landed by an attempt whose answer was lost
-        if signing is not None:
-            request, first = signing
-            if (request.tenant_id, request.id) in self.ports.signing.requests:
-                raise Conflict()
+        if any((request.tenant_id, request.id) in self.ports.signing.requests for request, _ in signing):
+            raise Conflict()
+        for request, first in signing:
             self.ports.signing.add(request, first)
         stored = replace(message, next_reminder_at=iso(notice_due))
         self.messages[key] = stored
@@ -198,15 +211,23 @@ class FakeMessages(Failing):
         self._leave("send")
         return stored
 
-    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None) -> None:
+    def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None,
+                    sent_to: Sequence[str] = ()) -> None:
         self._enter("notice_sent")
-        self._change(message, notice_status="sent", next_reminder_at=iso(next_check) if next_check else None)
+        self._change(message, notice_status="sent", next_reminder_at=iso(next_check) if next_check else None,
+                     signings=self._noticed(message, sent_to))
         self._update_answer(recorded)
 
-    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None) -> None:
+    def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None,
+                      sent_to: Sequence[str] = ()) -> None:
         self._enter("notice_failed")
-        self._change(message, notice_status="failed", next_reminder_at=iso(retry_at))
+        self._change(message, notice_status="failed", next_reminder_at=iso(retry_at),
+                     signings=self._noticed(message, sent_to))
         self._update_answer(recorded)
+
+    def _noticed(self, message: Message, sent_to: Sequence[str]) -> tuple[SignerState, ...]:
+        current = self._current(message) or message
+        return tuple(replace(s, notice="sent") if s.client_id in sent_to else s for s in current.signings)
 
     def _update_answer(self, recorded: Recorded | None) -> None:
         if recorded is None:
@@ -224,11 +245,13 @@ class FakeMessages(Failing):
         if current is None or current.status != "sent" or not self._allowed(step):
             raise NotOpen()
         signing_status = current.signing_status
+        signings = current.signings
         if step is not None:
             self.ports.signing.apply_step(step)
             signing_status = str(step.after.status)
+            signings = self._mirrored(current, step)
         self.read_at[(message.tenant_id, message.id)] = at
-        return self._change(message, status="read", signing_status=signing_status)
+        return self._change(message, status="read", signing_status=signing_status, signings=signings)
 
     def reply(self, message: Message, reply: Reply, notification: dict[str, Any]) -> None:
         self._enter("reply")
@@ -254,30 +277,91 @@ class FakeMessages(Failing):
         self._change(message, **changes)
         self._notify(message, notification)
 
-    def close_signing(self, message: Message, step: Step, reason: str | None = None,
+    def mark_viewed(self, message: Message, step: Step) -> None:
+        self._enter("mark_viewed")
+        if self._current(message) is None or not self._allowed(step):
+            raise NotOpen()
+        self.ports.signing.apply_step(step)
+        self._change(message, signings=self._mirrored(self._current(message) or message, step))
+
+    def close_signing(self, settlement: Settlement, version: int | None, reason: str | None = None,
                       notification: dict[str, Any] | None = None) -> None:
         self._enter("close_signing")
-        if not self._allowed(step):
+        if not self.apply_settlement(settlement, version, reason=reason):
             raise NotOpen()
-        status = str(step.after.status)
-        changes: dict[str, Any] = {"status": status, "signing_status": status, "next_reminder_at": None}
-        if step.after.status == SigningStatus.REJECTED:
-            changes["rejected_at"] = step.event.at
+        if notification is not None:
+            request = settlement.step.before
+            self.notifications.setdefault((request.tenant_id, request.advisor_id), []).insert(0, dict(notification))
+
+    def set_moved(self, settlement: Settlement, version: int | None) -> bool:
+        """The store's condition on the set: the message's version, and every other signer's step."""
+        request = settlement.step.before
+        current = self.messages.get((request.tenant_id, request.message_id))
+        if version is not None and (current is None or current.signing_version != version):
+            return True
+        return not all(self.ports.signing.step_allowed(step) for step in settlement.steps[1:])
+
+    def apply_settlement(self, settlement: Settlement, version: int | None, *, reason: str | None = None,
+                         notice_due: datetime | None = None) -> bool:
+        """A settlement's steps and the message after them, as `store.signing_requests.write_settlement`
+        writes them; False (and nothing changed) when a condition fails."""
+        own = settlement.step
+        if self.set_moved(settlement, version) or not self.ports.signing.step_allowed(own):
+            return False
+        key = (own.before.tenant_id, own.before.message_id)
+        for step in settlement.steps:
+            self.ports.signing.apply_step(step, **({"reject_reason": reason} if reason and step is own else {}))
+        if key not in self.messages:
+            return True
+        message = self.messages[key]
+        for step in settlement.steps:
+            message = replace(message, signings=self._mirrored(message, step, reason if step is own else None))
+        changes: dict[str, Any] = {}
+        main = next((step for step in settlement.steps if step.after.position == 1), None)
+        if main is not None:
+            changes["signing_status"] = str(main.after.status)
+            if main.move.to == SigningStatus.SIGNED:
+                changes["signed_at"] = main.event.at
+            elif main.move.to == SigningStatus.REJECTED:
+                changes["rejected_at"] = main.event.at
         if reason:
             changes["reject_reason"] = reason
-        self.ports.signing.apply_step(step, **({"reject_reason": reason} if reason else {}))
-        self._change(message, **changes)
-        if notification is not None:
-            self._notify(message, notification)
+        if settlement.message_status is not None:
+            changes.update(status=settlement.message_status, next_reminder_at=None)
+        elif settlement.turn_to and notice_due is not None:
+            changes.update(notice_status="pending", next_reminder_at=iso(notice_due))
+        if own.after.envelope.mirrored:
+            changes["signing_version"] = message.signing_version + 1
+        self.messages[key] = replace(message, **changes)
+        return True
+
+    @staticmethod
+    def _mirrored(message: Message, step: Step, reason: str | None = None) -> tuple[SignerState, ...]:
+        after = step.after
+        if not after.envelope.mirrored:
+            return message.signings
+
+        def moved(state: SignerState) -> SignerState:
+            if state.request_id != after.id:
+                return state
+            state = replace(state, status=str(after.status), turn=after.turn,
+                            reject_reason=reason if reason else state.reject_reason)
+            if step.move.to == SigningStatus.SIGNED:
+                state = replace(state, signed_at=step.event.at)
+            elif step.move.to == SigningStatus.REJECTED:
+                state = replace(state, rejected_at=step.event.at)
+            return replace(state, notice="pending") if step.move.gives_turn else state
+
+        return tuple(moved(state) for state in message.signings)
 
     # --- the reminder job's claims ---------------------------------------------------------
 
     def claim_reminder(self, message: Message, next_check: datetime, reminders_sent: frozenset[int],
-                       step: Step | None = None) -> Message | None:
+                       steps: Sequence[Step] = ()) -> Message | None:
         self._enter("claim_reminder")
-        if not (self._still_due(message) and self._allowed(step)):
+        if not (self._still_due(message) and all(self._allowed(step) for step in steps)):
             return None
-        if step is not None:
+        for step in steps:
             self.ports.signing.apply_step(step)
         return self._change(message, next_reminder_at=iso(next_check), reminders_sent=frozenset(reminders_sent))
 
@@ -296,11 +380,11 @@ class FakeMessages(Failing):
         self._change(message, next_reminder_at=None)
         return True
 
-    def mark_overdue(self, message: Message, notification: dict[str, Any], step: Step | None = None) -> bool:
+    def mark_overdue(self, message: Message, notification: dict[str, Any], steps: Sequence[Step] = ()) -> bool:
         self._enter("mark_overdue")
-        if not (self._still_due(message) and self._allowed(step)):
+        if not (self._still_due(message) and all(self._allowed(step) for step in steps)):
             return False
-        if step is not None:
+        for step in steps:
             self.ports.signing.apply_step(step)
         self._change(message, overdue=True, next_reminder_at=None)
         self._notify(message, notification)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,8 @@ from chalicelib.messaging.model import SigningRequest
 from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.otp import OtpState
-from chalicelib.signing.ports import Ceremony, PendingStamp, StoredReceipt
-from chalicelib.signing.states import SigningStatus, Step
+from chalicelib.signing.ports import Ceremony, EnvelopeState, PendingStamp, SetMoved, StoredReceipt
+from chalicelib.signing.states import Settlement, SigningStatus, Step
 from tests.fakes.adapters import Failing
 
 Key = tuple[str, str]
@@ -123,9 +124,17 @@ class FakeSigningRequests(Failing):
         self.codes[(request.tenant_id, request.id)] = after
         self.apply_step(step)
 
-    def sign(self, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
-             notification: dict[str, Any], phone_changed_at: str | None, recorded: Recorded | None = None) -> None:
+    def envelope_state(self, request: SigningRequest) -> EnvelopeState:
         self._maybe_fail()
+        message = self.ports.messages.get_message(request.tenant_id, request.message_id)
+        return EnvelopeState(tuple(self.get(request.tenant_id, s.request_id) for s in request.envelope.signers),
+                             message.signing_version)
+
+    def sign(self, settlement: Settlement, version: int | None, before: OtpState, after: OtpState,
+             receipt: StoredReceipt, notifications: Sequence[dict[str, Any]], phone_changed_at: str | None,
+             recorded: Recorded | None = None, *, token: str | None = None, notice_due: datetime | None = None) -> None:
+        self._maybe_fail()
+        step = settlement.step
         request = step.before
         key = (request.tenant_id, request.id)
         signed_at = parse_iso(step.event.at)
@@ -142,20 +151,17 @@ class FakeSigningRequests(Failing):
             if not current.is_open:
                 raise NotOpen()
             raise OtpRequired()
+        messages = self.ports.messages
+        if not messages.apply_settlement(settlement, version, notice_due=notice_due):
+            raise SetMoved()
         self.codes[key] = after
-        self.apply_step(step)
         self.receipts[(request.tenant_id, request.id)] = receipt
         if receipt.timestamp is None:
             self.pending[(request.tenant_id, request.id)] = PendingStamp(
                 tenant_id=request.tenant_id, conversation_id=request.conversation_id, request_id=request.id,
                 seal_signature=receipt.seal_signature, signed_at=step.event.at)
-        messages = self.ports.messages
-        message_key = (request.tenant_id, request.message_id)
-        if message_key in messages.messages:
-            messages.messages[message_key] = replace(messages.messages[message_key], status="signed",
-                                                     signing_status="signed", signed_at=step.event.at,
-                                                     next_reminder_at=None)  # off the reminder index
-        messages.notifications.setdefault((request.tenant_id, request.advisor_id), []).insert(0, notification)
+        for notification in notifications:
+            messages.notifications.setdefault((request.tenant_id, request.advisor_id), []).insert(0, notification)
         if recorded is not None:
             messages.record_answer(recorded, signed_at)
 

@@ -18,7 +18,7 @@ from chalicelib.errors import NotFound, NotOpen, ValidationFailed
 from chalicelib.idempotency import KEPT, AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
-from chalicelib.signing.states import SigningStatus, advance, first_event
+from chalicelib.signing.states import Settlement, SigningStatus, Step, advance, first_event, settle
 
 # Long past: no other test schedules anything this early, so `due` finds only what a test put there.
 SENT = datetime(2001, 3, 1, 10, 0, tzinfo=UTC)
@@ -60,7 +60,7 @@ class Store:
                                  conversation_id=message.conversation_id, client_id="k1", advisor_id="a1",
                                  status=SigningStatus.SENT, deadline=message.deadline, document=document,
                                  created_at=AT, audit_seq=first.seq, audit_head=first.hash, signer_name="Eva")
-        stored = self.messages.send(message, due, signing=(request, first))
+        stored = self.messages.send(message, due, signing=[(request, first)])
         return stored, self.signing.get(self.tenant, request.id)
 
     def get(self, message: Message) -> Message:
@@ -99,6 +99,11 @@ def reply_to(message: Message, n: int = 0, body: str = "Ja.") -> Reply:
 
 # --- sending and reading ---------------------------------------------------------------------
 
+
+
+def alone(step: Step) -> Settlement:
+    """A request's closing step with nothing else to settle: a request without co-signers."""
+    return settle(step, (step.before,), step.event.at, step.event.actor)
 
 def test_a_sent_message_reads_back_as_sent_with_its_notice_queued(store: Store):
     message = store.message()
@@ -257,7 +262,7 @@ def test_a_read_whose_request_moved_meanwhile_changes_nothing(store: Store):
     message, request = store.signing_message()
     stale = advance(request, "viewed", AT, "client:k1")
     reminded = advance(request, "reminder", AT, "system:reminders", {"days_before": 3})
-    moved = store.messages.claim_reminder(message, SENT + timedelta(days=1), frozenset({3}), reminded)
+    moved = store.messages.claim_reminder(message, SENT + timedelta(days=1), frozenset({3}), [reminded])
     assert moved is not None
     with pytest.raises(NotOpen):
         store.messages.mark_read(moved, AT, stale)
@@ -301,7 +306,7 @@ def test_a_rejection_keeps_its_reason(store: Store):
 def test_rejecting_a_signing_request_closes_request_and_message_together(store: Store):
     message, request = store.signing_message()
     step = advance(request, "rejected", AT, "client:k1", {"reason": "Fout"})
-    store.messages.close_signing(message, step, "Fout", note("rejected", message))
+    store.messages.close_signing(alone(step), None, "Fout", note("rejected", message))
     stored, closed = store.get(message), store.signing.get(store.tenant, request.id)
     assert (stored.status, stored.signing_status, stored.rejected_at, stored.reject_reason) == (
         "rejected", "rejected", AT, "Fout")
@@ -316,14 +321,14 @@ def test_a_closing_step_computed_before_another_event_is_refused_whole(store: St
     stale = advance(request, "withdrawn", AT, "advisor:a1")
     store.messages.mark_read(message, AT, advance(request, "viewed", AT, "client:k1"))
     with pytest.raises(NotOpen):
-        store.messages.close_signing(message, stale)
+        store.messages.close_signing(alone(stale), None)
     assert store.get(message).status == "read"
     assert store.events(request) == ["sent", "viewed"]
 
 
 def test_a_withdrawal_notifies_nobody(store: Store):
     message, request = store.signing_message()
-    store.messages.close_signing(message, advance(request, "withdrawn", AT, "advisor:a1"))
+    store.messages.close_signing(alone(advance(request, "withdrawn", AT, "advisor:a1")), None)
     assert (store.get(message).status, store.get(message).rejected_at) == ("withdrawn", None)
     assert store.signing.get(store.tenant, request.id).status == SigningStatus.WITHDRAWN
     assert store.notifications() == ([], None)
@@ -389,11 +394,11 @@ def test_a_reminder_is_claimed_once_from_the_same_read(store: Store):
 def test_a_reminder_claim_records_the_requests_event_or_nothing(store: Store):
     message, request = store.signing_message()
     step = advance(request, "reminder", AT, "system:reminders", {"days_before": 3})
-    assert store.messages.claim_reminder(message, SENT + timedelta(days=1), frozenset({3}), step)
+    assert store.messages.claim_reminder(message, SENT + timedelta(days=1), frozenset({3}), [step])
     assert store.events(request) == ["sent", "reminder"]
     moved = store.get(message)
     stale = advance(request, "reminder", AT, "system:reminders", {"days_before": 1})
-    assert store.messages.claim_reminder(moved, SENT + timedelta(days=2), frozenset({1, 3}), stale) is None
+    assert store.messages.claim_reminder(moved, SENT + timedelta(days=2), frozenset({1, 3}), [stale]) is None
     assert store.get(message) == moved and store.events(request) == ["sent", "reminder"]
 
 
@@ -427,7 +432,7 @@ def test_unindexing_takes_the_message_off_the_schedule_unless_it_moved(store: St
 def test_overdue_is_claimed_once_with_its_notification_and_event(store: Store):
     message, request = store.signing_message()
     step = advance(request, "overdue", AT, "system:reminders", {"deadline": message.deadline})
-    assert store.messages.mark_overdue(message, note("overdue", message, 0), step) is True
+    assert store.messages.mark_overdue(message, note("overdue", message, 0), [step]) is True
     assert store.messages.mark_overdue(message, note("overdue", message, 1)) is False
     stored = store.get(message)
     assert (stored.overdue, stored.next_reminder_at, stored.status) == (True, None, "sent")

@@ -17,7 +17,7 @@ from chalicelib.signing import otp
 from chalicelib.signing.crypto import Sealed
 from chalicelib.signing.otp import OtpState
 from chalicelib.signing.ports import StoredReceipt
-from chalicelib.signing.states import SigningStatus, advance, first_event
+from chalicelib.signing.states import Settlement, SigningStatus, Step, advance, first_event
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 AT = "2026-12-01T10:00:00.000Z"
@@ -99,6 +99,13 @@ def store(request: pytest.FixtureRequest) -> Backend:
 def _issued(state: OtpState, now: datetime = NOW) -> OtpState:
     return otp.issue(state, "hmac-of-the-code", now, "+31 6 ****5678")
 
+
+
+def sign(repository: Any, step: Step, before: OtpState, after: OtpState, receipt: StoredReceipt,
+         notification: dict[str, Any], phone_changed_at: str | None, recorded: Any = None) -> None:
+    """A signature of a request without co-signers: its settlement signs the message."""
+    repository.sign(Settlement((step,), "signed"), None, before, after, receipt, [notification], phone_changed_at,
+                    recorded)
 
 def test_an_unknown_request_is_not_found(store):
     with pytest.raises(NotFound):
@@ -303,7 +310,7 @@ def test_a_signature_stores_the_sealed_receipt_whole_and_closes_the_request(stor
     request, state = _verified(store)
     receipt = _receipt("TB-1", size)
     sealed = receipt.sealed
-    store.repository.sign(advance(request, "signed", AT, "c"), state, replace(state, used_at=AT, version=state.version + 1),
+    sign(store.repository, advance(request, "signed", AT, "c"), state, replace(state, used_at=AT, version=state.version + 1),
                           receipt, _notification(request), None)
     signed = store.repository.get(request.tenant_id, request.id)
     assert signed.status is SigningStatus.SIGNED and signed.signed_at == AT
@@ -316,7 +323,7 @@ def test_a_signature_stores_the_sealed_receipt_whole_and_closes_the_request(stor
 def test_a_receipt_without_its_time_stamp_waits_for_it_and_gets_it_once(store):
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request),
+    sign(store.repository, advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request),
                           None)
     [pending] = [p for p in store.repository.pending_stamps(1000) if p.request_id == request.id]
     assert (pending.tenant_id, pending.conversation_id, pending.seal_signature, pending.signed_at) == (
@@ -332,7 +339,7 @@ def test_a_receipt_stamped_at_signing_is_never_pending(store):
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
     stamped = replace(_receipt("TB-1"), timestamp=b"token")
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, stamped, _notification(request), None)
+    sign(store.repository, advance(request, "signed", AT, "c"), state, used, stamped, _notification(request), None)
     assert request.id not in [p.request_id for p in store.repository.pending_stamps(1000)]
     assert store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id).timestamp == b"token"
 
@@ -340,9 +347,9 @@ def test_a_receipt_stamped_at_signing_is_never_pending(store):
 def test_a_second_signature_is_already_signed(store):
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request), None)
+    sign(store.repository, advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request), None)
     with pytest.raises(AlreadySigned):
-        store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
+        sign(store.repository, advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
                               _receipt("TB-2"), _notification(request), None)
 
 
@@ -350,8 +357,8 @@ def test_a_signature_committed_again_by_a_retry_of_its_own_is_no_error_and_stays
     request, state = _verified(store)
     used = replace(state, used_at=AT, version=state.version + 1)
     step = advance(request, "signed", AT, "c", {"receipt_digest": "d1"})
-    store.repository.sign(step, state, used, _receipt("TB-1"), _notification(request), None)
-    store.repository.sign(step, state, used, _receipt("TB-1"), _notification(request), None)  # its answer was lost
+    sign(store.repository, step, state, used, _receipt("TB-1"), _notification(request), None)
+    sign(store.repository, step, state, used, _receipt("TB-1"), _notification(request), None)  # its answer was lost
     assert [e.type for e in store.repository.audit_events(request.tenant_id, request.id)].count("signed") == 1
 
 
@@ -359,7 +366,7 @@ def test_a_request_withdrawn_meanwhile_is_not_signed(store):
     request, state = _verified(store)
     store.apply(advance(request, "withdrawn", AT, "advisor:a1"))
     with pytest.raises(NotOpen):
-        store.repository.sign(advance(request, "signed", AT, "c"), state,
+        sign(store.repository, advance(request, "signed", AT, "c"), state,
                               replace(state, used_at=AT, version=state.version + 1), _receipt("TB-1"),
                               _notification(request), None)
     assert store.repository.stored_receipt(request.tenant_id, request.conversation_id, request.id) is None
@@ -371,7 +378,7 @@ def test_a_code_used_meanwhile_is_no_verification_for_a_signature(store):
     store.record_code_sent(advance(moved, "code_sent", AT, "c"), state, _issued(state), new_id(), NOW)
     current = store.repository.get(request.tenant_id, request.id)
     with pytest.raises(OtpRequired):
-        store.repository.sign(advance(current, "signed", AT, "c"), state,
+        sign(store.repository, advance(current, "signed", AT, "c"), state,
                               replace(state, used_at=AT, version=state.version + 1), _receipt("TB-1"),
                               _notification(request), None)
 
@@ -384,7 +391,7 @@ def test_there_is_no_receipt_before_a_signature(store):
 def test_a_phone_number_changed_since_the_code_was_checked_refuses_the_signature(store):
     request, state = _verified(store)
     with pytest.raises(OtpRequired):
-        store.repository.sign(advance(request, "signed", AT, "c"), state,
+        sign(store.repository, advance(request, "signed", AT, "c"), state,
                               replace(state, used_at=AT, version=state.version + 1), _receipt("TB-1"),
                               _notification(request), "2026-12-01T09:59:00.000Z")
     assert store.repository.get(request.tenant_id, request.id).is_open
@@ -400,12 +407,12 @@ def test_a_signature_with_a_key_records_its_answer_which_a_ceremony_and_a_second
     assert store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier is None
     used = replace(state, used_at=AT, version=state.version + 1)
     answer = {"status": "signed", "signed_at": AT}
-    store.repository.sign(advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request),
+    sign(store.repository, advance(request, "signed", AT, "c"), state, used, _receipt("TB-1"), _notification(request),
                           None, Recorded(key, answer))
     earlier = store.repository.ceremony(tenant, request.id, "k1", NOW, key=key).earlier
     assert earlier is not None and (earlier.body, earlier.fingerprint, earlier.expires_at) == (answer, "body-1", NOW + KEPT)
     with pytest.raises(AlreadyAnswered) as twin:
-        store.repository.sign(advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
+        sign(store.repository, advance(request, "signed", AT, "c", {"receipt_digest": "another"}), state, used,
                               _receipt("TB-2"), _notification(request), None, Recorded(key, {"status": "other"}))
     assert twin.value.answer == earlier
     assert store.repository.ceremony(tenant, request.id, "k1", NOW + KEPT, key=key).earlier is None, "kept a day"

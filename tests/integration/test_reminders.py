@@ -48,7 +48,7 @@ def test_a_five_day_deadline_reminds_at_d3_and_d1_and_then_goes_overdue_once(sen
     run(at("2026-12-05T08:05:00"))  # D-1 09:05
     assert len(reminders_to(backend, email)) == 2
     mail = reminders_to(backend, email)[-1]
-    assert "06-12-2026" in mail["subject"] and "Aangifte 2025" in mail["subject"]
+    assert "6 december 2026" in mail["subject"] and "Aangifte 2025" in mail["subject"]
     assert firm["tenant"].name in mail["subject"] and "/#/messages/" in mail["body"]
 
     advisor_mails = len(emails_to(backend, firm["advisor_email"]))

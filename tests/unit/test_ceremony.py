@@ -470,9 +470,9 @@ def test_a_request_withdrawn_while_sealing_is_not_signed(world, monkeypatch):
     signing = world.ports.signing
     original = signing.sign
 
-    def withdrawn_meanwhile(step, *args):
+    def withdrawn_meanwhile(step, *args, **kwargs):
         world.move("r1", "withdrawn")
-        return original(step, *args)
+        return original(step, *args, **kwargs)
 
     monkeypatch.setattr(signing, "sign", withdrawn_meanwhile)
     with pytest.raises(NotOpen):
@@ -566,9 +566,9 @@ def test_a_phone_number_changed_while_sealing_refuses_the_signature(world, monke
     signing = world.ports.signing
     original = signing.sign
 
-    def changed_meanwhile(step, *args):
+    def changed_meanwhile(step, *args, **kwargs):
         world.set_client(phone="+31687654321", phone_changed_at="2026-12-01T10:00:00.500Z")
-        return original(step, *args)
+        return original(step, *args, **kwargs)
 
     monkeypatch.setattr(signing, "sign", changed_meanwhile)
     with pytest.raises(OtpRequired):

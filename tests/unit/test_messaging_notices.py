@@ -31,7 +31,7 @@ def queued(office: Office, response_type: str = "approve", deadline: str | None 
 def test_a_sent_notice_is_recorded_and_the_first_reminder_scheduled(office: Office):
     message = queued(office)
     client = office.ports.clients.get("t1", "k1")
-    assert send_client_notice(office.ports, message, client, "Kantoor De Vries") == "sent"
+    assert send_client_notice(office.ports, message, [client], "Kantoor De Vries") == "sent"
     stored = office.message(message.id)
     assert (stored.notice_status, stored.next_reminder_at) == ("sent", "2026-12-03T08:00:00.000Z")
     assert office.client_mails()[0].subject == "Nieuw bericht van Kantoor De Vries: Begroting"
@@ -40,35 +40,35 @@ def test_a_sent_notice_is_recorded_and_the_first_reminder_scheduled(office: Offi
 def test_the_first_check_of_a_late_send_is_the_next_reminder_still_ahead(office: Office):
     office.ports.clock.at = office.ports.clock.at.replace(day=4)  # D-2: the D-3 reminder has passed
     message = queued(office)
-    send_client_notice(office.ports, message, office.ports.clients.get("t1", "k1"), "Kantoor")
+    send_client_notice(office.ports, message, [office.ports.clients.get("t1", "k1")], "Kantoor")
     assert office.message(message.id).next_reminder_at == "2026-12-05T08:00:00.000Z"
 
 
 def test_the_first_check_follows_the_configured_offsets(office: Office):
     office.ports.settings = replace(office.ports.settings, reminder_offsets_days=(5,))
     message = queued(office, deadline="2026-12-20")
-    send_client_notice(office.ports, message, office.ports.clients.get("t1", "k1"), "Kantoor")
+    send_client_notice(office.ports, message, [office.ports.clients.get("t1", "k1")], "Kantoor")
     assert office.message(message.id).next_reminder_at == "2026-12-15T08:00:00.000Z"
 
 
 @pytest.mark.parametrize(("response_type", "deadline"), [("none", None), ("approve", None)])
 def test_a_message_without_deadline_is_off_the_schedule_once_its_notice_is_out(office: Office, response_type, deadline):
     message = queued(office, response_type, deadline)
-    send_client_notice(office.ports, message, office.ports.clients.get("t1", "k1"), "Kantoor")
+    send_client_notice(office.ports, message, [office.ports.clients.get("t1", "k1")], "Kantoor")
     assert office.message(message.id).next_reminder_at is None
 
 
 def test_a_failed_notice_is_recorded_and_due_for_the_job_at_once(office: Office):
     message = queued(office)
     office.ports.mailer.fail_next()
-    assert send_client_notice(office.ports, message, office.ports.clients.get("t1", "k1"), "Kantoor") == "failed"
+    assert send_client_notice(office.ports, message, [office.ports.clients.get("t1", "k1")], "Kantoor") == "failed"
     stored = office.message(message.id)
     assert (stored.notice_status, stored.next_reminder_at) == ("failed", office.now)
 
 
 def test_the_notice_links_to_the_message_in_the_portal(office: Office):
     message = queued(office)
-    send_client_notice(office.ports, message, office.ports.clients.get("t1", "k1"), "Kantoor")
+    send_client_notice(office.ports, message, [office.ports.clients.get("t1", "k1")], "Kantoor")
     [mail] = office.client_mails()
     assert f"https://portal.example/#/messages/{message.id}" in mail.text
     assert f"https://portal.example/#/messages/{message.id}" in mail.html
@@ -76,7 +76,7 @@ def test_the_notice_links_to_the_message_in_the_portal(office: Office):
 
 def test_the_notice_escapes_what_the_advisor_typed_in_its_html(office: Office):
     message = replace(queued(office), subject="<script>x</script>")
-    send_client_notice(office.ports, message, office.ports.clients.get("t1", "k1"), "Kantoor & Co")
+    send_client_notice(office.ports, message, [office.ports.clients.get("t1", "k1")], "Kantoor & Co")
     [mail] = office.client_mails()
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html and "Kantoor &amp; Co" in mail.html
 

@@ -65,16 +65,16 @@ def test_the_reminder_names_firm_subject_and_deadline_and_links_to_the_message(o
     sent = office.send("approve", deadline="2026-12-06")
     run(office, "2026-12-03T08:30:00")
     [mail] = reminders(office)
-    assert mail.subject == 'Herinnering: "Jaarrekening 2025" van Kantoor De Vries (deadline 06-12-2026)'
+    assert mail.subject == 'Herinnering: "Jaarrekening 2025" van Kantoor De Vries (deadline 6 december 2026)'
     assert f"https://portal.example/#/messages/{sent['id']}" in mail.text
 
 
-def test_an_english_reminder_shows_the_date_as_iso():
+def test_an_english_reminder_writes_the_date_in_english():
     office = Office(language="en")
     office.ports.clock.at = at("2026-12-01T09:00:00")
     office.send("approve", deadline="2026-12-06")
     run(office, "2026-12-03T08:30:00")
-    assert reminders(office)[0].subject == 'Reminder: "Jaarrekening 2025" from Kantoor De Vries (deadline 2026-12-06)'
+    assert reminders(office)[0].subject == 'Reminder: "Jaarrekening 2025" from Kantoor De Vries (deadline 6 December 2026)'
 
 
 def test_each_reminder_is_an_audit_event_of_the_request(office: Office):
