@@ -105,3 +105,77 @@ def test_every_audit_event_type_but_the_first_is_a_move():
     from chalicelib.signing.audit import EVENT_TYPES
 
     assert set(MOVES) == EVENT_TYPES - {"sent"}
+
+
+# --- a set of signers ---------------------------------------------------------------------------
+
+
+def a_set(order: str, count: int = 3) -> list[SigningRequest]:
+    """The requests of one message with `count` signers, in `order`; only the first one's turn in sequential."""
+    from dataclasses import replace
+
+    from chalicelib.messaging.model import Envelope, Signer
+
+    envelope = Envelope("m1", tuple(Signer(f"r{n}", f"k{n}", f"Signer {n}") for n in range(1, count + 1)), order)
+    return [replace(new_request(), id=f"r{n}", client_id=f"k{n}", stored_envelope=envelope,
+                    turn=order == "parallel" or n == 1) for n in range(1, count + 1)]
+
+
+def test_before_their_turn_a_signer_gets_no_code_and_cannot_sign_but_may_look_and_reject():
+    from chalicelib.errors import NotYourTurn
+
+    waiting = a_set("sequential")[1]
+    for move in ("code_sent", "code_verified", "signed"):
+        with pytest.raises(NotYourTurn):
+            advance(waiting, move, AT, "client:k2")
+    assert advance(waiting, "viewed", AT, "client:k2").after.status == SigningStatus.VIEWED
+    assert advance(waiting, "rejected", AT, "client:k2").after.status == SigningStatus.REJECTED
+
+
+def test_in_sequential_order_a_signature_gives_the_next_signer_alone_their_turn():
+    from chalicelib.signing.states import settle
+
+    first, second, third = a_set("sequential")
+    settled = settle(advance(first, "signed", AT, "client:k1"), (first, second, third), AT, "client:k1")
+    assert settled.message_status is None and not settled.completed and settled.turn_to == ("r2",)
+    turn = settled.steps[1]
+    assert (turn.before.id, turn.event.type, turn.after.turn) == ("r2", "turn", True)
+    assert [s.before.id for s in settled.steps] == ["r1", "r2"]  # the third still waits
+
+
+def test_the_last_signature_of_a_set_signs_the_message_and_completes_it():
+    from dataclasses import replace
+
+    from chalicelib.signing.states import settle
+
+    first, second = a_set("parallel", 2)
+    signed_first = replace(first, status=SigningStatus.SIGNED)
+    settled = settle(advance(second, "signed", AT, "client:k2"), (signed_first, second), AT, "client:k2")
+    assert (settled.message_status, settled.completed, len(settled.steps)) == ("signed", True, 1)
+    alone = a_set("parallel", 1)[0]
+    assert settle(advance(alone, "signed", AT, "client:k1"), (alone,), AT, "client:k1").completed is False
+
+
+def test_a_rejection_withdraws_every_other_open_request_with_its_reason():
+    from dataclasses import replace
+
+    from chalicelib.signing.states import CO_SIGNER_REJECTED, settle
+
+    first, second, third = a_set("parallel")
+    signed_first = replace(first, status=SigningStatus.SIGNED)
+    settled = settle(advance(second, "rejected", AT, "client:k2"), (signed_first, second, third), AT, "client:k2")
+    assert settled.message_status == "rejected"
+    withdrawn = settled.steps[1:]
+    assert [(s.before.id, s.after.status, s.event.data["reason"]) for s in withdrawn] == [
+        ("r3", SigningStatus.WITHDRAWN, CO_SIGNER_REJECTED)]
+
+
+def test_a_signature_in_a_set_closed_meanwhile_is_refused():
+    from dataclasses import replace
+
+    from chalicelib.signing.states import settle
+
+    first, second = a_set("parallel", 2)
+    rejected = replace(second, status=SigningStatus.REJECTED)
+    with pytest.raises(NotOpen):
+        settle(advance(first, "signed", AT, "client:k1"), (first, rejected), AT, "client:k1")
