@@ -70,6 +70,8 @@ class CertificateContent:
     language: str = "nl"
     keys_url: str | None = None
     created_at: datetime | None = None
+    # Every signer of the message, in order ({"name", "signed_at"}), once all have signed; empty for one signer.
+    signers: Sequence[Mapping[str, Any]] = ()
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -161,6 +163,13 @@ class _Page:
         self.rows([(t["name"], signer["name"], False),
                    (t["phone"], t["phone_value"].format(phone=signer.get("phone_hint") or "\u2014"), False),
                    (t["client"], signer["client_id"], True)])
+        if self.c.signers:
+            envelope = r.get("envelope") or {}
+            self.rows([(t["signers"], "\n".join(
+                t["signer_value"].format(position=n, name=s.get("name") or "\u2014",
+                                         time=self.local_time_of(s.get("signed_at")))
+                for n, s in enumerate(self.c.signers, start=1)), False),
+                (t["signers_order"], t[f"order_{envelope.get('signing_order', 'parallel')}"], False)])
         self.section(t["when"])
         signed_at = parse_iso(r["signed_at"])
         stamp = self.c.timestamp

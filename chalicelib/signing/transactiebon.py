@@ -10,13 +10,24 @@ pyHanko are imported here only, on the request that asks for a PDF.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.errors import DocumentNotReady
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
+    from chalicelib.messaging.model import SigningRequest
     from chalicelib.ports import Ports
+
+def _every_signer(ports: Ports, request: SigningRequest) -> list[dict[str, Any]]:
+    """The message's signers in order, once every one has signed (nothing for a request signed alone)."""
+    if not request.envelope.shared:
+        return []
+    message = ports.messages.get_message(request.tenant_id, request.message_id)
+    if message.status != "signed":
+        return []
+    return [{"name": s.name, "signed_at": s.signed_at} for s in message.signings]
+
 
 def certificate_pdf(ports: Ports, principal: Principal, request_id: str, language: str = "nl") -> bytes:
     """The sealed PDF of a signed request's receipt, in `language` (texts.pick_language); NotOpen before it is signed."""
@@ -39,7 +50,7 @@ def certificate_pdf(ports: Ports, principal: Principal, request_id: str, languag
         audit_events=evidence["audit_events"], signature_png=base64.b64decode(bundle["signature_image"]),
         document=document.content, document_filename=request.document.filename,
         language=language, keys_url=f"{ports.settings.portal_url}/keys",
-        created_at=ports.clock.now(),
+        created_at=ports.clock.now(), signers=_every_signer(ports, request),
     )
     return ports.pdf_sealer.seal(render_certificate(content), reason=f"Transactiebon {receipt['receipt_code']}",
                                  location=receipt.get("place"))

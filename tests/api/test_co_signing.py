@@ -214,3 +214,19 @@ def test_the_reminder_job_reminds_only_the_signer_whose_turn_it_is(api: Api, fir
              for r in (_request_of(message, jan), _request_of(message, els))}
     assert chain[_request_of(message, jan)].count("reminder") == 1
     assert "reminder" not in chain[_request_of(message, els)]
+
+
+def test_once_complete_the_pdf_transactiebon_lists_every_signer(api: Api, firm, backend, partners):
+    import io
+
+    from pypdf import PdfReader
+
+    jan, els = partners
+    message = _send(api, firm, jan, els).json
+    for partner in partners:
+        assert _sign(api, backend, partner, _request_of(message, partner)).status_code == 200
+    pdf = api.call("GET", f"/advisor/signing-requests/{_request_of(message, els)}/certificate", firm["token"],
+                   headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.body)).pages)
+    assert "Alle ondertekenaars" in text and "1. Jan Partner" in text and "2. Els Partner" in text

@@ -42,7 +42,7 @@ CONTRACT_CODES = {
     "validation_error", "invalid_credentials", "unauthenticated", "forbidden", "feature_not_enabled", "not_found",
     "conflict", "otp_required", "already_signed", "not_open", "payload_too_large", "unsupported_media_type",
     "phone_required", "invalid_code", "idempotency_key_reused", "document_not_ready", "invalid_signature_image",
-    "rate_limited", "otp_locked",
+    "rate_limited", "otp_locked", "not_your_turn",
 }
 WEB_PAGES = {"/", "/advisor", "/activate", "/outbox", "/static/{name}"}
 PUBLIC = {"/health", "/keys/seal", "/keys", "/auth/login", "/auth/activate"}

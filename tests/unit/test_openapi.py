@@ -420,7 +420,13 @@ PLANNED: dict[tuple[str, str], int] = {
 
 
 # Error codes API.md already names on a built endpoint, for the open issue that brings them.
-PLANNED_CODES: dict[str, int] = {"not_your_turn": 15}
+PLANNED_CODES: dict[str, int] = {}
+
+# Codes an endpoint's bullet in API.md names for what it sets going elsewhere, not answers itself.
+ANSWERED_ELSEWHERE: dict[tuple[str, str], set[str]] = {
+    # A co-signer before their turn gets it on the portal's otp and sign (documented there).
+    ("POST", "/advisor/messages"): {"not_your_turn"},
+}
 
 
 def _planned(method: str, path: str) -> bool:
@@ -439,10 +445,12 @@ def test_every_endpoint_of_api_md_is_in_the_spec_with_its_success_status_and_err
     by_template = {(method, template(path)): op for (method, path), op in operations().items()}
     endpoints = api_md_endpoints(api_md)
     assert len(endpoints) >= 30, "API.md's endpoint bullets were not recognised"
+    elsewhere = {(method, template(path)): codes for (method, path), codes in ANSWERED_ELSEWHERE.items()}
     wrong = {}
     for method, path, block in endpoints:
         if _planned(method, path):
             continue
+        skipped = set(PLANNED_CODES) | elsewhere.get((method, template(path)), set())
         operation = by_template.get((method, template(path)))
         if operation is None:
             wrong[(method, path)] = "not in docs/openapi.yaml"
@@ -451,11 +459,11 @@ def test_every_endpoint_of_api_md_is_in_the_spec_with_its_success_status_and_err
         if success_statuses(operation) != [str(api_md_success_status(block))]:
             problems_found.append(f"success {success_statuses(operation)} != {api_md_success_status(block)}")
         for status, code in re.findall(r"\b(\d{3})\s+`([a-z_]+)`", block):
-            if code in PLANNED_CODES:
+            if code in skipped:
                 continue
             if code in error_codes and code not in documented_codes(operation, status):
                 problems_found.append(f"{status} {code} not documented")
-        for code in set(re.findall(r"`([a-z_]+)`", block)) & set(error_codes) - set(PLANNED_CODES):
+        for code in set(re.findall(r"`([a-z_]+)`", block)) & set(error_codes) - skipped:
             if code not in documented_codes(operation):
                 problems_found.append(f"{code} not documented")
         for status in re.findall(r"→\s*(\d{3})\b", block):
