@@ -1,9 +1,10 @@
-// The communication module: every message with its status and overdue mark, one message in full,
-// and the advisor's notifications.
+// The communication module: every message with its status and overdue mark (and, with several
+// signers, each one's progress), one message in full, and the advisor's notifications.
 
 import { formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
 import { t } from './i18n.js';
-import { isOpen, isOpenSigning, MESSAGE_STATUSES } from './model.js';
+import { isOpen, MESSAGE_STATUSES, OPEN_SIGNING_STATUSES, signersOf } from './model.js';
+import { hasCoSigners, signerProgress } from './signers.js';
 import { alert, errorAlert, errorText, field, loading, statusBadge } from './ui.js';
 
 const FILTERS = ['', ...MESSAGE_STATUSES];
@@ -20,20 +21,11 @@ function isOverdue(m) {
   return Boolean(m.overdue || m.signing?.overdue);
 }
 
-/** One message in a list; a signed request carries the 'Ondertekend en verzegeld' line to its receipt. */
+/** One message in a list; a signed request carries the 'Ondertekend en verzegeld' line to its receipt,
+ * and with several signers each signer has a line of their own. */
 export function advisorMessageRow(m, clientsById, { showClient = true } = {}) {
   const client = clientsById.get(m.client_id);
-  const reason = m.signing ? m.signing.reject_reason : m.reject_reason;
-  const status = m.signing?.status || m.status;
-  const extra = [];
-  if (m.signing?.status === 'signed') {
-    extra.push(h('a', { class: 'sealed', href: receiptLink(m.signing.id, m.id) },
-      icon('seal'), h('span', { text: t('receipt.line') })));
-    if (m.signing.signed_at) extra.push(h('span', { class: 'muted small', text: formatDateTime(m.signing.signed_at) }));
-  }
-  if (status === 'rejected' && reason) {
-    extra.push(h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), reason));
-  }
+  const extra = hasCoSigners(m) ? [signerProgress(m, { receiptHref: (s) => receiptLink(s.id, m.id) })] : oneSigner(m);
   return h('li', { 'data-message-id': m.id },
     h('a', { class: 'row-link', href: messageLink(m) },
       h('div', { class: 'row-main' },
@@ -48,6 +40,22 @@ export function advisorMessageRow(m, clientsById, { showClient = true } = {}) {
         isOverdue(m) && isOpen(m) ? h('span', { class: 'badge badge-bad', text: t('messages.overdue') }) : null),
       h('span', { class: 'chevron', 'aria-hidden': 'true', text: '›' })),
     extra.length ? h('div', { class: 'row-extra' }, extra) : null);
+}
+
+/** A message with one signer (or none): the receipt link once signed, the reason of a rejection. */
+function oneSigner(m) {
+  const reason = m.signing ? m.signing.reject_reason : m.reject_reason;
+  const status = m.signing?.status || m.status;
+  const extra = [];
+  if (m.signing?.status === 'signed') {
+    extra.push(h('a', { class: 'sealed', href: receiptLink(m.signing.id, m.id) },
+      icon('seal'), h('span', { text: t('receipt.line') })));
+    if (m.signing.signed_at) extra.push(h('span', { class: 'muted small', text: formatDateTime(m.signing.signed_at) }));
+  }
+  if (status === 'rejected' && reason) {
+    extra.push(h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), reason));
+  }
+  return extra;
 }
 
 export async function messagesView(app, query) {
@@ -120,17 +128,15 @@ function documentLine(d) {
 
 function signingCard(app, m) {
   const s = m.signing;
+  const several = hasCoSigners(m);
   const notice = h('div');
-  const events = (s.audit_events || []).map((e) => h('li', {},
-    h('span', { class: 'when', text: formatDateTime(e.at) }),
-    h('span', { text: t(`audit.${e.type}`, {}, e.type) })));
-  const withdraw = isOpenSigning(m) ? h('button', { type: 'button', class: 'btn btn-danger', text: t('messages.withdraw'),
+  const withdraw = isOpen(m) ? h('button', { type: 'button', class: 'btn btn-danger', text: t('messages.withdraw'),
     onclick: async (event) => {
       const button = event.currentTarget;
-      if (!window.confirm(t('messages.withdraw_confirm'))) return;
+      if (!window.confirm(t(several ? 'messages.withdraw_confirm_all' : 'messages.withdraw_confirm'))) return;
       button.disabled = true;
       try {
-        await app.api.post(`/advisor/signing-requests/${encodeURIComponent(s.id)}/withdraw`, {});
+        await withdrawAll(app, m);
         app.flash('ok', t('messages.withdrawn'));
         await messageDetailView(app, m.id);
       } catch (error) {
@@ -140,11 +146,42 @@ function signingCard(app, m) {
     } }) : null;
   return h('section', { class: 'card', 'aria-labelledby': 'signing-title' },
     h('div', { class: 'card-head' }, h('h2', { id: 'signing-title', text: t('messages.signing') }), statusBadge(m)),
-    s.status === 'signed' ? h('p', {}, h('a', { class: 'sealed', href: receiptLink(s.id, m.id) }, icon('seal'), h('span', { text: t('receipt.line') }))) : null,
-    s.status === 'rejected' && s.reject_reason
+    several ? signerProgress(m, { receiptHref: (signer) => receiptLink(signer.id, m.id) }) : null,
+    !several && s.status === 'signed'
+      ? h('p', {}, h('a', { class: 'sealed', href: receiptLink(s.id, m.id) }, icon('seal'), h('span', { text: t('receipt.line') }))) : null,
+    !several && s.status === 'rejected' && s.reject_reason
       ? h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), s.reject_reason) : null,
-    events.length ? [h('h3', { text: t('messages.audit') }), h('ol', { class: 'timeline' }, events)] : null,
+    histories(m).map((signer) => [
+      h('h3', { text: several ? t('messages.audit_of', { name: signer.name }) : t('messages.audit') }),
+      h('ol', { class: 'timeline' }, signer.audit_events.map((e) => h('li', {},
+        h('span', { class: 'when', text: formatDateTime(e.at) }),
+        h('span', { text: t(`audit.${e.type}`, {}, e.type) }))))]),
     notice, withdraw);
+}
+
+/** Each signer's audit events where the answer lists them, else those of the main client's request. */
+function histories(m) {
+  const all = signersOf(m);
+  const listed = all.filter((signer) => signer.audit_events?.length);
+  if (listed.length) return listed;
+  return m.signing?.audit_events?.length ? [{ ...m.signing, name: all[0]?.name || '' }] : [];
+}
+
+/** Withdrawing a signing withdraws every signer's open request. One that closed meanwhile is skipped,
+ * unless none could be withdrawn: then the server's 'not open' is the answer. */
+async function withdrawAll(app, m) {
+  let closed = null;
+  let withdrawn = 0;
+  for (const signer of signersOf(m).filter((s) => OPEN_SIGNING_STATUSES.includes(s.status))) {
+    try {
+      await app.api.post(`/advisor/signing-requests/${encodeURIComponent(signer.id)}/withdraw`, {});
+      withdrawn += 1;
+    } catch (error) {
+      if (error.code !== 'not_open') throw error;
+      closed = error;
+    }
+  }
+  if (!withdrawn && closed) throw closed;
 }
 
 function conversationCard(m) {

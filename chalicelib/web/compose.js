@@ -1,8 +1,9 @@
 // "Nieuw bericht": recipient, subject, 'soort reactie', deadline, body and attachments (straight to S3).
-// 'Bestand laten ondertekenen' for a client without a phone number is blocked at once.
+// 'Bestand laten ondertekenen' may add co-signers; a signer without a phone number blocks it at once.
 
+import { coSignerPicker, emptyCoSigners } from './co-signers.js';
 import { formatSize, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
-import { t } from './i18n.js';
+import { locale, t } from './i18n.js';
 import { RESPONSE_TYPES } from './model.js';
 import { ACCEPTED, contentTypeOf, uploadDocument } from './upload.js';
 import { alert, errorAlert, errorText, field, loading, showFieldErrors } from './ui.js';
@@ -22,7 +23,9 @@ export async function composeView(app, query, { fresh = true } = {}) {
     return;
   }
   const fromCard = query.get('client');
-  if (fresh || !draft || draft.route !== location.hash) draft = { route: location.hash, uploads: [], values: null };
+  if (fresh || !draft || draft.route !== location.hash) {
+    draft = { route: location.hash, uploads: [], values: null, coSigners: emptyCoSigners() };
+  }
   const mine = draft;
   const { uploads } = mine;
   const el = controls(clients, mine.values?.client ?? fromCard);
@@ -38,6 +41,13 @@ export async function composeView(app, query, { fresh = true } = {}) {
 
   const chosenClient = () => clients.find((c) => c.id === el.client.value) || null;
   const needsPhone = () => el.type.value === 'sign' && chosenClient() && !chosenClient().phone;
+  const coSigners = coSignerPicker({ api: app.api, state: mine.coSigners, mainClient: chosenClient, onChange: () => update() });
+  const coSignerWithoutPhone = () => (el.type.value === 'sign' ? coSigners.withoutPhone() : null);
+  /** 'Harry de Vries en Noor Jansen': everyone the message just went to. */
+  function signerNames(body) {
+    const names = [chosenClient().name, ...(body.co_signers ? coSigners.names() : [])];
+    return new Intl.ListFormat(locale(), { type: 'conjunction' }).format(names);
+  }
 
   function update() {
     const type = el.type.value;
@@ -48,11 +58,12 @@ export async function composeView(app, query, { fresh = true } = {}) {
     el.file.multiple = type !== 'sign';
     el.file.accept = type === 'sign' ? `.pdf,${PDF}` : ACCEPTED;
     el.fileHint.textContent = type === 'sign' ? t('compose.attach_sign') : t('compose.attach_hint');
-    const client = chosenClient();
-    const blocked = needsPhone();
+    coSigners.element.hidden = type !== 'sign';
+    const client = needsPhone() ? chosenClient() : coSignerWithoutPhone();
+    const blocked = Boolean(client);
     phoneBlock.hidden = !blocked;
     if (blocked) {
-      mount(phoneBlock, alert('warn', t('compose.phone_needed', { name: client.name }),
+      mount(phoneBlock, alert('warn', t(needsPhone() ? 'compose.phone_needed' : 'compose.co_signer_phone_needed', { name: client.name }),
         h('a', { href: `#/clients/${encodeURIComponent(client.id)}`, text: t('compose.phone_fix') })));
     }
     const busy = uploads.some((u) => u.status === 'uploading');
@@ -109,13 +120,17 @@ export async function composeView(app, query, { fresh = true } = {}) {
     }
     renderUploads();
   });
-  el.client.addEventListener('change', update);
+  el.client.addEventListener('change', () => {
+    coSigners.mainChanged();
+    update();
+  });
   el.type.addEventListener('change', update);
 
   const form = h('form', { novalidate: true, 'aria-labelledby': 'compose-title', onsubmit: async (event) => {
     event.preventDefault();
     showFieldErrors(form, null);
-    const problem = checkForm(el, uploads, needsPhone());
+    coSigners.showErrors(null);
+    const problem = checkForm(el, uploads, needsPhone()) || (coSignerWithoutPhone() ? t('compose.check.co_signer_phone') : null);
     if (problem) {
       mount(notice, alert('error', problem));
       notice.scrollIntoView({ block: 'nearest' });
@@ -127,16 +142,18 @@ export async function composeView(app, query, { fresh = true } = {}) {
       document_ids: uploads.filter((u) => u.status === 'ready').map((u) => u.document.id),
     };
     if (el.deadline.value) body.deadline = el.deadline.value;
+    if (el.type.value === 'sign') Object.assign(body, coSigners.body());
     try {
       const message = await sendOnce(app, body);
       const failed = message.notice_status === 'failed';
       draft = null;
       app.go(fromCard ? `#/clients/${encodeURIComponent(fromCard)}` : '#/messages',
-        [failed ? 'warn' : 'ok', t(failed ? 'compose.sent_notice_failed' : 'compose.sent', { name: chosenClient().name })]);
+        [failed ? 'warn' : 'ok', t(failed ? 'compose.sent_notice_failed' : 'compose.sent', { name: signerNames(body) })]);
     } catch (error) {
       mount(notice, errorAlert(error));
       showFieldErrors(form, error);
-      if (error.code === 'phone_required') {
+      const aboutCoSigners = coSigners.showErrors(error);
+      if (error.code === 'phone_required' && !aboutCoSigners) {
         app.forgetClients();
         phoneBlock.hidden = false;
         mount(phoneBlock, alert('warn', t('compose.phone_needed', { name: chosenClient()?.name || '' })));
@@ -151,6 +168,7 @@ export async function composeView(app, query, { fresh = true } = {}) {
     h('div', { class: 'span-2' }, field(t('compose.subject'), el.subject)),
     h('div', { class: 'field' }, h('label', { for: 'compose-type', text: t('compose.type') }), el.type, el.typeHint),
     h('div', { class: 'field' }, h('label', { for: 'compose-deadline', text: t('compose.deadline') }), el.deadline, el.deadlineHint),
+    h('div', { class: 'span-2' }, coSigners.element),
     h('div', { class: 'span-2' }, phoneBlock)),
   field(t('compose.body'), el.body),
   h('div', { class: 'field' },

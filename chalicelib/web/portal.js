@@ -4,7 +4,8 @@ import { createApi } from './api.js';
 import { append, formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
 import { chosenMembership, firmSwitcher } from './firms.js';
 import { t } from './i18n.js';
-import { isOpenSigning, OPEN_MESSAGE_STATUSES, REPLYABLE_MESSAGE_STATUSES } from './model.js';
+import { isOpenSigning, OPEN_MESSAGE_STATUSES, ownSigning, REPLYABLE_MESSAGE_STATUSES } from './model.js';
+import { waitingFor } from './signers.js';
 import { signingPanel } from './signing.js';
 import {
   alert, currentRoute, errorAlert, errorText, field, flashMessage, focusHeading, loading,
@@ -59,19 +60,30 @@ async function overview() {
   if (open.length) {
     main.append(h('section', { class: 'card todo', 'aria-labelledby': 'todo-title' },
       h('h2', { id: 'todo-title', text: t('portal.overview.to_sign', { n: open.length }) }),
-      open.map((m) => h('div', { class: 'todo-item' },
-        h('div', { class: 'row-main' },
-          h('div', { class: 'row-title', text: m.subject }),
-          h('div', { class: 'row-meta' },
-            h('span', { text: t('portal.received', { date: formatDate(m.created_at) }) }),
-            deadlineText(m.signing.deadline || m.deadline, m.signing.overdue))),
-        h('a', { class: 'btn', href: `#/messages/${encodeURIComponent(m.id)}`, text: t('portal.overview.open_sign'),
-          'aria-label': `${t('portal.overview.open_sign')}: ${m.subject}` })))));
+      open.map(todoItem)));
   }
   main.append(h('h2', { class: 'section-title', id: 'all-title', text: t('portal.overview.all') }),
     h('section', { class: 'card', 'aria-labelledby': 'all-title' },
       others.length ? h('ul', { class: 'rows' }, others.map(messageRow))
         : h('p', { class: 'empty', text: items.length ? t('portal.overview.none_other') : t('portal.overview.empty') })));
+}
+
+/** A request that waits for the reader's signature; in sequential order, maybe for someone else's first. */
+function todoItem(m) {
+  const signing = ownSigning(m);
+  const waiting = signing.turn === false;
+  const first = waiting ? waitingFor(m) : null;
+  const open = t(waiting ? 'portal.overview.open_view' : 'portal.overview.open_sign');
+  return h('div', { class: 'todo-item' },
+    h('div', { class: 'row-main' },
+      h('div', { class: 'row-title', text: m.subject }),
+      h('div', { class: 'row-meta' },
+        h('span', { text: t('portal.received', { date: formatDate(m.created_at) }) }),
+        deadlineText(signing.deadline || m.deadline, signing.overdue),
+        waiting ? h('span', { class: 'waiting',
+          text: first ? t('portal.overview.waiting', { name: first }) : t('portal.overview.waiting_turn') }) : null)),
+    h('a', { class: waiting ? 'btn btn-secondary' : 'btn', href: `#/messages/${encodeURIComponent(m.id)}`, text: open,
+      'aria-label': `${open}: ${m.subject}` }));
 }
 
 function messageRow(m) {

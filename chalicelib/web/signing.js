@@ -1,10 +1,12 @@
 // The signing ceremony of the portal: read → 'Akkoord en ondertekenen' → SMS code → signature → done.
 // Or 'Afwijzen' with an optional reason. The state survives a re-render (a language switch).
+// With several signers the reader signs their own request; in sequential order, only once it is their turn.
 
 import { formatDate, formatDateTime, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
 import { t } from './i18n.js';
-import { OPEN_SIGNING_STATUSES } from './model.js';
+import { OPEN_SIGNING_STATUSES, ownSigning, signersOf } from './model.js';
 import { createPad } from './pad.js';
+import { hasCoSigners, rejectedBy, signerProgress, waitingFor } from './signers.js';
 import { alert, errorAlert, errorText, field, showFieldErrors } from './ui.js';
 
 const STEPS = ['read', 'code', 'sign', 'done'];
@@ -17,23 +19,33 @@ function stateOf(id) {
 
 /** The card that carries the whole ceremony for a `sign` message. */
 export function signingPanel({ api, message, fetchedAt, refresh, documentCard }) {
-  const signing = message.signing;
+  const signing = ownSigning(message);
   const section = h('section', { class: 'card', 'aria-labelledby': 'signing-title', id: 'signing' });
   const doc = message.documents[0];
   const state = stateOf(signing.id);
   const base = `/portal/signing-requests/${encodeURIComponent(signing.id)}`;
-  const ctx = { api, base, section, state, signing, doc, fetchedAt, refresh, documentCard, message };
+  const ctx = { api, base, section, state, signing, doc, fetchedAt, refresh, documentCard, message,
+    several: hasCoSigners(message), turn: signing.turn !== false, waitingFor: waitingFor(message) };
 
   if (!OPEN_SIGNING_STATUSES.includes(signing.status) && state.step !== 'done') {
     closedView(ctx);
     return section;
   }
-  if (!state.request) {
-    // Prefill (city) and phone hint; the ceremony still starts without them if this fails.
-    api.get(base).then((request) => { state.request = request; }).catch(() => {});
-  }
+  if (!state.request || !ctx.turn) askRequest(ctx);
   show(ctx);
   return section;
+}
+
+/** The request itself: prefill (city), phone hint, and whom it waits for (`waiting_for`). The ceremony
+ * goes on without it; while the reader waits for their turn, the read step shows the answer. */
+function askRequest(ctx) {
+  ctx.api.get(ctx.base).then((request) => {
+    ctx.state.request = request;
+    if (ctx.turn) return;
+    ctx.turn = request.turn !== false;
+    ctx.waitingFor = request.waiting_for || ctx.waitingFor;
+    if (ctx.state.step === 'read' && ctx.section.isConnected) show(ctx);
+  }).catch(() => {});
 }
 
 function show(ctx) {
@@ -73,15 +85,30 @@ function deadlineLine(ctx) {
 // ---- 1. read, then agree or reject -----------------------------------------------------------------
 
 function readView(ctx) {
+  const waiting = !ctx.turn;
+  if (!waiting) ctx.state.turnNotice = null;
   mount(ctx.section, header(ctx, 'sign.read.title'),
     h('p', { text: t('sign.read.lead') }),
     deadlineLine(ctx),
     ctx.doc ? ctx.documentCard(ctx.doc, ctx.fetchedAt, ctx.refresh) : null,
-    h('p', { class: 'muted small', text: t('sign.read.how') }),
-    h('div', { class: 'notice' }),
+    ctx.several ? signerProgress(ctx.message, { forClient: true }) : null,
+    waiting ? h('div', { id: 'sign-waiting' }, alert('info', ctx.waitingFor
+      ? t('sign.wait.for', { name: ctx.waitingFor }) : t('sign.wait.turn')))
+      : h('p', { class: 'muted small', text: t('sign.read.how') }),
+    h('div', { class: 'notice' }, ctx.state.turnNotice ? alert('warn', ctx.state.turnNotice) : null),
     h('div', { class: 'row actions-stack' },
-      h('button', { type: 'button', class: 'btn', text: t('sign.agree'), onclick: (e) => requestCode(ctx, e.currentTarget) }),
+      waiting
+        ? h('button', { type: 'button', class: 'btn btn-secondary', text: t('sign.wait.check'), onclick: () => ctx.refresh() })
+        : h('button', { type: 'button', class: 'btn', text: t('sign.agree'), onclick: (e) => requestCode(ctx, e.currentTarget) }),
       h('button', { type: 'button', class: 'btn btn-danger', text: t('sign.reject'), onclick: () => go(ctx, 'rejecting', 'reject-reason') })));
+}
+
+/** Sequential signing, and another signer comes first: back to reading, with the server's words and whom it waits for. */
+function notYourTurn(ctx, error) {
+  ctx.turn = false;
+  ctx.state.turnNotice = errorText(error);
+  go(ctx, 'read');
+  askRequest(ctx);
 }
 
 async function requestCode(ctx, button) {
@@ -94,6 +121,7 @@ async function requestCode(ctx, button) {
     ctx.state.codeNotice = null;
     go(ctx, 'code', 'otp-code');
   } catch (error) {
+    if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
     if (error.code === 'rate_limited' && ctx.state.step === 'code') {
       ctx.state.resendAt = Date.now() + (error.problem.retry_after || 60) * 1000;
     }
@@ -165,6 +193,7 @@ function codeView(ctx) {
     } catch (error) {
       if (error.code === 'otp_locked') state.resendAt = 0;
       if (error.code === 'not_open') { ctx.refresh(); return; }
+      if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
       mount(notice, alert('error', errorText(error)));
       code.setAttribute('aria-invalid', 'true');
       code.select();
@@ -194,6 +223,7 @@ async function resendCode(ctx, button) {
     ctx.state.resendAt = Date.now() + (answer.resend_after || 60) * 1000;
     ctx.state.codeNotice = alert('info', t('sign.code.resent'));
   } catch (error) {
+    if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
     if (error.code === 'rate_limited') ctx.state.resendAt = Date.now() + (error.problem.retry_after || 60) * 1000;
     ctx.state.codeNotice = alert('error', errorText(error));
   }
@@ -258,6 +288,7 @@ async function sign(ctx, { pad, city, notice, submit, form }) {
     submit.disabled = false;
     if (error.code === 'already_signed') { finish(ctx, { signed_at: null, city: body.city }); return; }
     if (error.code === 'not_open') { ctx.refresh(); return; }
+    if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
     if (error.code === 'otp_required') {
       ctx.state.codeNotice = alert('warn', errorText(error));
       ctx.state.resendAt = 0;
@@ -300,15 +331,22 @@ function doneView(ctx) {
         ? t('sign.done.text', { filename: ctx.doc?.filename || '', when: formatDateTime(result.signed_at), city: result.city })
         : t('sign.done.already') }),
       h('p', { class: 'muted', text: t('sign.done.next') }),
+      othersOpen(ctx) ? h('p', { class: 'muted', text: t('sign.done.others') }) : null,
       h('a', { class: 'btn btn-secondary', href: '#/', text: t('portal.back') })));
+}
+
+/** Another signer still has to sign (the reader's own request is done). */
+function othersOpen(ctx) {
+  return signersOf(ctx.message).some((s) => s.id !== ctx.signing.id && OPEN_SIGNING_STATUSES.includes(s.status));
 }
 
 function closedView(ctx) {
   const { signing } = ctx;
+  const rejecter = rejectedBy(ctx.message);
   const lines = {
     signed: () => t('sign.closed.signed', { when: formatDateTime(signing.signed_at) }),
     rejected: () => t('sign.closed.rejected', { when: formatDateTime(signing.rejected_at) }),
-    withdrawn: () => t('sign.closed.withdrawn'),
+    withdrawn: () => (rejecter ? t('sign.closed.co_rejected', { name: rejecter }) : t('sign.closed.withdrawn')),
   };
   mount(ctx.section,
     h('h2', { id: 'signing-title', text: t('sign.closed.title') }),
@@ -316,5 +354,6 @@ function closedView(ctx) {
     signing.status === 'rejected' && signing.reject_reason
       ? h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), signing.reject_reason)
       : null,
+    ctx.several ? signerProgress(ctx.message, { forClient: true }) : null,
     ctx.doc ? ctx.documentCard(ctx.doc, ctx.fetchedAt, ctx.refresh) : null);
 }

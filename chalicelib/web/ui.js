@@ -3,7 +3,7 @@
 import { PAGES } from './api.js';
 import { getLanguage, onLanguageChange, setLanguage, t } from './i18n.js';
 import { h, icon, mount } from './dom.js';
-import { isOpenSigning } from './model.js';
+import { isOpenSigning, ownSigning, signingStatusOf } from './model.js';
 
 /** The page frame: skip link, header (brand, language switch, logout, firm switcher), optional nav, main. */
 export function shell({ area, signedIn = false, onLogout, nav = null, narrow = false, switcher = null }) {
@@ -108,18 +108,23 @@ export function field(label, control, hint = null) {
     hint ? h('span', { class: 'hint', id: hintId, text: hint }) : null);
 }
 
-/** The status pill of a message (for a signing request: the signing status). The client reads
- * 'Nieuw' and 'Te ondertekenen' where the advisor reads 'Verstuurd' and 'Bekeken'. */
-export function statusBadge(message, { forClient = false } = {}) {
-  const status = message.signing?.status || message.status;
-  const tone = {
+/** The colour of a status pill; the words say the status, the colour only repeats it. */
+export function statusTone(status) {
+  return {
     sent: 'open', viewed: 'open', read: 'quiet', replied: 'ok', approved: 'ok', signed: 'ok',
     rejected: 'bad', withdrawn: 'quiet',
   }[status] || 'quiet';
+}
+
+/** The status pill of a message (for a signing request: the signing status, the whole of it for the
+ * advisor, the reader's own request for a client). The client reads 'Nieuw' and 'Te ondertekenen'
+ * where the advisor reads 'Verstuurd' and 'Bekeken'. */
+export function statusBadge(message, { forClient = false } = {}) {
+  const status = (forClient ? ownSigning(message)?.status : signingStatusOf(message)) || message.status;
   let label = t(`status.${status}`);
   if (forClient && isOpenSigning(message)) label = t('status.to_sign');
   else if (forClient && status === 'sent') label = t('status.new');
-  return h('span', { class: `badge badge-${tone}`, text: label });
+  return h('span', { class: `badge badge-${statusTone(status)}`, text: label });
 }
 
 /** A login card. After a login, `onSignedIn` runs when the page can go on as the membership
