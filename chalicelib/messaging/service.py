@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 REASON_MAX = 500
 # A closing step meets a moved chain head when another event (a code, a reminder) lands at the
 # same moment: it reads the request again and advances anew, this many times.
-CLOSE_ATTEMPTS = 3
+CLOSE_ATTEMPTS = 4
 
 
 def _status_filter(status: str | None) -> str | None:
@@ -96,6 +98,8 @@ def own_message(ports: Ports, principal: Principal, message_id: str) -> Message:
 def portal_view(message: Message, client_id: str) -> dict[str, Any]:
     """A message as a signer sees it: which request of the set is theirs, and no other signer's reason."""
     answer = message.to_api()
+    if answer["signing"] is not None and message.client_id != client_id:
+        answer["signing"] = {**answer["signing"], "reject_reason": None}  # the client's reason is not a co-signer's
     answer["signings"] = [
         {**state, "own": state["client_id"] == client_id,
          "reject_reason": state["reject_reason"] if state["client_id"] == client_id else None}
@@ -226,6 +230,7 @@ def _close_signing(ports: Ports, request: SigningRequest, event_type: str, actor
     at = iso(ports.clock.now())
     for attempt in range(CLOSE_ATTEMPTS):
         if attempt:
+            time.sleep(random.uniform(0.02, 0.08) * attempt)  # noqa: S311 - jitter, not a secret
             request = ports.signing.get(request.tenant_id, request.id)
         step = advance(request, event_type, at, actor, {"reason": reason} if reason else {})  # NotOpen unless open
         requests: tuple[SigningRequest, ...] = (request,)

@@ -84,6 +84,9 @@ def _process(ports: Ports, message: Message, now: datetime, result: RunResult) -
         return
     deadline = date.fromisoformat(message.deadline)
     if now >= overdue_moment(deadline):
+        if message.overdue:  # told once already (a co-signer's turn put it back on the schedule, for its notice)
+            ports.messages.unindex(message)
+            return
         result.overdue_notices += _mark_overdue(ports, message, now)
         return
     offsets = ports.settings.reminder_offsets_days
@@ -111,14 +114,19 @@ def _send_reminder(ports: Ports, message: Message, offset: int, done: frozenset[
     if claimed is None:
         return 0  # another run claimed it first
     reminded = [step.before.client_id for step in steps] if message.signing_request_id else [message.client_id]
-    try:
-        for client_id in reminded:
+    sent = 0
+    for client_id in reminded:
+        try:
             _email_reminder(ports, message, client_id)
-    except DependencyFailed:
+            sent += 1
+        except DependencyFailed:
+            logger.warning("reminder e-mail failed", extra={"message_id": message.id})
+    if reminded and not sent:
         # Hand the step back so a later run sends it; the audit event already says it was attempted.
+        # Once one signer has theirs it stands: a second run would remind them twice.
         ports.messages.reschedule(claimed, parse_iso(str(message.next_reminder_at)), message.reminders_sent)
-        raise
-    return len(reminded)
+        raise DependencyFailed()
+    return sent
 
 
 def _email_reminder(ports: Ports, message: Message, client_id: str) -> None:

@@ -8,6 +8,8 @@ code and the message in one transaction; then tell the advisor.
 from __future__ import annotations
 
 import base64
+import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -143,6 +145,8 @@ def _commit(ports: Ports, step: Step,
     request's chain ends in this very event, it did, and the signing goes on.
     """
     for attempt in range(SETTLE_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0.02, 0.08) * attempt)  # noqa: S311 - jitter, not a secret
         settlement, version = _settle(ports, step)
         try:
             # A retry is another transaction than the first: the step's own token (None) would replay that one.

@@ -122,13 +122,16 @@ class Settlement:
 
     `steps` holds that step first, then the moves of the others it causes; `message_status` is
     the message's new status (None: it stays open); `completed` is the last signature of a set of
-    several; `turn_to` the requests whose turn came (their signers get the e-mail notice now).
+    several; `turn_to` the requests whose turn came (their signers get the e-mail notice now);
+    `still_open` the others that were read open and are left as they are: the settlement holds
+    only while they are (a read of several items is no snapshot, so the write checks it).
     """
 
     steps: tuple[Step, ...]
     message_status: str | None
     completed: bool = False
     turn_to: tuple[str, ...] = ()
+    still_open: tuple[SigningRequest, ...] = ()
 
     @property
     def step(self) -> Step:
@@ -157,7 +160,7 @@ def settle(step: Step, requests: Sequence[SigningRequest], at: str, actor: str) 
         return Settlement((step,), "signed", completed=bool(others))
     following = [r for r in others if own.envelope.position_of(r.id) > own.position and r.is_open and not r.turn]
     if own.envelope.order != "sequential" or not following:
-        return Settlement((step,), None)
+        return Settlement((step,), None, still_open=tuple(r for r in others if r.is_open))
     nearest = min(following, key=lambda r: own.envelope.position_of(r.id))
     return Settlement((step, advance(nearest, "turn", at, "system:signing", {"after_request": own.id})), None,
-                      turn_to=(nearest.id,))
+                      turn_to=(nearest.id,), still_open=tuple(r for r in others if r.is_open and r.id != nearest.id))

@@ -61,7 +61,7 @@ from chalicelib.store.signing_requests import (
     signer_field,
     write_settlement,
 )
-from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
+from chalicelib.store.transaction import Transition, TransitionContended, TransitionRefused, condition_failed
 
 
 def to_message(tenant_id: str, item: MessageItem) -> Message:
@@ -148,13 +148,15 @@ class MessageRepository:
                         status: str | None = None) -> tuple[list[Message], str | None]:
         """A client's messages, newest first (one Query on the by-client index)."""
         pk = keys.client_messages(tenant_id, client_id)
+        # A co-signer's pointer has no status of its own: the message it points to is filtered below.
+        wanted = ((MessageItem.status == status) | MessageItem.sk.startswith("SHARE#")) if status else None
         results = MessageItem.by_client.query(
-            pk, filter_condition=(MessageItem.status == status) if status else None, scan_index_forward=False,
+            pk, filter_condition=wanted, scan_index_forward=False,
             limit=limit, last_evaluated_key=decode_cursor(cursor, partition=("gsi1pk", pk), prefixes={
-                "gsi1sk": "MSG#", "pk": keys.tenant(tenant_id), "sk": "MSG#"}),
+                "gsi1sk": "MSG#", "pk": keys.tenant(tenant_id), "sk": ("MSG#", "SHARE#")}),
         )
         found = list(results)
-        items = self._with_shared(tenant_id, found)
+        items = [m for m in self._with_shared(tenant_id, found) if status is None or m.status == status]
         return items, encode_cursor(results.last_evaluated_key if len(found) == limit else None)
 
     def _with_shared(self, tenant_id: str, found: list[MessageItem]) -> list[Message]:
@@ -262,26 +264,38 @@ class MessageRepository:
         """The notice is out (to the signers `sent_to`, by client id): from now on the message is due only for
         its reminders (at `next_check`), if any."""
         self._notice(message, [MessageItem.notice_status.set("sent"), *_sent_to(message, sent_to),
-                               *(_due_at(message.id, next_check) if next_check else _off_schedule())], recorded)
+                               *(_due_at(message.id, next_check) if next_check else _off_schedule())], recorded,
+                     sent_to)
 
     def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None,
                       sent_to: Sequence[str] = ()) -> None:
         """A failed e-mail notice (to some; `sent_to` did get theirs): recorded, and due for the job at
         `retry_at`, which sends it again to the others."""
         self._notice(message, [MessageItem.notice_status.set("failed"), *_sent_to(message, sent_to),
-                               *_due_at(message.id, retry_at)], recorded)
+                               *_due_at(message.id, retry_at)], recorded, sent_to)
 
-    def _notice(self, message: Message, actions: list[Action], recorded: Recorded | None) -> None:
-        """The notice's outcome on the message, and in the answer its Idempotency-Key replays (`recorded`)."""
-        if recorded is None:
-            _update(message, actions)
-            return
+    def _notice(self, message: Message, actions: list[Action], recorded: Recorded | None,
+                sent_to: Sequence[str] = ()) -> None:
+        """The notice's outcome on the message, and in the answer its Idempotency-Key replays (`recorded`).
+
+        With several signers, the outcome holds only while the set is as it was read: once another
+        signer's turn came meanwhile (their notice now due), only who got theirs is recorded, and the
+        message stays due for the job, which sends the others'.
+        """
+        unmoved = MessageItem.pk.exists()
+        if message.signings:
+            unmoved &= MessageItem.signing_version == message.signing_version
         transition = Transition()
-        transition.update("message", _item(message), actions, MessageItem.pk.exists())
-        records.update_answer(transition, recorded)
+        transition.update("message", _item(message), actions, unmoved)
+        if recorded is not None:
+            records.update_answer(transition, recorded)
         try:
             transition.commit()
-        except TransitionRefused:
+        except TransitionRefused as refused:
+            if "message" in refused.failed and message.signings:
+                if sent_to:
+                    _update(message, _sent_to(message, sent_to))
+                return
             _update(message, actions)  # the record is gone or another's: the message's notice still counts
 
     # --- the client's answers --------------------------------------------------------------
@@ -342,7 +356,10 @@ class MessageRepository:
         if notification is not None:
             request = settlement.step.before
             transition.put("notification", notification_item(request.tenant_id, request.advisor_id, notification))
-        _commit_or_not_open(transition)
+        try:
+            _commit_or_not_open(transition)
+        except TransitionContended as contended:
+            raise NotOpen() from contended  # another step of the set at that very moment: read again
 
     # --- the reminder job's claims ---------------------------------------------------------
 

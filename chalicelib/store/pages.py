@@ -21,7 +21,8 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(last_key, separators=(",", ":")).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, *, partition: tuple[str, str], prefixes: dict[str, str]) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None, *, partition: tuple[str, str],
+                  prefixes: dict[str, str | tuple[str, ...]]) -> dict[str, Any] | None:
     """The start key of a cursor, checked to be one that this very query could have handed out.
 
     Parameters
@@ -32,7 +33,7 @@ def decode_cursor(cursor: str | None, *, partition: tuple[str, str], prefixes: d
         The partition key's attribute name and value, which the cursor must repeat exactly.
     prefixes
         Every other attribute of the query's LastEvaluatedKey (the sort key; for an index also
-        the table's keys), each with the prefix its value must start with.
+        the table's keys), each with the prefix its value must start with (or one of several).
 
     Raises ValidationFailed (field `cursor`) for anything else, before DynamoDB sees it.
     """

@@ -20,7 +20,7 @@ from chalicelib.signing import otp
 from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.otp import OtpState
 from chalicelib.signing.ports import Ceremony, EnvelopeState, PendingStamp, SetMoved, StoredReceipt
-from chalicelib.signing.states import Settlement, SigningStatus, Step
+from chalicelib.signing.states import OPEN, Settlement, SigningStatus, Step
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
 from chalicelib.store import signing as items
@@ -40,7 +40,7 @@ from chalicelib.store.models import (
 )
 from chalicelib.store.reads import Wanted, read_together
 from chalicelib.store.tenants import to_tenant
-from chalicelib.store.transaction import Transition, TransitionRefused
+from chalicelib.store.transaction import Transition, TransitionContended, TransitionRefused
 
 
 def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningRequest:
@@ -109,6 +109,10 @@ def write_settlement(transition: Transition, settlement: Settlement, version: in
     for step in settlement.steps:
         actions += mirror(step, [signer_field(step.after.position - 1, "reject_reason").set(reason)]
                           if reason and step is own else [])
+    for other in settlement.still_open:
+        transition.check(f"co:{other.id}", SigningRequestItem(keys.tenant(other.tenant_id),
+                                                              keys.signing_request(other.id)),
+                         SigningRequestItem.status.is_in(*(str(s) for s in OPEN)))
     main = next((step for step in settlement.steps if step.after.position == 1), None)
     if main is not None:
         actions.append(MessageItem.signing_status.set(str(main.after.status)))
@@ -116,8 +120,8 @@ def write_settlement(transition: Transition, settlement: Settlement, version: in
             actions.append(MessageItem.signed_at.set(main.event.at))
         elif main.move.to == SigningStatus.REJECTED:
             actions.append(MessageItem.rejected_at.set(main.event.at))
-    if reason:
-        actions.append(MessageItem.reject_reason.set(reason))
+            if reason:  # the message's reason is its client's: a co-signer's stays on their own request
+                actions.append(MessageItem.reject_reason.set(reason))
     if settlement.message_status is not None:
         actions += [MessageItem.status.set(settlement.message_status), *off_schedule()]
     elif settlement.turn_to and notice_due is not None:
@@ -133,9 +137,10 @@ def write_settlement(transition: Transition, settlement: Settlement, version: in
                       actions, unmoved)
 
 
-def set_moved(refused: TransitionRefused) -> bool:
-    """Whether a settlement was refused by the set (the message's lock, another signer's request), not its own."""
-    return "message" in refused.failed or any(part.startswith("co:") for part in refused.failed)
+def set_moved(parts: set[str]) -> bool:
+    """Whether a settlement was refused by (or contended on) the set: the message's lock, another signer's
+    request, not its own."""
+    return "message" in parts or any(part.startswith("co:") for part in parts)
 
 
 def request_item(request: SigningRequest) -> SigningRequestItem:
@@ -328,11 +333,15 @@ class SigningRequestRepository:
             records.put_record(transition, recorded, parse_iso(signed_at))
         try:
             transition.commit(token or step_token(step))
+        except TransitionContended as contended:
+            if set_moved(contended.parts):
+                raise SetMoved() from contended  # another signer's step at that very moment: settle anew
+            raise
         except TransitionRefused as exc:
             current = self.get(request.tenant_id, request.id)
             if current.audit_head == step.event.hash:
                 return  # this very signature, landed by an attempt whose answer was lost
-            if set_moved(exc) and current.audit_head == request.audit_head:
+            if set_moved(exc.failed) and current.audit_head == request.audit_head:
                 raise SetMoved() from exc  # another signer's step: this one is still to be settled anew
             answered = records.read_answer(recorded.key, parse_iso(signed_at)) if recorded is not None else None
             if answered is not None:

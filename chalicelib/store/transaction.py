@@ -30,6 +30,15 @@ class TransitionRefused(Exception):
 
 
 
+class TransitionContended(DependencyFailed):
+    """Another transaction was writing a part at that very moment (TransactionConflict), so nothing was
+    written: a retryable failure, which a step that reads again and settles anew may handle itself."""
+
+    def __init__(self, parts: set[str]) -> None:
+        super().__init__()
+        self.parts = parts
+
+
 @dataclass
 class Transition:
     """One all-or-nothing change: updates with their conditions, and new items."""
@@ -66,10 +75,10 @@ class Transition:
                     tx.save(item, condition=Item.pk.does_not_exist() if condition is None else condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            # A part another transaction was writing at that moment (TransactionConflict) counts as refused:
-            # the caller reads again and decides, as for a condition that another write made fail.
-            failed = {names[i] for i, reason in enumerate(reasons)
-                      if reason and reason.code in ("ConditionalCheckFailed", "TransactionConflict")}
+            failed = {names[i] for i, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"}
+            contended = {names[i] for i, reason in enumerate(reasons) if reason and reason.code == "TransactionConflict"}
+            if contended and not failed:
+                raise TransitionContended(contended) from exc
             if not failed:  # throttled, failed or timed out: the caller may retry
                 raise DependencyFailed() from exc
             raise TransitionRefused(failed) from exc

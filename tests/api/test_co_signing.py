@@ -190,6 +190,60 @@ def test_a_co_signer_sees_the_message_and_its_document_but_not_the_others_reason
     mine = [s for s in seen.json["signings"] if s["own"]]
     assert [s["client_id"] for s in mine] == [els["id"]]
     assert all(s["reject_reason"] is None for s in seen.json["signings"])
+    listed = next(m for m in api.get("/portal/messages", els["token"]).json["items"] if m["id"] == message["id"])
+    assert "Privé" not in str(seen.json) and "Privé" not in str(listed)
+    assert "Privé" in str(_message(api, firm, message["id"]))  # the advisor reads it
+
+
+def test_a_co_signer_pages_through_an_overview_of_shared_messages_and_the_advisor_filters_it(
+        api: Api, firm, backend, partners):
+    jan, els = partners
+    sent = [_send(api, firm, jan, els).json["id"] for _ in range(3)]
+    seen, cursor = [], None
+    while True:
+        page = api.get("/portal/messages?limit=1" + (f"&cursor={cursor}" if cursor else ""), els["token"])
+        assert page.status_code == 200, page.body
+        seen += [m["id"] for m in page.json["items"]]
+        cursor = page.json["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(sent, reverse=True)
+    filtered = api.get(f"/advisor/messages?client_id={els['id']}&status=sent", firm["token"]).json["items"]
+    assert sorted(m["id"] for m in filtered) == sorted(sent)
+    card = api.get(f"/advisor/clients/{els['id']}", firm["token"]).json
+    assert sorted(m["id"] for m in card["messages"]) == sorted(sent)
+
+
+def test_a_signature_that_read_the_set_before_the_others_last_step_landed_is_settled_anew(
+        api: Api, firm, backend, partners, monkeypatch):
+    """A read of several items is no snapshot: the other's signature may land between the read of its
+    request and that of the message. The write checks what it assumed, and the message still ends signed."""
+    from dataclasses import replace
+
+    from chalicelib.signing.states import SigningStatus
+    from chalicelib.store.signing_requests import SigningRequestRepository
+
+    jan, els = partners
+    message = _send(api, firm, jan, els).json
+    jan_request, els_request = _request_of(message, jan), _request_of(message, els)
+    read = SigningRequestRepository.envelope_state
+    stale = {"left": 1}
+
+    def before_els_signed(self, request):
+        state = read(self, request)
+        if stale["left"] and request.id == jan_request:
+            stale["left"] -= 1
+            state = replace(state, requests=tuple(replace(r, status=SigningStatus.VIEWED) if r.id == els_request
+                                                  else r for r in state.requests))
+        return state
+
+    assert _sign(api, backend, els, els_request).status_code == 200
+    monkeypatch.setattr(SigningRequestRepository, "envelope_state", before_els_signed)
+    assert _sign(api, backend, jan, jan_request).status_code == 200
+    assert stale["left"] == 0
+    done = _message(api, firm, message["id"])
+    assert done["status"] == "signed"
+    assert "completed" in [n["type"] for n in api.get("/advisor/notifications", firm["token"]).json["items"]]
 
 
 def test_the_reminder_job_reminds_only_the_signer_whose_turn_it_is(api: Api, firm, backend, partners):

@@ -299,6 +299,8 @@ class FakeMessages(Failing):
         current = self.messages.get((request.tenant_id, request.message_id))
         if version is not None and (current is None or current.signing_version != version):
             return True
+        if any(not self.ports.signing.get(r.tenant_id, r.id).is_open for r in settlement.still_open):
+            return True
         return not all(self.ports.signing.step_allowed(step) for step in settlement.steps[1:])
 
     def apply_settlement(self, settlement: Settlement, version: int | None, *, reason: str | None = None,
@@ -324,8 +326,8 @@ class FakeMessages(Failing):
                 changes["signed_at"] = main.event.at
             elif main.move.to == SigningStatus.REJECTED:
                 changes["rejected_at"] = main.event.at
-        if reason:
-            changes["reject_reason"] = reason
+                if reason:
+                    changes["reject_reason"] = reason
         if settlement.message_status is not None:
             changes.update(status=settlement.message_status, next_reminder_at=None)
         elif settlement.turn_to and notice_due is not None:
