@@ -61,7 +61,8 @@ def _meter_every_client(meter: ReadMeter) -> None:
 
 def _item(tenant_id: str, client_id: str, advisor_id: str, n: int, deadline: date) -> dict[str, Any]:
     from chalicelib.ids import new_id
-    from chalicelib.reminders.schedule import index_fields, next_due
+    from chalicelib.reminders.schedule import next_due
+    from chalicelib.store.due import index_fields
 
     message_id = new_id()
     sent = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -85,11 +86,12 @@ def seed(dynamodb: Any, table: str, context: dict[str, str], due: int, later: in
 
 
 def measure(meter: ReadMeter) -> tuple[float, int, float, int]:
+    from chalicelib import aws
     from chalicelib.reminders.job import run
 
     meter.calls, meter.units = 0, 0.0
     started = time.perf_counter()
-    result = run(RUN_AT)
+    result = run(aws.ports(), RUN_AT)
     return time.perf_counter() - started, meter.calls, meter.units, result.reminders_sent
 
 
