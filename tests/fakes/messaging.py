@@ -214,6 +214,9 @@ class FakeMessages(Failing):
     def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None,
                     sent_to: Sequence[str] = ()) -> None:
         self._enter("notice_sent")
+        if self._set_moved_since(message):
+            self._change(message, signings=self._noticed(message, sent_to))
+            return
         self._change(message, notice_status="sent", next_reminder_at=iso(next_check) if next_check else None,
                      signings=self._noticed(message, sent_to))
         self._update_answer(recorded)
@@ -221,9 +224,17 @@ class FakeMessages(Failing):
     def notice_failed(self, message: Message, retry_at: datetime, recorded: Recorded | None = None,
                       sent_to: Sequence[str] = ()) -> None:
         self._enter("notice_failed")
+        if self._set_moved_since(message):
+            self._change(message, signings=self._noticed(message, sent_to))
+            return
         self._change(message, notice_status="failed", next_reminder_at=iso(retry_at),
                      signings=self._noticed(message, sent_to))
         self._update_answer(recorded)
+
+    def _set_moved_since(self, message: Message) -> bool:
+        """The store's condition on a notice's outcome: a set whose version moved records only who got theirs."""
+        current = self._current(message)
+        return bool(message.signings) and current is not None and current.signing_version != message.signing_version
 
     def _noticed(self, message: Message, sent_to: Sequence[str]) -> tuple[SignerState, ...]:
         current = self._current(message) or message

@@ -17,7 +17,7 @@ from chalicelib.clock import iso
 from chalicelib.errors import NotFound, NotOpen, ValidationFailed
 from chalicelib.idempotency import KEPT, AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.ids import new_id
-from chalicelib.messaging.model import DocumentRef, Message, Reply, SigningRequest
+from chalicelib.messaging.model import DocumentRef, Envelope, Message, Reply, Signer, SignerState, SigningRequest
 from chalicelib.signing.states import Settlement, SigningStatus, Step, advance, first_event, settle
 
 # Long past: no other test schedules anything this early, so `due` finds only what a test put there.
@@ -62,6 +62,28 @@ class Store:
                                  created_at=AT, audit_seq=first.seq, audit_head=first.hash, signer_name="Eva")
         stored = self.messages.send(message, due, signing=[(request, first)])
         return stored, self.signing.get(self.tenant, request.id)
+
+    def set_message(self, order: str = "sequential") -> tuple[Message, list[SigningRequest]]:
+        """A sent `sign` message for k1 and the co-signer k2, as sending composes it; (message, requests as stored)."""
+        document = DocumentRef(id="d1", filename="aangifte.pdf", content_type="application/pdf", size=3,
+                               sha256="ab" * 32, s3_key=f"tenants/{self.tenant}/documents/d1", version_id="1")
+        message = self.message("sign", documents=(document,), deadline=None)
+        envelope = Envelope(message.id, (Signer(new_id(), "k1", "Jan"), Signer(new_id(), "k2", "Els")), order)
+        requests = []
+        for n, signer in enumerate(envelope.signers):
+            first = first_event(AT, "advisor:a1", {"document_sha256": document.sha256})
+            requests.append((SigningRequest(
+                id=signer.request_id, tenant_id=self.tenant, message_id=message.id,
+                conversation_id=message.conversation_id, client_id=signer.client_id, advisor_id="a1",
+                status=SigningStatus.SENT, deadline=None, document=document, created_at=AT, audit_seq=first.seq,
+                audit_head=first.hash, signer_name=signer.name, turn=order == "parallel" or n == 0,
+                stored_envelope=envelope), first))
+        states = tuple(SignerState(r.id, r.client_id, r.signer_name, "sent", r.turn,
+                                   notice="pending" if r.turn else "waiting") for r, _ in requests)
+        message = replace(message, signing_request_id=envelope.signers[0].request_id, signing_status="sent",
+                          signings=states, signing_order=order)
+        stored = self.messages.send(message, SENT, signing=requests)
+        return stored, [self.signing.get(self.tenant, r.id) for r, _ in requests]
 
     def get(self, message: Message) -> Message:
         return self.messages.get_message(self.tenant, message.id)
@@ -449,3 +471,44 @@ def test_a_notice_is_claimed_once_as_a_lease(store: Store):
     assert store.messages.claim_notice(message, lease) is None
     assert store.due(lease) == [message.id]
     assert store.messages.claim_notice(claimed, lease + timedelta(minutes=15)) is not None  # the lease ran out
+
+
+# --- a set of signers -------------------------------------------------------------------------
+
+
+def test_a_co_signer_finds_the_message_on_their_own_overview_and_nobody_else_does(store: Store):
+    message, _ = store.set_message()
+    assert [m.id for m in store.messages.list_for_client(store.tenant, "k2", 10, None)[0]] == [message.id]
+    assert [m.id for m in store.messages.list_for_client(store.tenant, "k3", 10, None)[0]] == []
+    assert [m.id for m in store.messages.list_for_tenant(store.tenant, 10, None)[0]] == [message.id]  # once
+
+
+def test_two_steps_of_a_set_read_at_the_same_version_land_one_only(store: Store):
+    message, (jan, els) = store.set_message("parallel")
+    rejected = settle(advance(els, "rejected", AT, "client:k2"), (jan, els), AT, "client:k2")
+    withdrawn = settle(advance(jan, "withdrawn", AT, "advisor:a1"), (jan, els), AT, "advisor:a1")
+    store.messages.close_signing(rejected, message.signing_version, "Nee")
+    with pytest.raises(NotOpen):
+        store.messages.close_signing(withdrawn, message.signing_version)
+    after = store.get(message)
+    assert (after.status, [s.status for s in after.signings]) == ("rejected", ["withdrawn", "rejected"])
+    assert after.reject_reason is None and after.signings[1].reject_reason == "Nee"  # the co-signer's own
+    assert store.events(jan)[-1] == "withdrawn"
+
+
+def test_a_notice_outcome_read_before_a_signers_turn_came_leaves_their_notice_due(store: Store):
+    message, (jan, els) = store.set_message("sequential")
+    signed = advance(jan, "signed", AT, "client:k1")
+    settled = settle(signed, (jan, els), AT, "client:k1")
+    assert settled.turn_to == (els.id,)
+    # The turn as the signature writes it (without a receipt: the set's part of the write alone).
+    store.messages.close_signing(Settlement(settled.steps, None, turn_to=settled.turn_to), message.signing_version)
+    store.messages.notice_sent(message, None, sent_to=["k1"])  # the first notice, recorded late
+    after = store.get(message)
+    assert [s.notice for s in after.signings] == ["sent", "pending"]
+    assert after.signings[1].turn and store.signing.get(store.tenant, els.id).turn
+    # Still due for the job, which sends Els hers: the late outcome did not mark the message's notices done.
+    assert (after.notice_status, after.next_reminder_at is not None) == ("pending", True)
+    from chalicelib.messaging.notices import awaiting_notice
+
+    assert awaiting_notice(after) == ["k2"]

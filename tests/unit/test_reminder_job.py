@@ -442,3 +442,46 @@ def test_a_signing_request_moved_to_viewed_is_still_reminded(office: Office):
     run(office, "2026-12-03T08:30:00")
     assert len(reminders(office)) == 1
     assert office.request(sent["signing"]["id"]).status == SigningStatus.VIEWED
+
+
+# --- co-signers ------------------------------------------------------------------------------
+
+
+def test_in_parallel_each_signer_gets_the_reminder_once_even_when_one_email_fails(office: Office, monkeypatch):
+    office.add_client("k2")
+    office.send(deadline="2026-12-06", co_signers=["k2"])
+    mailer = office.ports.mailer
+    send = mailer.send
+
+    def fails_for_k2(to, email):
+        if to == "k2@klant.example" and email.subject.startswith("Herinnering"):
+            from chalicelib.errors import DependencyFailed
+
+            raise DependencyFailed()
+        return send(to, email)
+
+    monkeypatch.setattr(mailer, "send", fails_for_k2)
+    assert run(office, "2026-12-03T08:00:00").reminders_sent == 1
+    monkeypatch.setattr(mailer, "send", send)
+    run(office, "2026-12-03T09:00:00")
+    assert len(reminders(office, "k1")) == 1  # not reminded twice for the other's failed e-mail
+    assert "handtekening" in reminders(office, "k1")[0].subject
+
+
+def test_a_turn_that_comes_after_the_deadline_does_not_tell_the_advisor_overdue_twice(office: Office):
+    office.add_client("k2")
+    sent = office.send(deadline="2026-12-06", co_signers=["k2"], signing_order="sequential")
+    assert run(office, "2026-12-07T08:00:00").overdue_notices == 1
+    first = sent["signings"][0]["id"]
+    request = office.request(first)
+    settled = advance(request, "signed", "2026-12-07T09:00:00.000Z", "client:k1")
+    from chalicelib.signing.states import settle
+
+    requests = tuple(office.request(s["id"]) for s in sent["signings"])
+    office.ports.messages.apply_settlement(settle(settled, requests, settled.event.at, "client:k1"),
+                                           office.message(sent["id"]).signing_version,
+                                           notice_due=at("2026-12-07T09:05:00"))
+    run(office, "2026-12-07T10:00:00")  # Els's notice goes out
+    assert len(notices(office, "k2")) == 1
+    assert run(office, "2026-12-07T11:00:00").overdue_notices == 0
+    assert office.notification_types().count("overdue") == 1
