@@ -373,17 +373,17 @@ def reconcile(before: dict[str, Any], after: dict[str, Any], results: list[FlowR
     for result in results:
         if sms_by_phone.get(result.phone, 0) != 1:
             problems.append(f"flow {result.n}: {sms_by_phone.get(result.phone, 0)} SMS to {result.phone}, expected 1")
-        if mails_by_address.get(result.client_email, 0) != 2:
+        if mails_by_address.get(result.client_email, 0) != 3:
             problems.append(f"flow {result.n}: {mails_by_address.get(result.client_email, 0)} e-mails to the client, "
-                            "expected 2 (invitation, notice)")
+                            "expected 3 (invitation, notice, the signature recorded)")
     flows = len(results)
     if len(new_sms) != flows:
         problems.append(f"{len(new_sms)} SMS sent for {flows} flows")
     advisor_mails = mails_by_address.get(ADVISOR[0], 0)
     if advisor_mails != flows:
         problems.append(f"{advisor_mails} 'signed' e-mails to the advisor for {flows} flows")
-    if len(new_emails) != 3 * flows:
-        problems.append(f"{len(new_emails)} e-mails sent for {flows} flows, expected {3 * flows}")
+    if len(new_emails) != 4 * flows:
+        problems.append(f"{len(new_emails)} e-mails sent for {flows} flows, expected {4 * flows}")
     signed = sum(1 for r in results if r.signed and r.receipt_valid)
     if signed != flows:
         problems.append(f"{flows - signed} of {flows} flows did not end signed with a valid receipt")

@@ -20,6 +20,14 @@ def create_document(request: Request, principal: Principal) -> dict[str, Any]:
     return documents.create_upload(aws.ports(), principal, body_of(request))
 
 
+@routes.route("/advisor/documents/{document_id}/download")
+def download_document(request: Request, principal: Principal, document_id: str) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.documents import service as documents
+
+    return documents.download(aws.ports(), principal, document_id)
+
+
 @routes.route("/advisor/documents/{document_id}/complete", methods=("POST",))
 def complete_document(request: Request, principal: Principal, document_id: str) -> dict[str, Any]:
     from chalicelib import aws

@@ -81,4 +81,20 @@ def notifications(request: Request, principal: Principal) -> dict[str, Any]:
     from chalicelib.messaging import service as messages
 
     return messages.notifications(aws.ports(), principal, query_param(request, "limit"),
-                                  query_param(request, "cursor"))
+                                  query_param(request, "cursor"), query_param(request, "unread"))
+
+
+@routes.route("/advisor/notifications/read-all", methods=("POST",))
+def read_all_notifications(request: Request, principal: Principal) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.messaging import service as messages
+
+    return messages.mark_all_read(aws.ports(), principal)
+
+
+@routes.route("/advisor/notifications/{notification_id}/read", methods=("POST",))
+def read_notification(request: Request, principal: Principal, notification_id: str) -> dict[str, Any]:
+    from chalicelib import aws
+    from chalicelib.messaging import service as messages
+
+    return messages.mark_notification_read(aws.ports(), principal, notification_id)

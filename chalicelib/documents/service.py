@@ -43,6 +43,14 @@ def create_upload(ports: Ports, principal: Principal, body: dict[str, Any]) -> d
     return {"id": document_id, "status": "pending", "upload": upload}
 
 
+def download(ports: Ports, principal: Principal, document_id: str) -> dict[str, Any]:
+    """A short-lived link to the very version that was completed (and fingerprinted); DocumentNotReady before."""
+    document = ports.documents.get(principal.tenant_id, document_id)
+    if document.status != "ready":
+        raise DocumentNotReady("document_not_uploaded", filename=document.filename)
+    return {"download_url": ports.files.download_url(document.s3_key, document.version_id, document.filename)}
+
+
 def complete_upload(ports: Ports, principal: Principal, document_id: str) -> dict[str, Any]:
     """Read the object back, check its size and real type, fingerprint it, mark it ready.
 

@@ -198,6 +198,7 @@ class SigningRequest:
     firm_name: str | None = None
     advisor_email: str | None = None
     turn: bool = True  # false while, in sequential order, a signer before this one has not signed
+    place: str | None = None  # where it was signed, as the signer wrote it (the client's confirmation)
     stored_envelope: Envelope | None = None  # None: stored before co-signing (an envelope of one)
 
     @property

@@ -87,6 +87,22 @@ def retry_client_notice(ports: Ports, message: Message, now: datetime) -> str | 
     return send_client_notice(ports, claimed, recipients, firm_name, now)
 
 
+def confirm_signature(ports: Ports, client: Client, request: SigningRequest) -> None:
+    """Tell the signer by e-mail that their signature was recorded: the subject, the firm and a portal link, no
+    content. Should someone else have signed with their code, this is how they learn of it."""
+    try:
+        firm = request.firm_name or ports.tenants.get(request.tenant_id).name
+        subject = request.subject if request.subject is not None else ports.messages.get_message(
+            request.tenant_id, request.message_id).subject
+        ports.mailer.send(client.email, render_email("signature_recorded", client.language, {
+            "name": client.name, "firm": firm, "subject": subject,
+            "link": f"{ports.settings.portal_url}/#/messages/{request.message_id}",
+        }))
+    except DependencyFailed:
+        # The signature stands and the portal shows it; the e-mail is a courtesy copy.
+        logger.warning("signer's confirmation e-mail failed", extra={"signing_request_id": request.id})
+
+
 def notification(kind: str, message: Message, created_at: str) -> dict[str, Any]:
     """The advisor's in-app notification of `kind` about `message`."""
     return {"id": new_id(), "type": kind, "message_id": message.id, "signing_request_id": message.signing_request_id,

@@ -55,9 +55,17 @@ class Messages(Protocol):
 
     def replies(self, tenant_id: str, conversation_id: str) -> list[Reply]: ...
 
-    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """An advisor's notifications, newest first, each with its `read` flag."""
+    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int, cursor: str | None,
+                           unread_only: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+        """An advisor's notifications (only the unread ones, when asked), newest first, each with its `read` flag."""
+        ...
+
+    def mark_notification_read(self, tenant_id: str, advisor_id: str, notification_id: str) -> dict[str, Any]:
+        """The advisor's notification, marked read; NotFound when the advisor has none by that id."""
+        ...
+
+    def mark_all_read(self, tenant_id: str, advisor_id: str) -> int:
+        """Every unread notification of the advisor marked read; how many were."""
         ...
 
     def due(self, now: datetime) -> list[Message]:

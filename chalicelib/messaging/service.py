@@ -77,11 +77,24 @@ def withdraw(ports: Ports, principal: Principal, request_id: str) -> dict[str, A
     return {"id": request_id, "status": "withdrawn"}
 
 
-def notifications(ports: Ports, principal: Principal, limit: str | None, cursor: str | None) -> dict[str, Any]:
-    """The advisor's notifications, newest first."""
+def notifications(ports: Ports, principal: Principal, limit: str | None, cursor: str | None,
+                  unread: str | None = None) -> dict[str, Any]:
+    """The advisor's notifications (only the unread ones, with `?unread=true`), newest first."""
+    if unread not in (None, "", "true", "false"):
+        raise ValidationFailed(FieldError("unread", "invalid_boolean"))
     items, next_cursor = ports.messages.list_notifications(principal.tenant_id, principal.subject_id,
-                                                           parse_limit(limit), cursor)
+                                                           parse_limit(limit), cursor, unread_only=unread == "true")
     return {"items": items, "next_cursor": next_cursor}
+
+
+def mark_notification_read(ports: Ports, principal: Principal, notification_id: str) -> dict[str, Any]:
+    """One of the advisor's own notifications, marked read; another's is NotFound, like a missing one."""
+    return ports.messages.mark_notification_read(principal.tenant_id, principal.subject_id, notification_id)
+
+
+def mark_all_read(ports: Ports, principal: Principal) -> dict[str, Any]:
+    """Every unread notification of the advisor, marked read; how many."""
+    return {"marked": ports.messages.mark_all_read(principal.tenant_id, principal.subject_id)}
 
 
 # --- the client --------------------------------------------------------------------------

@@ -50,7 +50,8 @@ def ensure_open(request: SigningRequest, *, signing: bool = False) -> None:
 
 def signing_request_view(ports: Ports, principal: Principal, request_id: str) -> dict[str, Any]:
     """What the signing screen needs: the document, the prefilled city, the masked phone, whose turn it is."""
-    ceremony = own_ceremony(ports, principal, request_id, ports.clock.now())
+    now = ports.clock.now()
+    ceremony = own_ceremony(ports, principal, request_id, now)
     request, client = ceremony.request, ceremony.client
     if request.status == SigningStatus.SENT:
         from chalicelib.messaging.service import view_signing_request
@@ -68,6 +69,9 @@ def signing_request_view(ports: Ports, principal: Principal, request_id: str) ->
         "prefill": {"city": client.city or ""},
         "phone_hint": phones.mask(client.phone) if client.phone else None,
         "signed_at": request.signed_at, "turn": request.turn and request.is_open, "waiting_for": waiting_for,
+        "code": otp.where_it_stands(ceremony.code, now, client.phone_changed_at) if request.is_open else None,
+        "confirmation": ({"signed_at": request.signed_at, "place": request.place,
+                          "document_sha256": document.sha256} if request.status == SigningStatus.SIGNED else None),
         "signing_order": request.envelope.order,
         "signers": [{"name": s.name, "position": n} for n, s in enumerate(request.envelope.signers, start=1)],
     }

@@ -72,6 +72,29 @@ class OtpState:
         return bool(phone_changed_at and self.issued_at and self.issued_at <= phone_changed_at)
 
 
+def resend_at(state: OtpState, now: datetime) -> datetime:
+    """The moment from which another code may be sent (`now` when it may be already)."""
+    try:
+        check_send_limits(state, now)
+    except RateLimited as limited:
+        return now + timedelta(seconds=limited.retry_after)
+    return now
+
+
+def where_it_stands(state: OtpState, now: datetime, phone_changed_at: str | None) -> dict[str, object] | None:
+    """The code's part of the ceremony for the signing screen, so a page that reloads continues at the right
+    step: None before any code; `verified_until` while a verified code still allows signing."""
+    if not state.issued_at or state.voided_by(phone_changed_at):
+        return None
+    live = bool(state.code_hmac and state.expires_at and parse_iso(state.expires_at) > now and not state.locked)
+    verified_until = None
+    if state.has_live_verification(now, phone_changed_at):
+        verified_until = iso(parse_iso(str(state.verified_at)) + VERIFIED_WINDOW)
+    return {"sent_at": state.issued_at, "expires_at": state.expires_at if live else None,
+            "resend_after": iso(resend_at(state, now)),
+            "attempts_left": MAX_ATTEMPTS - state.attempts if live else 0, "verified_until": verified_until}
+
+
 def check_send_limits(state: OtpState, now: datetime) -> None:
     """RateLimited (with the seconds to wait) when another code may not be sent yet."""
     sends = state.recent_sends(now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
@@ -57,9 +58,19 @@ def _signature_image(bundle: dict[str, Any]) -> bytes | None:
         return None
 
 
-def build_receipt(request: SigningRequest, state: otp.OtpState, prefilled_city: str | None, png: bytes, city: str,
+@dataclass(frozen=True)
+class GivenSignature:
+    """What the signer gave: the image (drawn, or their typed name as the browser rendered it) and the place."""
+
+    png: bytes
+    place: str
+    method: str = "drawn"  # or "typed"
+    typed_name: str | None = None
+
+
+def build_receipt(request: SigningRequest, state: otp.OtpState, prefilled_city: str | None, given: GivenSignature,
                   signed_at: str, source_ip: str | None, user_agent: str | None) -> dict[str, Any]:
-    """What the seal covers: the document's fingerprint, the signer as sent, the code, time and place."""
+    """What the seal covers: the document's fingerprint, the signer as sent, the code, time, place and how."""
     return {
         "version": RECEIPT_VERSION,
         "receipt_code": f"TB-{new_id()[-10:]}",
@@ -69,9 +80,11 @@ def build_receipt(request: SigningRequest, state: otp.OtpState, prefilled_city: 
         "tenant_id": request.tenant_id,
         "document": {**request.document.to_api(), "content_type": request.document.content_type,
                      "s3_version_id": request.document.version_id},
-        "signature_image_sha256": hashlib.sha256(png).hexdigest(),
+        "signature_image_sha256": hashlib.sha256(given.png).hexdigest(),
+        "signature_method": given.method,
+        **({"typed_name": given.typed_name} if given.method == "typed" else {}),
         "signer": {"client_id": request.client_id, "name": request.signer_name, "phone_hint": state.phone_hint},
-        "place": city,
+        "place": given.place,
         "place_prefilled": prefilled_city,
         "signed_at": signed_at,
         "otp": {"channel": "sms", "sent_at": state.issued_at, "verified_at": state.verified_at,
@@ -154,6 +167,7 @@ def receipt_view(ports: Ports, principal: Principal, request_id: str) -> dict[st
         return {"signing_request_id": request.id, "status": "signed", "receipt_code": None,
                 "signed_at": request.signed_at, "place": None, "place_prefilled": None, "signer": None,
                 "document": request.document.to_api(), "signature": None, "seal": None, "timestamp": None,
+                "signature_method": None,
                 "verification": verification}
     receipt, seal = bundle["receipt"], bundle["seal"]
     image = _signature_image(bundle)
@@ -165,7 +179,8 @@ def receipt_view(ports: Ports, principal: Principal, request_id: str) -> dict[st
         "signer": receipt["signer"], "document": request.document.to_api(),
         "signature": {"image": "data:image/png;base64," + base64.b64encode(image).decode() if image else None,
                       "sha256": receipt["signature_image_sha256"]},
-        "seal": seal, "timestamp": _timestamp_api(stamp), "envelope": receipt.get("envelope"),
+        "seal": seal, "signature_method": receipt.get("signature_method", "drawn"),
+        "timestamp": _timestamp_api(stamp), "envelope": receipt.get("envelope"),
         "verification": verification,
     }
 

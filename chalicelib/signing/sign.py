@@ -22,7 +22,7 @@ from chalicelib.auth.principal import Principal
 from chalicelib.clock import iso
 from chalicelib.errors import DependencyFailed, DocumentNotReady, NotFound, OtpRequired
 from chalicelib.messaging.model import SigningRequest
-from chalicelib.messaging.notices import email_advisor, request_notification
+from chalicelib.messaging.notices import confirm_signature, email_advisor, request_notification
 from chalicelib.observability import count, logger
 from chalicelib.ports import Ports
 from chalicelib.signing.ceremony import ensure_open, own_ceremony
@@ -30,10 +30,11 @@ from chalicelib.signing.crypto import SEAL_ALGORITHM
 from chalicelib.signing.image import decode_signature
 from chalicelib.signing.otp import OtpState
 from chalicelib.signing.ports import SetMoved, StoredReceipt
-from chalicelib.signing.receipts import build_receipt, digest_of, encryption_context
+from chalicelib.signing.receipts import GivenSignature, build_receipt, digest_of, encryption_context
 from chalicelib.signing.states import Settlement, Step, advance, settle
 from chalicelib.validation import Fields
 
+SIGNATURE_METHODS = ("drawn", "typed")  # a drawing, or the typed name as the browser rendered it
 SETTLE_ATTEMPTS = 4  # another signer of the set may sign or reject at the same moment
 NOTICE_GRACE = timedelta(minutes=5)  # the job sends a next signer's notice that this call did not
 
@@ -50,6 +51,8 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     key = idempotency.key_of(f"sign:{request_id}", principal, request_key, body)  # a key is one request's
     fields = Fields(body)
     city = fields.text("city", max_length=100)
+    method = fields.choice("method", SIGNATURE_METHODS, required=False, message="invalid_signature_method") or "drawn"
+    typed_name = fields.text("typed_name", required=method == "typed", max_length=100) if method == "typed" else None
     fields.done()
     assert city is not None
     now = ports.clock.now()
@@ -63,11 +66,13 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     png = decode_signature(body.get("signature_image"))
     _ensure_document_unchanged(ports, request)
 
-    receipt, stored, digest = _sealed_receipt(ports, request, state, client.city, png, city, iso(now),
-                                              source_ip, user_agent)
+    given = GivenSignature(png, city, method, typed_name)
+    receipt, stored, digest = _sealed_receipt(ports, request, state, client.city, given, iso(now), source_ip,
+                                              user_agent)
     step = advance(request, "signed", receipt["signed_at"], f"client:{principal.subject_id}",
                    {"receipt_digest": digest, "document_sha256": request.document.sha256,
-                    "signature_image_sha256": receipt["signature_image_sha256"]})
+                    "signature_image_sha256": receipt["signature_image_sha256"], "method": method})
+    step = replace(step, after=replace(step.after, place=city))  # the signer's confirmation shows it
     used = replace(state, used_at=receipt["signed_at"], version=state.version + 1)
     answer = {"status": "signed", "signed_at": receipt["signed_at"]}
     recorded = idempotency.Recorded(key, answer) if key is not None else None
@@ -82,6 +87,7 @@ def sign(ports: Ports, principal: Principal, request_id: str, body: dict[str, An
     count("DocumentsSigned")
     logger.info("document signed", extra={"signing_request_id": request.id})
     email_advisor(ports, "signed", request.origin, receipt["signer"]["name"])
+    confirm_signature(ports, client, request)
     if settlement is not None:
         _after_settling(ports, request, settlement)
     return answer
@@ -112,19 +118,19 @@ def _after_settling(ports: Ports, request: SigningRequest, settlement: Settlemen
         send_client_notice(ports, message, recipients, request.firm_name or message.firm_name or "")
 
 
-def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, prefilled_city: str | None, png: bytes,
-                    city: str, at: str, source_ip: str | None,
+def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, prefilled_city: str | None,
+                    given: GivenSignature, at: str, source_ip: str | None,
                     user_agent: str | None) -> tuple[dict[str, Any], StoredReceipt, str]:
     """The receipt, sealed with the KMS key, time-stamped over the seal, encrypted with its image; and the digest.
 
     An authority that does not answer in time leaves the stamp pending (the job obtains it): the
     signature is never held up by it, and no time is written that no authority signed.
     """
-    receipt = build_receipt(request, state, prefilled_city, png, city, at, source_ip, user_agent)
+    receipt = build_receipt(request, state, prefilled_city, given, at, source_ip, user_agent)
     digest = digest_of(receipt)
     seal = {"algorithm": SEAL_ALGORITHM, "key_id": ports.sealer.key_id, "digest": digest.hex(),
             "signature": ports.sealer.seal(digest)}
-    bundle: Any = {"receipt": receipt, "seal": seal, "signature_image": base64.b64encode(png).decode()}
+    bundle: Any = {"receipt": receipt, "seal": seal, "signature_image": base64.b64encode(given.png).decode()}
     sealed = ports.vault.encrypt(rfc8785.dumps(bundle), encryption_context(request))
     try:
         token: bytes | None = ports.timestamper.stamp(base64.b64decode(seal["signature"]))

@@ -94,6 +94,16 @@ def _still_due(message: Message) -> Condition:
     return (MessageItem.next_reminder_at == message.next_reminder_at) & MessageItem.status.is_in(*OPEN_MESSAGE_STATES)
 
 
+def _unread() -> Condition:
+    return NotificationItem.read.does_not_exist() | (NotificationItem.read == False)  # noqa: E712 - an expression
+
+
+def _notification_api(item: NotificationItem) -> dict[str, Any]:
+    return {"id": item.notification_id, "type": item.type, "message_id": item.message_id,
+            "signing_request_id": item.signing_request_id, "client_id": item.client_id, "created_at": item.created_at,
+            "read": bool(item.read)}
+
+
 def _sent_to(message: Message, client_ids: Sequence[str]) -> list[Action]:
     """The signers whose notice went out, on the message's copies of their state."""
     return [signer_field(n, "notice").set("sent") for n, state in enumerate(message.signings)
@@ -190,21 +200,41 @@ class MessageRepository:
             for i in ReplyItem.query(keys.conversation(tenant_id, conversation_id), ReplyItem.sk.startswith("REPLY#"))
         ]
 
-    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """An advisor's notifications, newest first."""
+    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int, cursor: str | None,
+                           unread_only: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+        """An advisor's notifications (only the unread ones, when asked), newest first."""
         pk = keys.advisor_inbox(tenant_id, advisor_id)
         results = NotificationItem.query(
             pk, NotificationItem.sk.startswith("NOTIF#"), scan_index_forward=False, limit=limit,
+            filter_condition=_unread() if unread_only else None,
             last_evaluated_key=decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "NOTIF#"}),
         )
-        items = [
-            {"id": i.notification_id, "type": i.type, "message_id": i.message_id,
-             "signing_request_id": i.signing_request_id, "client_id": i.client_id, "created_at": i.created_at,
-             "read": bool(i.read)}
-            for i in results
-        ]
+        items = [_notification_api(i) for i in results]
         return items, encode_cursor(results.last_evaluated_key if len(items) == limit else None)
+
+    def mark_notification_read(self, tenant_id: str, advisor_id: str, notification_id: str) -> dict[str, Any]:
+        """Read, in one conditional update that answers the item as it is now; NotFound for another's or none."""
+        item = NotificationItem(keys.advisor_inbox(tenant_id, advisor_id), keys.notification(notification_id))
+        try:
+            item.update(actions=[NotificationItem.read.set(True)], condition=NotificationItem.pk.exists())
+        except UpdateError as exc:
+            if condition_failed(exc):
+                raise NotFound() from exc
+            raise DependencyFailed() from exc
+        except PynamoDBException as exc:
+            raise DependencyFailed() from exc
+        return _notification_api(item)
+
+    def mark_all_read(self, tenant_id: str, advisor_id: str) -> int:
+        """Every unread one marked read: one Query for them (keys only), then one write per 25 of them."""
+        pk = keys.advisor_inbox(tenant_id, advisor_id)
+        unread = list(NotificationItem.query(pk, NotificationItem.sk.startswith("NOTIF#"), filter_condition=_unread(),
+                                             consistent_read=True))
+        with NotificationItem.batch_write() as batch:
+            for item in unread:
+                item.read = True
+                batch.save(item)
+        return len(unread)
 
     def due(self, now: datetime) -> list[Message]:
         """Every message whose next step is due by `now`, of every firm: one Query per shard, never a Scan."""

@@ -223,6 +223,7 @@ class SigningRequestItem(Item):
     rejected_at = UnicodeAttribute(null=True)
     reject_reason = UnicodeAttribute(null=True)
     withdrawn_at = UnicodeAttribute(null=True)
+    place = UnicodeAttribute(null=True)  # where it was signed: the signer's confirmation shows it
     # The set of signers it is one of (None: stored before co-signing, a set of one), and whether its
     # signer's turn has come (sequential order).
     signers = ListAttribute(of=SignerMap, null=True)

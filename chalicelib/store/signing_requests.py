@@ -53,7 +53,7 @@ def to_signing_request(tenant_id: str, item: SigningRequestItem) -> SigningReque
         audit_head=item.audit_head, signed_at=item.signed_at, rejected_at=item.rejected_at,
         reject_reason=item.reject_reason, signer_name=item.signer_name, subject=item.subject,
         firm_name=item.firm_name, advisor_email=item.advisor_email,
-        turn=item.turn is not False, stored_envelope=envelope,
+        turn=item.turn is not False, stored_envelope=envelope, place=item.place,
     )
 
 
@@ -104,6 +104,8 @@ def write_settlement(transition: Transition, settlement: Settlement, version: in
     own = settlement.step
     for step in settlement.steps:
         extra = [SigningRequestItem.reject_reason.set(reason)] if reason and step is own else []
+        if step is own and step.move.to == SigningStatus.SIGNED and step.after.place:
+            extra.append(SigningRequestItem.place.set(step.after.place))
         record_step(transition, step, extra, part="request" if step is own else f"co:{step.before.id}")
     actions: list[Action] = []
     for step in settlement.steps:

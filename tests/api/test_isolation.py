@@ -62,6 +62,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/advisor/documents"): Recipe(body={"filename": "x.pdf", "content_type": "application/pdf", "size": 100},
                                            foreign_caller="not_applicable"),
     ("POST", "/advisor/documents/{document_id}/complete"): Recipe(params={"document_id": "pending_document"}),
+    ("GET", "/advisor/documents/{document_id}/download"): Recipe(params={"document_id": "ready_document"}),
     ("POST", "/advisor/messages"): Recipe(body={"client_id": "@eva", "subject": "Nep", "body": "Nep",
                                                 "response_type": "sign", "document_ids": ["@ready_document"]}),
     ("GET", "/advisor/messages"): Recipe(query={"client_id": "eva"}, foreign_caller="sees_nothing"),
@@ -71,6 +72,9 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/advisor/signing-requests/{request_id}/evidence"): Recipe(params={"request_id": "signed_request"}),
     ("GET", "/advisor/signing-requests/{request_id}/certificate"): Recipe(params={"request_id": "signed_request"}),
     ("GET", "/advisor/notifications"): Recipe(foreign_caller="sees_nothing"),
+    ("POST", "/advisor/notifications/{notification_id}/read"): Recipe(params={"notification_id": "notification"}),
+    # Names no resource: it marks the caller's own (another firm's advisor has none of these).
+    ("POST", "/advisor/notifications/read-all"): Recipe(foreign_caller="sees_nothing"),
     ("GET", "/portal/messages"): Recipe(foreign_caller="sees_nothing"),
     ("GET", "/portal/messages/{message_id}"): Recipe(params={"message_id": "open_sign_message"}),
     ("POST", "/portal/messages/{message_id}/reply"): Recipe(params={"message_id": "reply_message"},
@@ -201,6 +205,10 @@ def world(api: Api, backend: Any) -> World:
     world = World(tenant_id=tenant_id, ids=ids, tokens=tokens, secrets=secrets, backend=backend,
                   conversations=[m["conversation_id"] for m in (open_sign, signed, approve, reply)], advisor_id="")
     world.advisor_id = _advisor_id(world)
+    from chalicelib.store import keys
+
+    world.ids["notification"] = _partition(keys.advisor_inbox(tenant_id, world.advisor_id))[0]["notification_id"]["S"]
+    world.secrets.add(world.ids["notification"])
     world.last_seen = snapshot(world)
     return world
 

@@ -134,17 +134,32 @@ class FakeMessages(Failing):
         return [{**{name: n.get(name) for name in NOTIFICATION_FIELDS}, "read": bool(n.get("read", False))}
                 for n in sorted(stored, key=lambda n: str(n["id"]), reverse=True)]
 
-    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int,
-                           cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def list_notifications(self, tenant_id: str, advisor_id: str, limit: int, cursor: str | None,
+                           unread_only: bool = False) -> tuple[list[dict[str, Any]], str | None]:
         self._enter("list_notifications")
         pk = keys.advisor_inbox(tenant_id, advisor_id)
         start = decode_cursor(cursor, partition=("pk", pk), prefixes={"sk": "NOTIF#"})
-        every = self.notifications_of(tenant_id, advisor_id)
+        every = [n for n in self.notifications_of(tenant_id, advisor_id) if not (unread_only and n["read"])]
         if start:
             every = [n for n in every if keys.notification(n["id"]) < start["sk"]["S"]]
         page = every[:limit]
         last = {"pk": _string(pk), "sk": _string(keys.notification(page[-1]["id"]))} if page else None
         return page, encode_cursor(last if len(page) == limit else None)
+
+    def mark_notification_read(self, tenant_id: str, advisor_id: str, notification_id: str) -> dict[str, Any]:
+        self._enter("mark_notification_read")
+        for stored in self.notifications.get((tenant_id, advisor_id), []):
+            if stored["id"] == notification_id:
+                stored["read"] = True
+                return {**{name: stored.get(name) for name in NOTIFICATION_FIELDS}, "read": True}
+        raise NotFound()
+
+    def mark_all_read(self, tenant_id: str, advisor_id: str) -> int:
+        self._enter("mark_all_read")
+        unread = [n for n in self.notifications.get((tenant_id, advisor_id), []) if not n.get("read")]
+        for stored in unread:
+            stored["read"] = True
+        return len(unread)
 
     def due(self, now: datetime) -> list[Message]:
         self._enter("due")

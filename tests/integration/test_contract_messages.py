@@ -512,3 +512,32 @@ def test_a_notice_outcome_read_before_a_signers_turn_came_leaves_their_notice_du
     from chalicelib.messaging.notices import awaiting_notice
 
     assert awaiting_notice(after) == ["k2"]
+
+
+# --- notifications read -----------------------------------------------------------------------
+
+
+def test_a_notification_is_marked_read_once_opened_and_all_at_once(store: Store):
+    for n in range(3):
+        message = store.sent()
+        store.messages.answer(message, "approved", AT, None, note("approved", message, n))
+    every = store.notifications()[0]
+    assert len(every) == 3 and not any(n["read"] for n in every)
+    opened = store.messages.mark_notification_read(store.tenant, "a1", every[0]["id"])
+    assert (opened["id"], opened["read"], opened["type"]) == (every[0]["id"], True, every[0]["type"])
+    unread = store.messages.list_notifications(store.tenant, "a1", 50, None, unread_only=True)[0]
+    assert [n["id"] for n in unread] == [n["id"] for n in every[1:]]
+    assert store.messages.mark_all_read(store.tenant, "a1") == 2
+    assert store.messages.list_notifications(store.tenant, "a1", 50, None, unread_only=True)[0] == []
+    assert store.messages.mark_all_read(store.tenant, "a1") == 0
+
+
+def test_another_advisors_notification_is_not_found_and_stays_unread(store: Store):
+    message = store.sent()
+    store.messages.answer(message, "approved", AT, None, note("approved", message))
+    mine = store.notifications()[0][0]
+    with pytest.raises(NotFound):
+        store.messages.mark_notification_read(store.tenant, "a2", mine["id"])
+    with pytest.raises(NotFound):
+        store.messages.mark_notification_read(store.tenant, "a1", new_id())
+    assert store.notifications()[0][0]["read"] is False

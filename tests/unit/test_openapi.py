@@ -409,8 +409,6 @@ def test_dev_routes_are_tagged_dev_and_say_they_answer_404_when_deployed():
 
 # Endpoints API.md already names for open issues, by issue: they join the spec with their route.
 PLANNED: dict[tuple[str, str], int] = {
-    ("GET", "/advisor/documents/{id}/download"): 16, ("POST", "/advisor/notifications/{id}/read"): 16,
-    ("POST", "/advisor/notifications/read-all"): 16,
     ("POST", "/advisor/bulk-sends"): 17, ("GET", "/advisor/bulk-sends"): 17, ("GET", "/advisor/bulk-sends/{id}"): 17,
     ("POST", "/advisor/bulk-sends/{id}/withdraw"): 17, ("POST", "/advisor/bulk-sends/{id}/remind"): 17,
     ("POST", "/advisor/webhooks"): 18, ("GET", "/advisor/webhooks"): 18, ("DELETE", "/advisor/webhooks/{id}"): 18,
