@@ -42,6 +42,14 @@ node_modules/.installed: package.json
 	npm install --no-audit --no-fund --silent
 	mkdir -p chalicelib/web/vendor
 	cp node_modules/signature_pad/dist/signature_pad.umd.min.js chalicelib/web/vendor/
+	# PDF.js (legacy build: older phone browsers too), as .js: /static/ serves js, css and svg only.
+	cp node_modules/pdfjs-dist/legacy/build/pdf.min.mjs chalicelib/web/vendor/pdf.min.js
+	cp node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs chalicelib/web/vendor/pdf.worker.min.js
+	# The typed signature's handwriting font, as a module of base64 strings that FontFace loads
+	# (/static/ serves text files only; no font-src or data: needed in the CSP).
+	{ for part in latin latin-ext; do printf 'export const %s = "%s";\n' "$${part/-/_}" \
+	  "$$(base64 -w0 node_modules/@fontsource/dancing-script/files/dancing-script-$$part-400-normal.woff2)"; done; } \
+	  > chalicelib/web/vendor/handwriting-font.js
 	touch $@
 
 run: setup

@@ -101,11 +101,13 @@ def security_headers(settings: Settings) -> dict[str, str]:
 
 
 def content_security_policy(settings: Settings) -> str:
-    """Scripts and styles from this origin only; fetches to the API and to the document bucket's upload URL."""
+    """Scripts and styles from this origin only; fetches to the API and to the document bucket (the upload,
+    and the PDF that the portal shows inline); PDF.js's worker from this origin only."""
     connect = " ".join(["'self'", *upload_origins(settings)])
     return "; ".join([
         "default-src 'self'",
         "script-src 'self'",
+        "worker-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
         f"connect-src {connect}",

@@ -124,6 +124,18 @@ export function createApi({ onSignedOut } = {}) {
   };
 }
 
+/** The bytes of a file at a presigned storage URL (no token, no cookie: the URL is the permission). */
+export async function fileBytes(url) {
+  let response;
+  try {
+    response = await fetch(url, { credentials: 'omit', cache: 'no-store', redirect: 'error' });
+  } catch {
+    throw new ApiError(0, {});
+  }
+  if (!response.ok) throw new ApiError(response.status, {});
+  return response.arrayBuffer();
+}
+
 async function readJson(response) {
   const type = response.headers.get('Content-Type') || '';
   if (!type.includes('json')) return null;

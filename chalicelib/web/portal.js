@@ -119,19 +119,34 @@ async function messageView(id) {
   }
   const fetchedAt = Date.now();
   const refresh = () => messageView(id);
+  let badge = statusBadge(message, { forClient: true });
+  const onSigned = () => {  // the header's badge follows the signature at once, above 'Ondertekend'
+    markOwnSigning(message, { status: 'signed' });
+    const next = statusBadge(message, { forClient: true });
+    badge.replaceWith(next);
+    badge = next;
+  };
   mount(main,
     backLink(),
     h('div', { class: 'page-head' }, h('div', {},
       h('h1', { text: message.subject }),
       h('p', { class: 'lead', text: t('portal.received', { date: formatDateTime(message.created_at) }) })),
-    statusBadge(message, { forClient: true })),
+    badge),
     h('section', { class: 'card', 'aria-label': t('portal.message.body') },
       h('div', { class: 'message-body', text: message.body }),
       message.documents.length && message.response_type !== 'sign'
         ? h('div', { class: 'stack' }, h('h2', { class: 'section-title', text: t('portal.message.documents') }),
           message.documents.map((d) => documentCard(d, fetchedAt, refresh)))
         : null),
-    answerSection(message, fetchedAt, refresh));
+    answerSection(message, fetchedAt, refresh, onSigned));
+}
+
+/** Change the reader's own signing request of `message` in place (the main one, or theirs among `signings`). */
+function markOwnSigning(message, changes) {
+  const own = ownSigning(message);
+  for (const signing of [message.signing, ...(message.signings || [])]) {
+    if (signing && signing.id === own?.id) Object.assign(signing, changes);
+  }
 }
 
 function backLink() {
@@ -157,8 +172,8 @@ export function documentCard(doc, fetchedAt, refresh) {
     link);
 }
 
-function answerSection(message, fetchedAt, refresh) {
-  if (message.response_type === 'sign') return signingPanel({ api, message, fetchedAt, refresh, documentCard });
+function answerSection(message, fetchedAt, refresh, onSigned) {
+  if (message.response_type === 'sign') return signingPanel({ api, message, fetchedAt, refresh, documentCard, onSigned });
   if (message.response_type === 'reply') return replySection(message);
   if (message.response_type === 'approve') return approveSection(message);
   return null;

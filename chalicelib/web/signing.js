@@ -1,55 +1,103 @@
 // The signing ceremony of the portal: read → 'Akkoord en ondertekenen' → SMS code → signature → done.
-// Or 'Afwijzen' with an optional reason. The state survives a re-render (a language switch).
+// Or 'Afwijzen' with an optional reason. The state survives a re-render (a language switch), and a
+// reload: the server's `code` of the request says where the ceremony stands (a code that lives, a
+// verification that still allows signing), so a page loaded anew continues at that step.
 // With several signers the reader signs their own request; in sequential order, only once it is their turn.
 
-import { formatDate, formatDateTime, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
+import { formatDate, formatDateTime, h, icon, mount } from './dom.js';
 import { t } from './i18n.js';
 import { OPEN_SIGNING_STATUSES, ownSigning, signersOf } from './model.js';
-import { createPad } from './pad.js';
+import { documentViewer } from './pdf-viewer.js';
 import { hasCoSigners, rejectedBy, signerProgress, waitingFor } from './signers.js';
-import { alert, errorAlert, errorText, field, showFieldErrors } from './ui.js';
+import { codeView, learnCode, requestCode } from './signing-code.js';
+import { signView } from './signing-signature.js';
+import { alert, errorAlert, errorText, loading, showFieldErrors } from './ui.js';
 
 const STEPS = ['read', 'code', 'sign', 'done'];
-const ceremonies = new Map();  // signing request id → state, for this page's lifetime only
+const ceremonies = new Map();  // signing request id → state, for this page's lifetime
 
 function stateOf(id) {
-  if (!ceremonies.has(id)) ceremonies.set(id, { step: 'read', strokes: [], city: null, resendAt: 0, request: null });
+  if (!ceremonies.has(id)) {
+    ceremonies.set(id, {
+      step: 'read', resumed: false, request: null, shown: false, view: { zoom: 0 },
+      resendAt: 0, codeExpiresAt: 0, strokes: [], method: 'drawn', typedName: '', city: null, result: null,
+    });
+  }
   return ceremonies.get(id);
 }
 
-/** The card that carries the whole ceremony for a `sign` message. */
-export function signingPanel({ api, message, fetchedAt, refresh, documentCard }) {
+/** The card that carries the whole ceremony for a `sign` message. `onSigned()` follows a signature. */
+export function signingPanel({ api, message, fetchedAt, refresh, documentCard, onSigned = () => {} }) {
   const signing = ownSigning(message);
   const section = h('section', { class: 'card', 'aria-labelledby': 'signing-title', id: 'signing' });
   const doc = message.documents[0];
   const state = stateOf(signing.id);
   const base = `/portal/signing-requests/${encodeURIComponent(signing.id)}`;
-  const ctx = { api, base, section, state, signing, doc, fetchedAt, refresh, documentCard, message,
+  const ctx = { api, base, section, state, signing, doc, fetchedAt, refresh, documentCard, message, onSigned,
     several: hasCoSigners(message), turn: signing.turn !== false, waitingFor: waitingFor(message) };
+  ctx.go = (step, focusId) => go(ctx, step, focusId);
+  ctx.header = (titleKey) => header(ctx, titleKey);
+  ctx.notYourTurn = (error) => notYourTurn(ctx, error);
+  ctx.finish = (result) => finish(ctx, result);
 
-  if (!OPEN_SIGNING_STATUSES.includes(signing.status) && state.step !== 'done') {
+  if (signing.status === 'signed' || state.step === 'done') {
+    signedView(ctx);
+    askRequest(ctx);
+  } else if (!OPEN_SIGNING_STATUSES.includes(signing.status)) {
     closedView(ctx);
-    return section;
+  } else if (!state.resumed) {
+    ctx.pending = true;  // the step waits for where the server says the ceremony stands
+    mount(section, h('h2', { id: 'signing-title', class: 'visually-hidden', text: t('sign.read.title') }), loading());
+    askRequest(ctx);
+  } else {
+    show(ctx);
+    askRequest(ctx);
   }
-  if (!state.request || !ctx.turn) askRequest(ctx);
-  show(ctx);
   return section;
 }
 
-/** The request itself: prefill (city), phone hint, and whom it waits for (`waiting_for`). The ceremony
- * goes on without it; while the reader waits for their turn, the read step shows the answer. */
+/** The request itself: prefill (city), phone hint, whom it waits for (`waiting_for`), where the code stands
+ * (`code`) and, once signed, the `confirmation`. A page loaded anew waits for it to choose the step. */
 function askRequest(ctx) {
+  const { state } = ctx;
   ctx.api.get(ctx.base).then((request) => {
-    ctx.state.request = request;
-    if (ctx.turn) return;
+    state.request = request;
+    learnCode(state, request.code);
+    if (!state.resumed) {
+      state.resumed = true;
+      state.step = resumedStep(request.code, request.turn !== false);
+    }
+    if (!ctx.section.isConnected) return;  // a newer view took over
+    if (ctx.signing.status === 'signed' || state.step === 'done') {
+      signedView(ctx);
+      return;
+    }
+    const waited = !ctx.turn;
     ctx.turn = request.turn !== false;
     ctx.waitingFor = request.waiting_for || ctx.waitingFor;
-    if (ctx.state.step === 'read' && ctx.section.isConnected) show(ctx);
-  }).catch(() => {});
+    if (ctx.pending || (waited && state.step === 'read')) {
+      ctx.pending = false;
+      show(ctx);
+    }
+  }).catch(() => {
+    if (!ctx.pending) return;
+    state.resumed = true;  // the ceremony goes on without it, from the start
+    ctx.pending = false;
+    show(ctx);
+  });
+}
+
+/** Where a page loaded anew continues: the pad while a verification lives, code entry while a code does. */
+function resumedStep(code, turn) {
+  if (!code || !turn) return 'read';
+  const now = Date.now();
+  if (code.verified_until && Date.parse(code.verified_until) > now) return 'sign';
+  if (!code.verified_until && code.expires_at && Date.parse(code.expires_at) > now) return 'code';
+  return 'read';
 }
 
 function show(ctx) {
-  const view = { read: readView, rejecting: rejectView, code: codeView, sign: signView, done: doneView }[ctx.state.step];
+  const view = { read: readView, rejecting: rejectView, code: codeView, sign: signView, done: signedView }[ctx.state.step];
   view(ctx);
 }
 
@@ -85,21 +133,38 @@ function deadlineLine(ctx) {
 // ---- 1. read, then agree or reject -----------------------------------------------------------------
 
 function readView(ctx) {
+  const { state } = ctx;
   const waiting = !ctx.turn;
-  if (!waiting) ctx.state.turnNotice = null;
+  if (!waiting) state.turnNotice = null;
+  if (!ctx.doc) state.shown = true;
+  const hint = h('p', { class: 'small muted', id: 'agree-hint', hidden: state.shown || waiting, text: t('sign.read.first') });
+  const agree = waiting ? null : h('button', { type: 'button', class: 'btn', text: t('sign.agree'), disabled: !state.shown,
+    'aria-describedby': state.shown ? null : 'agree-hint', onclick: (e) => requestCode(ctx, e.currentTarget) });
+  const shown = () => {  // the document was on the screen (or downloaded to read elsewhere): agreeing may follow
+    state.shown = true;
+    hint.hidden = true;
+    if (agree) {
+      agree.disabled = false;
+      agree.removeAttribute('aria-describedby');
+    }
+  };
+  const card = ctx.doc ? ctx.documentCard(ctx.doc, ctx.fetchedAt, ctx.refresh) : null;
+  card?.querySelector('a')?.addEventListener('click', shown);
   mount(ctx.section, header(ctx, 'sign.read.title'),
     h('p', { text: t('sign.read.lead') }),
     deadlineLine(ctx),
-    ctx.doc ? ctx.documentCard(ctx.doc, ctx.fetchedAt, ctx.refresh) : null,
+    card,
+    ctx.doc ? documentViewer(ctx.doc, { view: state.view, onShown: shown }) : null,
     ctx.several ? signerProgress(ctx.message, { forClient: true }) : null,
     waiting ? h('div', { id: 'sign-waiting' }, alert('info', ctx.waitingFor
       ? t('sign.wait.for', { name: ctx.waitingFor }) : t('sign.wait.turn')))
       : h('p', { class: 'muted small', text: t('sign.read.how') }),
-    h('div', { class: 'notice' }, ctx.state.turnNotice ? alert('warn', ctx.state.turnNotice) : null),
+    h('div', { class: 'notice' }, state.turnNotice ? alert('warn', state.turnNotice) : null),
+    hint,
     h('div', { class: 'row actions-stack' },
       waiting
         ? h('button', { type: 'button', class: 'btn btn-secondary', text: t('sign.wait.check'), onclick: () => ctx.refresh() })
-        : h('button', { type: 'button', class: 'btn', text: t('sign.agree'), onclick: (e) => requestCode(ctx, e.currentTarget) }),
+        : agree,
       h('button', { type: 'button', class: 'btn btn-danger', text: t('sign.reject'), onclick: () => go(ctx, 'rejecting', 'reject-reason') })));
 }
 
@@ -109,26 +174,6 @@ function notYourTurn(ctx, error) {
   ctx.state.turnNotice = errorText(error);
   go(ctx, 'read');
   askRequest(ctx);
-}
-
-async function requestCode(ctx, button) {
-  const notice = ctx.section.querySelector('.notice');
-  if (button) button.disabled = true;
-  try {
-    const answer = await ctx.api.post(`${ctx.base}/otp`, {});
-    ctx.state.phoneHint = answer.phone_hint;
-    ctx.state.resendAt = Date.now() + (answer.resend_after || 60) * 1000;
-    ctx.state.codeNotice = null;
-    go(ctx, 'code', 'otp-code');
-  } catch (error) {
-    if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
-    if (error.code === 'rate_limited' && ctx.state.step === 'code') {
-      ctx.state.resendAt = Date.now() + (error.problem.retry_after || 60) * 1000;
-    }
-    if (error.code === 'not_open') { ctx.refresh(); return; }
-    if (notice) mount(notice, alert('error', errorText(error)));
-    if (button) button.disabled = false;
-  }
 }
 
 function rejectView(ctx) {
@@ -158,181 +203,48 @@ function rejectView(ctx) {
   mount(ctx.section, header(ctx, 'sign.reject.title'), h('p', { text: t('sign.reject.lead') }), form);
 }
 
-// ---- 2. the SMS code --------------------------------------------------------------------------------
+// ---- 4. signed: what, when and where, also after a reload --------------------------------------------
 
-function codeView(ctx) {
-  const { state } = ctx;
-  const code = h('input', { id: 'otp-code', name: 'code', type: 'text', inputmode: 'numeric', class: 'code-input',
-    autocomplete: 'one-time-code', maxlength: '6', pattern: '[0-9]{6}', required: true, 'aria-describedby': 'otp-hint' });
-  const notice = h('div', { class: 'notice' }, state.codeNotice);
-  const submit = h('button', { type: 'submit', class: 'btn', text: t('sign.code.verify') });
-  const resend = h('button', { type: 'button', class: 'btn-link', onclick: () => resendCode(ctx, resend) });
-  let timer = 0;
-  const tick = () => {  // the resend countdown; it stops by itself once this view is replaced
-    clearTimeout(timer);
-    if (!resend.isConnected) return;
-    const left = Math.ceil((state.resendAt - Date.now()) / 1000);
-    resend.disabled = left > 0;
-    resend.textContent = left > 0 ? t('sign.code.resend_in', { n: left }) : t('sign.code.resend');
-    if (left > 0) timer = setTimeout(tick, 1000);
+function signedView(ctx) {
+  const { state, doc } = ctx;
+  const justSigned = state.step === 'done';
+  const known = state.request?.confirmation;
+  const confirmation = known || {
+    signed_at: state.result?.signed_at || ctx.signing.signed_at || null,
+    place: state.result?.city || null,
+    document_sha256: doc?.sha256 || null,
   };
-  const form = h('form', { novalidate: true, onsubmit: async (event) => {
-    event.preventDefault();
-    const value = code.value.replace(/\s+/g, '');
-    if (!/^\d{6}$/.test(value)) {
-      mount(notice, alert('error', t('sign.code.format')));
-      code.setAttribute('aria-invalid', 'true');
-      code.focus();
-      return;
-    }
-    submit.disabled = true;
-    try {
-      await ctx.api.post(`${ctx.base}/otp/verify`, { code: value });
-      state.codeNotice = null;
-      go(ctx, 'sign', 'signature-pad');
-    } catch (error) {
-      if (error.code === 'otp_locked') state.resendAt = 0;
-      if (error.code === 'not_open') { ctx.refresh(); return; }
-      if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
-      mount(notice, alert('error', errorText(error)));
-      code.setAttribute('aria-invalid', 'true');
-      code.select();
-      submit.disabled = false;
-      tick();
-    }
-  } },
-  notice,
-  h('div', { class: 'field' },
-    h('label', { for: 'otp-code', text: t('sign.code.label') }),
-    code,
-    h('span', { class: 'hint', id: 'otp-hint', text: t('sign.code.hint') })),
-  h('div', { class: 'row actions-stack' }, submit,
-    h('button', { type: 'button', class: 'btn btn-secondary', text: t('common.cancel'), onclick: () => go(ctx, 'read') })),
-  h('p', { class: 'small muted resend' }, `${t('sign.code.no_sms')} `, resend));
-  mount(ctx.section, header(ctx, 'sign.code.title'),
-    h('p', { text: t('sign.code.sent_to', { phone: state.phoneHint || ctx.state.request?.phone_hint || '' }) }),
-    form);
-  tick();
+  const when = formatDateTime(confirmation.signed_at);
+  const lead = !confirmation.signed_at ? t('sign.done.already')
+    : t(confirmation.place ? 'sign.done.text' : 'sign.done.text_no_place',
+      { filename: doc?.filename || '', when, city: confirmation.place });
+  const item = (label, value, cls = null) => (value ? [h('dt', { text: label }), h('dd', { class: cls, text: value })] : null);
+  mount(ctx.section,
+    justSigned ? stepper('done') : null,
+    h('div', { class: 'confirmation', role: justSigned ? 'status' : null },
+      icon('checkCircle', 'done-mark'),
+      h('h2', { id: 'signing-title', text: t('sign.done.title') }),
+      h('p', { text: lead })),
+    h('dl', { class: 'details stacked signed-details' },
+      item(t('sign.done.document'), doc?.filename),
+      item(t('sign.done.when'), when),
+      item(t('sign.done.place'), confirmation.place),
+      item(t('sign.done.fingerprint'), confirmation.document_sha256, 'mono')),
+    confirmation.document_sha256 ? h('p', { class: 'small muted', text: t('sign.done.fingerprint_hint') }) : null,
+    h('p', { class: 'muted', text: t('sign.done.next') }),
+    othersOpen(ctx) ? h('p', { class: 'muted', text: t('sign.done.others') }) : null,
+    ctx.several ? signerProgress(ctx.message, { forClient: true }) : null,
+    doc ? ctx.documentCard(doc, ctx.fetchedAt, ctx.refresh) : null,
+    justSigned ? h('a', { class: 'btn btn-secondary', href: '#/', text: t('portal.back') }) : null);
 }
 
-async function resendCode(ctx, button) {
-  button.disabled = true;
-  try {
-    const answer = await ctx.api.post(`${ctx.base}/otp`, {});
-    ctx.state.phoneHint = answer.phone_hint;
-    ctx.state.resendAt = Date.now() + (answer.resend_after || 60) * 1000;
-    ctx.state.codeNotice = alert('info', t('sign.code.resent'));
-  } catch (error) {
-    if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
-    if (error.code === 'rate_limited') ctx.state.resendAt = Date.now() + (error.problem.retry_after || 60) * 1000;
-    ctx.state.codeNotice = alert('error', errorText(error));
-  }
-  go(ctx, 'code', 'otp-code');
-}
-
-// ---- 3. the signature and the place ------------------------------------------------------------------
-
-function signView(ctx) {
-  const { state } = ctx;
-  const canvas = h('canvas', { id: 'signature-pad', role: 'img', tabindex: '0', 'aria-label': t('sign.pad.label') });
-  const city = h('input', { id: 'sign-city', name: 'city', type: 'text', autocomplete: 'address-level2', maxlength: '100',
-    required: true, value: state.city ?? state.request?.prefill?.city ?? '' });
-  city.addEventListener('input', () => { state.city = city.value; });
-  const notice = h('div', { class: 'notice' });
-  const submit = h('button', { type: 'submit', class: 'btn', text: t('sign.submit') });
-  const form = h('form', { novalidate: true, onsubmit: (event) => { event.preventDefault(); sign(ctx, { pad, city, notice, submit, form }); } },
-    notice,
-    h('div', { class: 'field' },
-      h('span', { class: 'label', id: 'pad-label', text: t('sign.pad.title') }),
-      h('div', { class: 'pad-frame' }, canvas,
-        h('div', { class: 'pad-line', 'aria-hidden': 'true' }),
-        h('div', { class: 'pad-hint', 'aria-hidden': 'true', text: t('sign.pad.hint') })),
-      h('div', { class: 'row', id: 'pad-tools' },
-        h('button', { type: 'button', class: 'btn btn-quiet', text: t('sign.pad.undo'), onclick: () => pad.undo() }),
-        h('button', { type: 'button', class: 'btn btn-quiet', text: t('sign.pad.clear'), onclick: () => pad.clear() }))),
-    field(t('sign.city'), city, t('sign.city_hint')),
-    h('p', { class: 'small muted', text: t('sign.date', { date: formatDate(todayInAmsterdam()) }) }),
-    h('p', { class: 'small', text: t('sign.statement', { filename: ctx.doc?.filename || '' }) }),
-    h('div', { class: 'row actions-stack' }, submit));
-  mount(ctx.section, header(ctx, 'sign.pad.heading'), h('p', { text: t('sign.pad.lead') }), form);
-  const pad = createPad(canvas, { strokes: state.strokes, onChange: (strokes) => { state.strokes = strokes; } });
-  if (!city.value && !state.request) {
-    // The prefill may still be on its way.
-    ctx.api.get(ctx.base).then((request) => {
-      state.request = request;
-      if (!city.value && state.city === null) city.value = request.prefill?.city || '';
-    }).catch(() => {});
-  }
-}
-
-async function sign(ctx, { pad, city, notice, submit, form }) {
-  showFieldErrors(form, null);
-  if (pad.isEmpty()) {
-    mount(notice, alert('error', t('sign.pad.empty')));
-    ctx.section.querySelector('#signature-pad').focus();
-    return;
-  }
-  if (!city.value.trim()) {
-    mount(notice, alert('error', t('sign.city_missing')));
-    city.setAttribute('aria-invalid', 'true');
-    city.focus();
-    return;
-  }
-  submit.disabled = true;
-  const body = { signature_image: pad.toPng(), city: city.value.trim() };
-  const key = uuid();  // one key per attempt: a network retry of this attempt replays, never signs twice
-  let answer;
-  try {
-    answer = await postSign(ctx, body, key);
-  } catch (error) {
-    submit.disabled = false;
-    if (error.code === 'already_signed') { finish(ctx, { signed_at: null, city: body.city }); return; }
-    if (error.code === 'not_open') { ctx.refresh(); return; }
-    if (error.code === 'not_your_turn') { notYourTurn(ctx, error); return; }
-    if (error.code === 'otp_required') {
-      ctx.state.codeNotice = alert('warn', errorText(error));
-      ctx.state.resendAt = 0;
-      go(ctx, 'code', 'otp-code');
-      return;
-    }
-    mount(notice, errorAlert(error));
-    showFieldErrors(form, error);
-    notice.scrollIntoView({ block: 'nearest' });
-    return;
-  }
-  finish(ctx, { signed_at: answer.signed_at, city: body.city });
-}
-
-async function postSign(ctx, body, key) {
-  const send = () => ctx.api.post(`${ctx.base}/sign`, body, { headers: { 'Idempotency-Key': key } });
-  try {
-    return await send();
-  } catch (error) {
-    if (error.code !== 'network_error') throw error;
-    return send();  // same key: if the first one arrived, this replays its answer
-  }
-}
-
+/** After 'Ondertekenen': the confirmation, and the page's badge says it is signed. */
 function finish(ctx, result) {
   ctx.state.result = result;
   ctx.state.strokes = [];
+  ctx.onSigned();
   go(ctx, 'done');
-}
-
-// ---- 4. done, and the closed states ------------------------------------------------------------------
-
-function doneView(ctx) {
-  const { result } = ctx.state;
-  mount(ctx.section, stepper('done'),
-    h('div', { class: 'confirmation', role: 'status' },
-      icon('checkCircle', 'done-mark'),
-      h('h2', { id: 'signing-title', text: t('sign.done.title') }),
-      h('p', { text: result.signed_at
-        ? t('sign.done.text', { filename: ctx.doc?.filename || '', when: formatDateTime(result.signed_at), city: result.city })
-        : t('sign.done.already') }),
-      h('p', { class: 'muted', text: t('sign.done.next') }),
-      othersOpen(ctx) ? h('p', { class: 'muted', text: t('sign.done.others') }) : null,
-      h('a', { class: 'btn btn-secondary', href: '#/', text: t('portal.back') })));
+  askRequest(ctx);  // the server's confirmation: the fingerprint of what was signed
 }
 
 /** Another signer still has to sign (the reader's own request is done). */
@@ -342,14 +254,14 @@ function othersOpen(ctx) {
 
 function closedView(ctx) {
   const { signing } = ctx;
-  const rejecter = rejectedBy(ctx.message);
+  const rejecter = signing.status === 'withdrawn' ? rejectedBy(ctx.message) : null;
   const lines = {
-    signed: () => t('sign.closed.signed', { when: formatDateTime(signing.signed_at) }),
     rejected: () => t('sign.closed.rejected', { when: formatDateTime(signing.rejected_at) }),
     withdrawn: () => (rejecter ? t('sign.closed.co_rejected', { name: rejecter }) : t('sign.closed.withdrawn')),
   };
+  const title = rejecter ? 'sign.closed.title_co_rejected' : `sign.closed.title_${signing.status}`;
   mount(ctx.section,
-    h('h2', { id: 'signing-title', text: t('sign.closed.title') }),
+    h('h2', { id: 'signing-title', text: t(title, {}, t(`status.${signing.status}`)) }),
     h('p', { text: (lines[signing.status] || (() => t(`status.${signing.status}`)))() }),
     signing.status === 'rejected' && signing.reject_reason
       ? h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), signing.reject_reason)

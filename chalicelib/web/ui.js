@@ -12,7 +12,8 @@ export function shell({ area, signedIn = false, onLogout, nav = null, narrow = f
   const flash = h('div', { class: narrow ? 'flash narrow' : 'flash', 'aria-live': 'polite' });
   const languageButtons = ['nl', 'en'].map((lang) => h('button', {
     type: 'button', lang, 'aria-pressed': String(getLanguage() === lang), text: lang.toUpperCase(),
-    'aria-label': t(`lang.${lang}`), onclick: () => setLanguage(lang),
+    // The name starts with the visible text (WCAG 2.5.3), then says the language in full.
+    'aria-label': `${lang.toUpperCase()} ${t(`lang.${lang}`)}`, onclick: () => setLanguage(lang),
   }));
   mount(root,
     h('a', { class: 'skip-link', href: '#main', text: t('common.skip'), onclick: skipToMain }),

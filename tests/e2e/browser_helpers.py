@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -72,16 +73,21 @@ class Tab:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.errors.append(message.text)
 
-    def snap(self, name: str, both: bool = True) -> None:
-        """Full-page screenshots of the current screen at this tab's width and, with `both`, at the other."""
+    def snap(self, name: str, both: bool = True, audit: bool = True) -> None:
+        """Full-page screenshots of the current screen at this tab's width and, with `both`, at the other;
+        with `audit`, axe-core's WCAG 2.2 A and AA rules must find nothing at each width."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         sizes = [PHONE, DESKTOP] if self.phone else [DESKTOP, PHONE]
+        violations: dict[str, list[dict[str, Any]]] = {}
         for size in sizes if both else sizes[:1]:
             self.page.set_viewport_size(size)
             self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             label = "phone" if size is PHONE else "desktop"
             self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+            if audit and (found := axe_violations(self.page)):
+                violations[label] = found
         self.page.set_viewport_size(sizes[0])
+        assert not violations, f"axe-core on {name}: {violations}"
 
     def close(self) -> None:
         self.context.close()
@@ -230,3 +236,53 @@ def send_information(stack: Any, advisor_token: str, client_id: str, subject: st
     sent = call(stack, "POST", "/advisor/messages", advisor_token, {
         "client_id": client_id, "subject": subject, "body": "Ter informatie.", "response_type": "none"})
     assert sent.status_code == 201, sent.text
+
+
+def new_signer(stack: Any, advisor_token: str, name: str, city: str) -> dict[str, str]:
+    """A client of the demo firm with a phone of their own (so no SMS limit shared with other tests),
+    invited and activated: {id, name, email, password, phone}."""
+    from tests.conftest import random_mobile
+
+    tag = uuid.uuid4().hex[:8]
+    email, phone, password = f"ceremonie-{tag}@example.com", random_mobile(), f"Ceremonie-{tag}-2026!"
+    created = call(stack, "POST", "/advisor/clients", advisor_token,
+                   {"name": name, "email": email, "phone": phone, "city": city})
+    assert created.status_code == 201, created.text
+    client_id = str(created.json()["id"])
+    invited = call(stack, "POST", f"/advisor/clients/{client_id}/invite", advisor_token)
+    assert invited.status_code == 202, invited.text
+    body = [m for m in stack.outbox()["emails"] if email in m["to"]][-1]["body"]
+    found = re.search(r'href="([^"]+/activate\?[^"]+)"', body)
+    assert found, f"no activation link in the invitation: {body[:300]!r}"
+    token = parse_qs(urlparse(found.group(1).replace("&amp;", "&")).query)["token"][0]
+    activated = call(stack, "POST", "/auth/activate", body={"token": token, "password": password})
+    assert activated.ok, activated.text
+    return {"id": client_id, "name": name, "email": email, "password": password, "phone": phone}
+
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.2 A and AA violations of the page as it is now.
+
+    Injected through the DevTools protocol (page.evaluate), which the page's CSP does not govern,
+    so the policy stays exactly as served."""
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => {
+            const result = await window.axe.run(document, {
+                runOnly: { type: 'tag', values: tags },
+                rules: { 'label-content-name-mismatch': { enabled: true } },
+                resultTypes: ['violations'],
+            });
+            return result.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    return found

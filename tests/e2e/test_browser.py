@@ -95,6 +95,9 @@ def test_the_advisor_sends_a_signing_request_and_harry_signs_it_on_his_phone(bro
     portal.get_by_role("link", name=f"Bekijken en ondertekenen: {subject}").click()
     expect(portal.get_by_role("heading", name=subject)).to_be_visible()
     expect(portal.get_by_text("jaarrekening-2025.pdf")).to_be_visible()
+    # 'Akkoord' only once the PDF is shown in the page (PDF.js), its first line readable there.
+    expect(portal.get_by_role("button", name="Akkoord en ondertekenen")).to_be_enabled()
+    expect(portal.get_by_role("group", name="Pagina 1 van 1")).to_contain_text(subject)
     harry.snap("06-client-signing-request")
 
     seen = sms_count(stack, HARRY_PHONE)
@@ -240,8 +243,8 @@ def test_the_pages_carry_a_strict_policy_and_serve_only_allow_listed_files(stack
         assert answer.status_code == 200, path
         assert answer.headers["Content-Type"].startswith("text/html")
         policy = answer.headers["Content-Security-Policy"]
-        for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'",
-                          "base-uri 'none'", "form-action 'self'"):
+        for directive in ("default-src 'self'", "script-src 'self'", "worker-src 'self'", "style-src 'self'",
+                          "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"):
             assert directive in policy, (path, directive)
         assert "unsafe-inline" not in policy
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
@@ -250,7 +253,8 @@ def test_the_pages_carry_a_strict_policy_and_serve_only_allow_listed_files(stack
         assert "Strict-Transport-Security" not in answer.headers  # the local stage is plain HTTP
     script = requests.get(f"{stack.url}/static/portal.js", timeout=10)
     assert script.status_code == 200 and script.headers["Content-Type"].startswith("text/javascript")
-    for name in ("portal.js", "app.css", "logo.svg", "signature_pad.umd.min.js"):
+    for name in ("portal.js", "app.css", "logo.svg", "signature_pad.umd.min.js", "pdf.min.js", "pdf.worker.min.js",
+                 "handwriting-font.js"):
         static = requests.get(f"{stack.url}/static/{name}", timeout=10)
         assert static.status_code == 200, name
         assert "frame-ancestors 'none'" in static.headers["Content-Security-Policy"], name

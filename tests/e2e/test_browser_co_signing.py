@@ -58,10 +58,12 @@ def new_co_signer(stack: RunningStack, advisor_token: str) -> tuple[str, str, st
 
 
 def sign_with_code(stack: RunningStack, tab: Tab, phone: str, city: str | None = None) -> None:
-    """'Akkoord en ondertekenen', the SMS code from the outbox, a drawn signature, 'Ondertekenen'."""
+    """The PDF shown, 'Akkoord en ondertekenen', the SMS code from the outbox, a drawn signature, 'Ondertekenen'."""
     portal = tab.page
     seen = sms_count(stack, phone)
-    portal.get_by_role("button", name="Akkoord en ondertekenen").click()
+    agree = portal.get_by_role("button", name="Akkoord en ondertekenen")
+    expect(agree).to_be_enabled()  # once the document is on the screen
+    agree.click()
     portal.get_by_label("Sms-code", exact=True).fill(wait_for_sms_code(stack, phone, seen))
     portal.get_by_role("button", name="Bevestigen").click()
     pad = portal.locator("canvas#signature-pad")
