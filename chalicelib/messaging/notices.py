@@ -98,7 +98,7 @@ def confirm_signature(ports: Ports, client: Client, request: SigningRequest) -> 
             "name": client.name, "firm": firm, "subject": subject,
             "link": f"{ports.settings.portal_url}/#/messages/{request.message_id}",
         }))
-    except DependencyFailed:
+    except Exception:  # noqa: BLE001 - the signature has committed: nothing here may turn it into an error
         # The signature stands and the portal shows it; the e-mail is a courtesy copy.
         logger.warning("signer's confirmation e-mail failed", extra={"signing_request_id": request.id})
 

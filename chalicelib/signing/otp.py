@@ -83,10 +83,12 @@ def resend_at(state: OtpState, now: datetime) -> datetime:
 
 def where_it_stands(state: OtpState, now: datetime, phone_changed_at: str | None) -> dict[str, object] | None:
     """The code's part of the ceremony for the signing screen, so a page that reloads continues at the right
-    step: None before any code; `verified_until` while a verified code still allows signing."""
-    if not state.issued_at or state.voided_by(phone_changed_at):
+    step: None before any code; `verified_until` while a verified code still allows signing. A code voided by
+    a phone change shows as spent, with the wait its sends still impose."""
+    if not state.issued_at:
         return None
-    live = bool(state.code_hmac and state.expires_at and parse_iso(state.expires_at) > now and not state.locked)
+    live = bool(state.code_hmac and state.expires_at and parse_iso(state.expires_at) > now and not state.locked
+                and not state.voided_by(phone_changed_at))
     verified_until = None
     if state.has_live_verification(now, phone_changed_at):
         verified_until = iso(parse_iso(str(state.verified_at)) + VERIFIED_WINDOW)

@@ -94,6 +94,9 @@ def _still_due(message: Message) -> Condition:
     return (MessageItem.next_reminder_at == message.next_reminder_at) & MessageItem.status.is_in(*OPEN_MESSAGE_STATES)
 
 
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+
+
 def _unread() -> Condition:
     return NotificationItem.read.does_not_exist() | (NotificationItem.read == False)  # noqa: E712 - an expression
 
@@ -226,14 +229,24 @@ class MessageRepository:
         return _notification_api(item)
 
     def mark_all_read(self, tenant_id: str, advisor_id: str) -> int:
-        """Every unread one marked read: one Query for them (keys only), then one write per 25 of them."""
+        """Every unread one marked read: one Query for their keys, then one transaction per 100 of them, each
+        item only updated (its `read` flag), never rewritten."""
         pk = keys.advisor_inbox(tenant_id, advisor_id)
-        unread = list(NotificationItem.query(pk, NotificationItem.sk.startswith("NOTIF#"), filter_condition=_unread(),
-                                             consistent_read=True))
-        with NotificationItem.batch_write() as batch:
-            for item in unread:
-                item.read = True
-                batch.save(item)
+        try:
+            unread = [item.sk for item in NotificationItem.query(
+                pk, NotificationItem.sk.startswith("NOTIF#"), filter_condition=_unread(), consistent_read=True,
+                attributes_to_get=["pk", "sk"])]
+        except PynamoDBException as exc:
+            raise DependencyFailed() from exc
+        for start in range(0, len(unread), MAX_TRANSACTION_ITEMS):
+            transition = Transition()
+            for n, sk in enumerate(unread[start:start + MAX_TRANSACTION_ITEMS]):
+                transition.update(f"notification_{n}", NotificationItem(pk, sk), [NotificationItem.read.set(True)],
+                                  NotificationItem.pk.exists())
+            try:
+                transition.commit()
+            except TransitionRefused as exc:
+                raise DependencyFailed() from exc  # notifications are never deleted: a retry finds them all
         return len(unread)
 
     def due(self, now: datetime) -> list[Message]:

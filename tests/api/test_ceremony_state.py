@@ -95,3 +95,15 @@ def test_a_typed_signature_needs_a_name_of_1_to_100_characters_and_a_known_metho
                        {"signature_image": data_url(signature_png()), "city": "Delft", **body})
     assert (refused.status_code, refused.json["code"]) == (400, "validation_error")
     assert _screen(api, signer, request_id)["status"] != "signed"
+
+
+def test_a_code_voided_by_a_new_phone_number_shows_as_spent_with_its_wait(api: Api, firm, signer, backend, clock):
+    from tests.conftest import random_mobile
+
+    request_id = _request(api, firm, signer)
+    assert api.post(f"/portal/signing-requests/{request_id}/otp", signer["token"]).status_code == 202
+    clock.advance(seconds=1)
+    assert api.patch(f"/advisor/clients/{signer['id']}", firm["token"], {"phone": random_mobile()}).status_code == 200
+    code = _screen(api, signer, request_id)["code"]
+    assert (code["expires_at"], code["attempts_left"], code["verified_until"]) == (None, 0, None)
+    assert parse_iso(code["resend_after"]) > clock.now()  # the page shows the wait, not a code to type
