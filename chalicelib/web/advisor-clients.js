@@ -1,9 +1,10 @@
 // The advisor's clients: the searchable list and the client card (details, phone and city, invite, messages).
 
 import { advisorMessageRow } from './advisor-messages.js';
+import { parkedDraft } from './compose.js';
 import { debounce, formatDate, h, mount } from './dom.js';
 import { t } from './i18n.js';
-import { errorAlert, field, loading, showFieldErrors } from './ui.js';
+import { alert, errorAlert, field, loading, showFieldErrors } from './ui.js';
 
 export async function clientsView(app, query) {
   const { main } = app.frame;
@@ -53,7 +54,9 @@ function accessBadge(access) {
   return h('span', { class: `badge badge-${tone}`, text: t(`access.${access}`) });
 }
 
-export async function clientCardView(app, id) {
+/** The client card; `?phone=1` (from a message that needs the number) starts at the phone field, and
+ * when a draft is waiting, saving goes back to it. */
+export async function clientCardView(app, id, query = new URLSearchParams()) {
   const { main } = app.frame;
   mount(main, backLink(), loading());
   let card;
@@ -64,13 +67,16 @@ export async function clientCardView(app, id) {
     return;
   }
   const clientsById = new Map([[card.id, card]]);
+  const waiting = parkedDraft(card.id);
   mount(main,
     backLink(),
+    waiting ? alert('info', waiting.subject ? t('messages.draft_waits', { subject: waiting.subject }) : t('messages.draft_waits_untitled'),
+      h('a', { href: waiting.route, text: t('messages.back_to_draft') })) : null,
     h('div', { class: 'page-head' },
       h('div', {}, h('h1', { text: card.name }), h('p', { class: 'lead', text: card.email })),
       h('a', { class: 'btn', href: `#/compose?client=${encodeURIComponent(card.id)}`, text: t('clients.new_message') })),
     h('div', { class: 'grid-aside' },
-      h('div', {}, detailsCard(card), editCard(app, card), inviteCard(app, card)),
+      h('div', {}, detailsCard(card), editCard(app, card, { focusPhone: query.get('phone') === '1' }), inviteCard(app, card)),
       h('section', { class: 'card', 'aria-labelledby': 'card-messages' },
         h('h2', { id: 'card-messages', text: t('clients.messages') }),
         card.messages.length
@@ -94,8 +100,9 @@ function detailsCard(card) {
       row(t('clients.since'), formatDate(card.created_at))));
 }
 
-function editCard(app, card) {
-  const phone = h('input', { id: 'client-phone', name: 'phone', type: 'tel', autocomplete: 'off', value: card.phone || '' });
+function editCard(app, card, { focusPhone = false } = {}) {
+  const phone = h('input', { id: 'client-phone', name: 'phone', type: 'tel', autocomplete: 'off', value: card.phone || '',
+    'data-autofocus': focusPhone });
   const city = h('input', { id: 'client-city', name: 'city', type: 'text', autocomplete: 'off', maxlength: '100', value: card.city || '' });
   const notice = h('div');
   const save = h('button', { type: 'submit', class: 'btn', text: t('common.save') });
@@ -106,6 +113,11 @@ function editCard(app, card) {
       const changes = { phone: phone.value.trim() || null, city: city.value.trim() || null };
       await app.api.patch(`/advisor/clients/${encodeURIComponent(card.id)}`, changes);
       app.forgetClients();
+      const waiting = parkedDraft(card.id);
+      if (waiting) {  // the message being written needed this number: back to it
+        app.go(waiting.route, ['ok', t('clients.saved')]);
+        return;
+      }
       app.flash('ok', t('clients.saved'));
       await clientCardView(app, card.id);
     } catch (error) {

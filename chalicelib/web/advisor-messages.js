@@ -1,19 +1,21 @@
 // The communication module: every message with its status and overdue mark (and, with several
-// signers, each one's progress), one message in full, and the advisor's notifications.
+// signers, each one's progress), and one message in full with its documents and audit trail.
 
-import { formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
+import { fileBytes } from './api.js';
+import { fileName, formatDate, formatDateTime, formatSize, h, icon, mount, saveBlob } from './dom.js';
 import { t } from './i18n.js';
 import { isOpen, MESSAGE_STATUSES, OPEN_SIGNING_STATUSES, signersOf } from './model.js';
 import { hasCoSigners, signerProgress } from './signers.js';
 import { alert, errorAlert, errorText, field, loading, statusBadge } from './ui.js';
+import { contentTypeOf } from './upload.js';
 
 const FILTERS = ['', ...MESSAGE_STATUSES];
 
-function messageLink(m) {
+export function messageLink(m) {
   return `#/messages/${encodeURIComponent(m.id)}`;
 }
 
-function receiptLink(signingId, messageId) {
+export function receiptLink(signingId, messageId) {
   return `#/receipts/${encodeURIComponent(signingId)}?message=${encodeURIComponent(messageId)}`;
 }
 
@@ -114,16 +116,31 @@ export async function messageDetailView(app, id) {
         h('section', { class: 'card', 'aria-label': t('compose.body') },
           h('div', { class: 'message-body', text: m.body }),
           m.documents.length ? h('div', { class: 'stack' }, h('h2', { class: 'section-title', text: t('portal.message.documents') }),
-            m.documents.map(documentLine)) : null),
+            m.documents.map((d) => documentLine(app, d))) : null),
         m.signing ? signingCard(app, m) : null,
         conversationCard(m))));
 }
 
-function documentLine(d) {
+/** A document of the message, as sent: 'Openen' fetches that exact version (a link that lives minutes). */
+function documentLine(app, d) {
+  const open = h('button', { type: 'button', class: 'btn btn-secondary', 'aria-label': t('messages.open_document_label', { filename: d.filename }) },
+    icon('download'), h('span', { text: t('messages.open_document') }));
+  open.addEventListener('click', async () => {
+    open.disabled = true;
+    try {
+      const { download_url: url } = await app.api.get(`/advisor/documents/${encodeURIComponent(d.id)}/download`);
+      saveBlob(new Blob([await fileBytes(url)], { type: contentTypeOf({ name: d.filename }) || 'application/octet-stream' }), d.filename);
+    } catch (error) {
+      app.flash('error', errorText(error));
+    } finally {
+      open.disabled = false;
+    }
+  });
   return h('div', { class: 'doc' }, icon('file', 'doc-icon'),
     h('div', { class: 'row-main' },
-      h('div', { class: 'doc-name', text: d.filename }),
-      h('div', { class: 'row-meta' }, h('span', { text: formatSize(d.size) }), h('span', { class: 'mono', text: `SHA-256 ${d.sha256}` }))));
+      h('div', { class: 'doc-name' }, fileName(d.filename)),
+      h('div', { class: 'row-meta' }, h('span', { text: formatSize(d.size) }), h('span', { class: 'mono', text: `SHA-256 ${d.sha256}` }))),
+    open);
 }
 
 function signingCard(app, m) {
@@ -153,10 +170,17 @@ function signingCard(app, m) {
       ? h('p', { class: 'reason' }, h('span', { class: 'reason-label', text: `${t('common.reason')}: ` }), s.reject_reason) : null,
     histories(m).map((signer) => [
       h('h3', { text: several ? t('messages.audit_of', { name: signer.name }) : t('messages.audit') }),
-      h('ol', { class: 'timeline' }, signer.audit_events.map((e) => h('li', {},
+      h('ol', { class: 'timeline' }, signer.audit_events.map((e) => h('li', { 'data-event': e.type },
         h('span', { class: 'when', text: formatDateTime(e.at) }),
-        h('span', { text: t(`audit.${e.type}`, {}, e.type) }))))]),
+        h('span', { text: auditLine(e) }))))]),
     notice, withdraw);
+}
+
+/** An audit event in words: a reason the server names (`data.reason`) has its own line, else the type's. */
+export function auditLine(event) {
+  const reason = event.data?.reason;
+  const own = typeof reason === 'string' && /^\w+$/.test(reason) ? t(`audit.${event.type}_${reason}`, {}, '') : '';
+  return own || t(`audit.${event.type}`, {}, t('audit.unknown'));
 }
 
 /** Each signer's audit events where the answer lists them, else those of the main client's request. */
@@ -193,33 +217,4 @@ function conversationCard(m) {
       ? h('ul', { class: 'conversation' }, replies.map((r) => h('li', {},
         h('div', { class: 'row-meta', text: formatDateTime(r.created_at) }), h('div', { class: 'prewrap', text: r.body }))))
       : h('p', { class: 'muted', text: t('messages.no_reply') }));
-}
-
-export async function notificationsView(app) {
-  const { main } = app.frame;
-  const list = h('section', { class: 'card', 'aria-labelledby': 'notes-title' }, loading());
-  mount(main, h('div', { class: 'page-head' }, h('div', {},
-    h('h1', { id: 'notes-title', text: t('notifications.title') }), h('p', { class: 'lead', text: t('notifications.lead') }))), list);
-  try {
-    const [answer, messages, clientsById] = await Promise.all([
-      app.api.get('/advisor/notifications?limit=200'), app.api.get('/advisor/messages?limit=200'), app.clientsById(),
-    ]);
-    const subjects = new Map(messages.items.map((m) => [m.id, m.subject]));
-    mount(list, answer.items.length
-      ? h('ul', { class: 'rows' }, answer.items.map((n) => {
-        const who = clientsById.get(n.client_id)?.name || t('messages.unknown_client');
-        const target = n.type === 'signed' && n.signing_request_id
-          ? receiptLink(n.signing_request_id, n.message_id) : `#/messages/${encodeURIComponent(n.message_id)}`;
-        return h('li', {}, h('a', { class: 'row-link', href: target },
-          h('div', { class: 'row-main' },
-            h('div', { class: n.read ? 'row-title' : 'row-title unread', text: t(`notifications.${n.type}`, { client: who }) }),
-            h('div', { class: 'row-meta' },
-              h('span', { text: subjects.get(n.message_id) || '' }),
-              h('span', { text: formatDateTime(n.created_at) }))),
-          h('span', { class: 'chevron', 'aria-hidden': 'true', text: '›' })));
-      }))
-      : h('p', { class: 'empty', text: t('notifications.empty') }));
-  } catch (error) {
-    mount(list, errorAlert(error));
-  }
 }

@@ -2,12 +2,13 @@
 // a new message and the receipt view, each behind a hash route.
 
 import { clientCardView, clientsView } from './advisor-clients.js';
-import { messageDetailView, messagesView, notificationsView } from './advisor-messages.js';
+import { messageDetailView, messagesView } from './advisor-messages.js';
+import { notificationsView } from './advisor-notifications.js';
 import { createApi } from './api.js';
 import { composeView } from './compose.js';
 import { h } from './dom.js';
-import { chosenMembership, firmSwitcher } from './firms.js';
-import { t } from './i18n.js';
+import { chosenMembership, firmInHeader } from './firms.js';
+import { plural, t } from './i18n.js';
 import { receiptView } from './receipt.js';
 import { alert, currentRoute, flashMessage, focusHeading, loginView, shell, startRouter } from './ui.js';
 
@@ -15,6 +16,7 @@ const api = createApi({ onSignedOut: () => render({ expired: true }) });
 const SECTIONS = { clients: 'clients', messages: 'messages', notifications: 'notifications', compose: 'compose', receipts: 'messages' };
 let clientCache = null;
 let unreadCache = null;
+let meCache = null;
 let pendingNotice = null;
 
 const app = {
@@ -34,6 +36,19 @@ const app = {
   forgetClients() {
     clientCache = null;
   },
+  /** Who is logged in and what their firm has (`features`), asked once per page load. */
+  async me() {
+    if (!meCache) {
+      meCache = api.get('/advisor/me');
+      meCache.catch(() => { meCache = null; });
+    }
+    return meCache;
+  },
+  /** The header's unread count, asked afresh (after a notification was read). */
+  refreshUnread() {
+    unreadCache = null;
+    return showUnreadCount();
+  },
   flash(kind, text) {
     flashMessage(app.frame.flash, kind, text);
   },
@@ -49,6 +64,7 @@ async function render({ navigated = false, expired = false } = {}) {
   if (!api.session.get()) {
     clientCache = null;
     unreadCache = null;
+    meCache = null;
     app.frame = shell({ area: 'advisor', narrow: true });
     loginView(app.frame.main, {
       api, role: 'advisor', title: t('advisor.login.title'), lead: t('advisor.login.lead'),
@@ -62,20 +78,25 @@ async function render({ navigated = false, expired = false } = {}) {
   }
   const { parts, query } = currentRoute();
   const section = SECTIONS[parts[0]] || 'messages';
-  app.frame = shell({ area: 'advisor', signedIn: true, onLogout: logout, nav: navigation(section), switcher: firmSwitcher(api) });
+  app.frame = shell({ area: 'advisor', signedIn: true, onLogout: logout, nav: navigation(section), switcher: firmInHeader(api) });
   if (pendingNotice) {
     app.flash(...pendingNotice);
     pendingNotice = null;
   }
   const views = {
-    clients: () => (parts[1] ? clientCardView(app, parts[1]) : clientsView(app, query)),
+    clients: () => (parts[1] ? clientCardView(app, parts[1], query) : clientsView(app, query)),
     messages: () => (parts[1] ? messageDetailView(app, parts[1]) : messagesView(app, query)),
     notifications: () => notificationsView(app),
     compose: () => composeView(app, query, { fresh: navigated }),
     receipts: () => receiptView(app, parts[1], query),
   };
   await (views[parts[0]] || views.messages)();
-  if (navigated) focusHeading(app.frame.main);
+  if (navigated) {
+    // A view may name the control to start at (the phone field, when a number is to be added).
+    const start = app.frame.main.querySelector('[data-autofocus]');
+    if (start) start.focus();
+    else focusHeading(app.frame.main);
+  }
   showUnreadCount();
 }
 
@@ -96,15 +117,15 @@ function navigation(current) {
 
 async function showUnreadCount() {
   try {
-    unreadCache = unreadCache || api.get('/advisor/notifications?limit=200')
+    unreadCache = unreadCache || api.get('/advisor/notifications?unread=true&limit=200')
       .then((answer) => answer.items.filter((n) => !n.read).length);
     const unread = await unreadCache;
     const badge = document.getElementById('unread-count');
-    if (badge && unread) {
-      badge.textContent = String(unread);
-      badge.setAttribute('aria-label', t('advisor.nav.unread', { n: unread }));
-      badge.hidden = false;
-    }
+    if (!badge) return;
+    badge.hidden = !unread;
+    badge.textContent = unread ? String(unread) : '';
+    if (unread) badge.setAttribute('aria-label', plural('advisor.nav.unread', unread));
+    else badge.removeAttribute('aria-label');
   } catch {
     unreadCache = null;
   } finally {

@@ -2,35 +2,51 @@
 // 'Bestand laten ondertekenen' may add co-signers; a signer without a phone number blocks it at once.
 
 import { coSignerPicker, emptyCoSigners } from './co-signers.js';
-import { formatSize, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
+import { fileName, formatSize, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
 import { locale, t } from './i18n.js';
 import { RESPONSE_TYPES } from './model.js';
 import { ACCEPTED, contentTypeOf, uploadDocument } from './upload.js';
 import { alert, errorAlert, errorText, field, loading, showFieldErrors } from './ui.js';
 
 const PDF = 'application/pdf';
-// The form being written survives a re-render of the same route (a language switch), uploads included.
+// The form being written survives a re-render of the same route (a language switch), uploads included,
+// and a trip to a client card to add a mobile number ('parked' until the form is opened again).
 let draft = null;
+
+/** The draft waiting for a phone number on the card of `clientId`: {route, subject}, or null. */
+export function parkedDraft(clientId) {
+  return draft?.parked === clientId ? { route: draft.route, subject: draft.values?.subject?.trim() || '' } : null;
+}
 
 export async function composeView(app, query, { fresh = true } = {}) {
   const { main } = app.frame;
   mount(main, h('div', { class: 'page-head' }, h('h1', { text: t('compose.title') })), loading());
   let clients;
+  let me;
   try {
-    clients = [...await app.clients({ fresh: true })].sort((a, b) => a.name.localeCompare(b.name));
+    const [all, who] = await Promise.all([app.clients({ fresh: true }), app.me()]);
+    clients = [...all].sort((a, b) => a.name.localeCompare(b.name));
+    me = who;
   } catch (error) {
     mount(main, errorAlert(error));
     return;
   }
   const fromCard = query.get('client');
-  if (fresh || !draft || draft.route !== location.hash) {
+  const returning = Boolean(draft?.parked) && draft.route === location.hash;
+  if (!returning && (fresh || !draft || draft.route !== location.hash)) {
     draft = { route: location.hash, uploads: [], values: null, coSigners: emptyCoSigners() };
   }
   const mine = draft;
+  mine.parked = null;
+  // Back from a client card: the co-signers chosen carry the numbers saved there.
+  for (const chosen of mine.coSigners.chosen) Object.assign(chosen, clients.find((c) => c.id === chosen.id) || {});
+  // Only what the firm has: 'Bestand laten ondertekenen' where it has signing.
+  const types = RESPONSE_TYPES.filter((type) => type !== 'sign' || (me.firm?.features || []).includes('signing'));
   const { uploads } = mine;
-  const el = controls(clients, mine.values?.client ?? fromCard);
+  const el = controls(clients, mine.values?.client ?? fromCard, types);
   if (mine.values) {
     for (const name of ['subject', 'type', 'deadline', 'body']) el[name].value = mine.values[name];
+    if (!el.type.value) el.type.value = types[0];
   }
   const phoneBlock = h('div', { id: 'phone-block', hidden: true });
   const notice = h('div');
@@ -39,6 +55,10 @@ export async function composeView(app, query, { fresh = true } = {}) {
   const cancel = h('a', { class: 'btn btn-secondary', text: t('common.cancel'),
     href: fromCard ? `#/clients/${encodeURIComponent(fromCard)}` : '#/messages' });
 
+  function remember() {
+    mine.values = { client: el.client.value, subject: el.subject.value, type: el.type.value,
+      deadline: el.deadline.value, body: el.body.value };
+  }
   const chosenClient = () => clients.find((c) => c.id === el.client.value) || null;
   const needsPhone = () => el.type.value === 'sign' && chosenClient() && !chosenClient().phone;
   const coSigners = coSignerPicker({ api: app.api, state: mine.coSigners, mainClient: chosenClient, onChange: () => update() });
@@ -64,7 +84,8 @@ export async function composeView(app, query, { fresh = true } = {}) {
     phoneBlock.hidden = !blocked;
     if (blocked) {
       mount(phoneBlock, alert('warn', t(needsPhone() ? 'compose.phone_needed' : 'compose.co_signer_phone_needed', { name: client.name }),
-        h('a', { href: `#/clients/${encodeURIComponent(client.id)}`, text: t('compose.phone_fix') })));
+        h('a', { href: `#/clients/${encodeURIComponent(client.id)}?phone=1`, text: t('compose.phone_fix'),
+          onclick: () => { remember(); mine.parked = client.id; } })));
     }
     const busy = uploads.some((u) => u.status === 'uploading');
     send.disabled = blocked || busy;
@@ -75,7 +96,7 @@ export async function composeView(app, query, { fresh = true } = {}) {
   function renderUploads() {
     mount(uploadList, uploads.map((u) => h('li', {},
       h('div', { class: 'row-main' },
-        h('div', { class: 'doc-name', text: u.file.name }),
+        h('div', { class: 'doc-name' }, fileName(u.file.name)),
         h('div', { class: `upload-state ${u.status === 'ready' ? 'ok' : u.status === 'failed' ? 'bad' : ''}`,
           text: u.status === 'ready' ? t('compose.upload_ready', { size: formatSize(u.file.size) })
             : u.status === 'failed' ? t('compose.upload_failed', { reason: u.error })
@@ -182,16 +203,12 @@ export async function composeView(app, query, { fresh = true } = {}) {
     h('div', { class: 'page-head' }, h('div', {}, h('h1', { id: 'compose-title', text: t('compose.title') }),
       h('p', { class: 'lead', text: t('compose.lead') }))),
     h('section', { class: 'card' }, form));
-  const remember = () => {
-    mine.values = { client: el.client.value, subject: el.subject.value, type: el.type.value,
-      deadline: el.deadline.value, body: el.body.value };
-  };
   form.addEventListener('input', remember);
   form.addEventListener('change', remember);
   renderUploads();
 }
 
-function controls(clients, selected) {
+function controls(clients, selected, types) {
   const typeHint = h('span', { class: 'hint', id: 'compose-type-hint' });
   const deadlineHint = h('span', { class: 'hint', id: 'compose-deadline-hint' });
   const fileHint = h('span', { class: 'hint', id: 'compose-file-hint' });
@@ -200,7 +217,7 @@ function controls(clients, selected) {
       h('option', { value: '', text: t('compose.choose_client') }),
       clients.map((c) => h('option', { value: c.id, selected: c.id === selected, text: `${c.name} (${c.email})` }))),
     type: h('select', { id: 'compose-type', name: 'response_type', 'aria-describedby': 'compose-type-hint' },
-      RESPONSE_TYPES.map((type) => h('option', { value: type, text: t(`type.${type}`) }))),
+      types.map((type) => h('option', { value: type, text: t(`type.${type}`) }))),
     typeHint,
     subject: h('input', { id: 'compose-subject', name: 'subject', type: 'text', maxlength: '200', required: true }),
     deadline: h('input', { id: 'compose-deadline', name: 'deadline', type: 'date', min: todayInAmsterdam(),

@@ -132,3 +132,20 @@ export function debounce(fn, ms) {
     timer = setTimeout(() => fn(...args), ms);
   };
 }
+
+/** Save `blob` as a file named `filename` (a download the browser offers, from our own data). */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: 'blob-placeholder', download: filename });
+  link.setAttribute('href', url);  // a blob: URL made here, from our own data
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** A file name as nodes that may wrap after its separators ('-', '_', '.', ' '), so a narrow screen
+ * breaks 'jaarrekening-2025-definitief.pdf' between its parts, not inside a word. */
+export function fileName(name) {
+  return String(name).split(/(?<=[-_.\s])/).flatMap((part, i) => (i ? [document.createElement('wbr'), part] : [part]));
+}

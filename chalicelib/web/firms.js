@@ -53,6 +53,15 @@ function actAs(api, tenantId, pageRole, onSame) {
   else location.assign(PAGES[membership.role]);
 }
 
+/** What the header says of the firm: the switcher for a person with several memberships, else the
+ * one firm's name (null when the login named none). */
+export function firmInHeader(api) {
+  const switcher = firmSwitcher(api);
+  if (switcher) return switcher;
+  const firm = api.session.membership()?.firm;
+  return firm ? h('p', { class: 'firm-name', text: t('firm.current', { firm }) }) : null;
+}
+
 /** The header's firm switcher, for a person with several memberships (else null). A switch
  * loads the page afresh, so nothing of the other firm (lists, caches, an open message) stays. */
 export function firmSwitcher(api) {

@@ -2,7 +2,7 @@
 
 import { createApi } from './api.js';
 import { formatDateTime, h, mount } from './dom.js';
-import { t } from './i18n.js';
+import { plural, t } from './i18n.js';
 import { alert, errorAlert, field, shell, startRouter } from './ui.js';
 
 const api = createApi();  // the outbox needs no login: it never sends the session's token
@@ -23,7 +23,7 @@ function render() {
     try {
       const iso = `${at.toISOString().slice(0, 19)}Z`;
       const answer = await api.post('/dev/reminders/run', { at: iso }, { signedIn: false });
-      mount(result, alert('ok', t('outbox.ran', { when: formatDateTime(iso), n: answer.reminders_sent, m: answer.overdue_notices })));
+      mount(result, alert('ok', t('outbox.ran', { when: formatDateTime(iso), reminders: plural('outbox.reminders_n', answer.reminders_sent), notices: plural('outbox.notices_n', answer.overdue_notices) })));
       await load(true);
     } catch (error) {
       mount(result, errorAlert(error));

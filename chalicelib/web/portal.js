@@ -2,7 +2,7 @@
 
 import { createApi } from './api.js';
 import { append, formatDate, formatDateTime, formatSize, h, icon, mount } from './dom.js';
-import { chosenMembership, firmSwitcher } from './firms.js';
+import { chosenMembership, firmInHeader } from './firms.js';
 import { t } from './i18n.js';
 import { isOpenSigning, OPEN_MESSAGE_STATUSES, ownSigning, REPLYABLE_MESSAGE_STATUSES } from './model.js';
 import { waitingFor } from './signers.js';
@@ -28,7 +28,7 @@ async function render({ navigated = false, expired = false } = {}) {
   if (!chosenMembership({ api, area: 'portal', role: 'client', onLogout: logout, onChosen: () => render({ navigated: true }) })) {
     return;
   }
-  frame = shell({ area: 'portal', narrow: true, signedIn: true, onLogout: logout, switcher: firmSwitcher(api) });
+  frame = shell({ area: 'portal', narrow: true, signedIn: true, onLogout: logout, switcher: firmInHeader(api) });
   const { parts } = currentRoute();
   const view = parts[0] === 'messages' && parts[1] ? messageView(parts[1]) : overview();
   await view;
@@ -54,8 +54,8 @@ async function overview() {
     mount(main, errorAlert(error));
     return;
   }
+  // 'Alle berichten' is all of them: a request that waits is listed there too, beside its place on top.
   const open = items.filter(isOpenSigning);
-  const others = items.filter((m) => !isOpenSigning(m));
   main.querySelector('.loading').remove();
   if (open.length) {
     main.append(h('section', { class: 'card todo', 'aria-labelledby': 'todo-title' },
@@ -64,8 +64,8 @@ async function overview() {
   }
   main.append(h('h2', { class: 'section-title', id: 'all-title', text: t('portal.overview.all') }),
     h('section', { class: 'card', 'aria-labelledby': 'all-title' },
-      others.length ? h('ul', { class: 'rows' }, others.map(messageRow))
-        : h('p', { class: 'empty', text: items.length ? t('portal.overview.none_other') : t('portal.overview.empty') })));
+      items.length ? h('ul', { class: 'rows' }, items.map(messageRow))
+        : h('p', { class: 'empty', text: t('portal.overview.empty') })));
 }
 
 /** A request that waits for the reader's signature; in sequential order, maybe for someone else's first. */

@@ -2,7 +2,7 @@
 // the authority's time stamp; the evidence bundle (JSON) and the transactiebon (PDF) to download.
 
 import { ApiError } from './api.js';
-import { formatDateTime, formatSize, h, icon, mount } from './dom.js';
+import { formatDate, formatDateTime, formatSize, h, icon, mount, saveBlob } from './dom.js';
 import { locale, t } from './i18n.js';
 import { errorAlert, loading } from './ui.js';
 
@@ -13,8 +13,13 @@ export async function receiptView(app, id, query) {
     text: `‹ ${messageId ? t('receipt.back_message') : t('messages.back')}` });
   mount(main, back, loading());
   let receipt;
+  let keys;
   try {
-    receipt = await app.api.get(`/advisor/signing-requests/${encodeURIComponent(id || '')}/receipt`);
+    [receipt, keys] = await Promise.all([
+      app.api.get(`/advisor/signing-requests/${encodeURIComponent(id || '')}/receipt`),
+      // The published keys give the seal key its date; without them the key gets a short label.
+      app.api.get('/keys', { signedIn: false }).then((answer) => answer.seal_keys || []).catch(() => []),
+    ]);
   } catch (error) {
     mount(main, back, errorAlert(error));
     return;
@@ -36,7 +41,7 @@ export async function receiptView(app, id, query) {
         v.checked_at ? h('p', { class: 'small muted', text: t('receipt.checked_at', { when: formatDateTime(v.checked_at) }) }) : null),
       signatureCard(receipt)),
     documentCard(receipt),
-    sealCard(receipt));
+    sealCard(receipt, keys));
 }
 
 function check(what, ok) {
@@ -87,7 +92,10 @@ function signatureCard(r) {
     h('dl', { class: 'details' },
       row(t('receipt.signer'), signer.name || '', signer.phone_hint ? h('span', { class: 'muted', text: ` · ${signer.phone_hint}` }) : null),
       row(t('receipt.time'), formatDateTime(r.signed_at)),
-      row(t('receipt.place'), r.place || '', placeNote(r))));
+      row(t('receipt.place'), r.place || '', placeNote(r)),
+      r.signature_method ? row(t('receipt.method'), h('span', { 'data-method': r.signature_method,
+        text: t(`receipt.method_${r.signature_method}`, {}, r.signature_method) }),
+      h('span', { class: 'muted', text: ` · ${t('receipt.confirmed_by')}` })) : null));
 }
 
 /** Whether the signer kept the suggested place (`place_prefilled` holds the suggestion). */
@@ -111,17 +119,29 @@ function documentCard(r) {
     h('p', { class: 'small muted', text: t('receipt.fingerprint_text') }));
 }
 
-function sealCard(r) {
+function sealCard(r, keys) {
   const seal = r.seal || {};
   const row = (label, value, cls = '') => [h('dt', { text: label }), h('dd', { class: cls, text: value || '—' })];
   return h('section', { class: 'card', 'aria-labelledby': 'seal-title' },
     h('h2', { id: 'seal-title', text: t('receipt.seal') }),
     h('dl', { class: 'details' },
       row(t('receipt.algorithm'), seal.algorithm),
-      row(t('receipt.key'), seal.key_id, 'mono'),
+      row(t('receipt.key'), keyLabel(seal.key_id, keys)),
       row(t('receipt.digest'), seal.digest, 'mono'),
       row(t('receipt.signature_sha'), r.signature?.sha256, 'mono')),
-    h('details', {}, h('summary', { text: t('receipt.seal_value') }), h('p', { class: 'mono', text: seal.signature || '' })));
+    h('details', {}, h('summary', { text: t('receipt.seal_value') }),
+      seal.key_id ? h('p', { class: 'small mono', text: t('receipt.key_id', { id: seal.key_id }) }) : null,
+      h('p', { class: 'mono', text: seal.signature || '' })));
+}
+
+/** A seal key as people can tell keys apart: the date it came into use, else the end of its id
+ * (a KMS ARN's key id, a key alias's name), never the raw ARN. */
+export function keyLabel(keyId, keys = []) {
+  if (!keyId) return '';
+  const published = keys.find((k) => k.key_id === keyId);
+  if (published?.active_from) return t('receipt.key_dated', { date: formatDate(published.active_from) });
+  const tail = String(keyId).split(/[/:]/).pop() || String(keyId);
+  return t('receipt.key_short', { label: tail.slice(-8) });
 }
 
 /** The evidence bundle as a JSON file, for checking the seal outside this service. */
@@ -162,14 +182,4 @@ function downloadButton(app, label, fetchFile) {
     }
   });
   return button;
-}
-
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const link = h('a', { href: 'blob-placeholder', download: filename });
-  link.setAttribute('href', url);  // a blob: URL made here, from our own data
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }

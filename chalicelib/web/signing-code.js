@@ -3,7 +3,7 @@
 // while a new code may not be sent yet, worded as a wait.
 
 import { h, mount } from './dom.js';
-import { locale, t } from './i18n.js';
+import { locale, plural, t } from './i18n.js';
 import { alert, errorText } from './ui.js';
 
 const LIVE_MARGIN_MS = 15_000;  // a code about to expire is not worth typing: send a new one
@@ -121,7 +121,7 @@ export function codeView(ctx) {
       }
       if (error.code === 'not_open') { ctx.refresh(); return; }
       if (error.code === 'not_your_turn') { ctx.notYourTurn(error); return; }
-      mount(notice, alert('error', errorText(error)));
+      mount(notice, alert('error', codeRefused(error)));
       code.setAttribute('aria-invalid', 'true');
       code.select();
       submit.disabled = false;
@@ -141,6 +141,14 @@ export function codeView(ctx) {
     h('p', { text: phone ? t('sign.code.sent_to', { phone }) : t('sign.code.sent') }),
     form);
   tick();
+}
+
+/** A wrong code with attempts left, in the language's own plural ('nog 1 poging', '4 more attempts');
+ * any other refusal in the server's words. */
+function codeRefused(error) {
+  const left = Number(error.problem?.attempts_left);
+  if (error.code === 'invalid_code' && Number.isInteger(left) && left > 0) return plural('sign.code.attempts_left', left);
+  return errorText(error);
 }
 
 async function resendCode(ctx, button) {

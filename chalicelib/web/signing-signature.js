@@ -14,8 +14,12 @@ export function signView(ctx) {
   city.addEventListener('input', () => { state.city = city.value; });
   const notice = h('div', { class: 'notice' });
   const submit = h('button', { type: 'submit', class: 'btn', text: t('sign.submit') });
-  const drawn = drawnPanel(ctx);
-  const typed = typedPanel(ctx);
+  // 'Zet eerst uw handtekening…' goes once there is one: the notice says what is still missing, no more.
+  const signatureGiven = () => {
+    if (notice.dataset.problem === 'empty') { notice.replaceChildren(); delete notice.dataset.problem; }
+  };
+  const drawn = drawnPanel(ctx, signatureGiven);
+  const typed = typedPanel(ctx, signatureGiven);
   const choose = (method) => {
     state.method = method;
     drawn.panel.hidden = method !== 'drawn';
@@ -56,29 +60,34 @@ function methodChoice(current, choose) {
     h('div', { class: 'segments' }, option('drawn'), option('typed')));
 }
 
-function drawnPanel(ctx) {
+function drawnPanel(ctx, onSigned) {
   const { state } = ctx;
+  const hint = h('div', { class: 'pad-hint', 'aria-hidden': 'true', text: t('sign.pad.hint'), hidden: state.strokes?.length > 0 });
   const canvas = h('canvas', { id: 'signature-pad', role: 'img', 'aria-label': t('sign.pad.label') });
   let pad = null;
   const panel = h('div', { class: 'field', id: 'sign-drawn' },
     h('span', { class: 'label', id: 'pad-label', text: t('sign.pad.title') }),
     h('div', { class: 'pad-frame' }, canvas,
       h('div', { class: 'pad-line', 'aria-hidden': 'true' }),
-      h('div', { class: 'pad-hint', 'aria-hidden': 'true', text: t('sign.pad.hint') })),
+      hint),
     h('div', { class: 'row', id: 'pad-tools' },
       h('button', { type: 'button', class: 'btn btn-quiet', text: t('sign.pad.undo'), onclick: () => pad.undo() }),
       h('button', { type: 'button', class: 'btn btn-quiet', text: t('sign.pad.clear'), onclick: () => pad.clear() })));
   return {
     panel,
     attach() {
-      pad = createPad(canvas, { strokes: state.strokes, onChange: (strokes) => { state.strokes = strokes; } });
+      pad = createPad(canvas, { strokes: state.strokes, onChange: (strokes) => {
+        state.strokes = strokes;
+        hint.hidden = strokes.length > 0;  // 'Teken hier' only over an empty pad
+        if (strokes.length) onSigned();
+      } });
     },
     isEmpty: () => pad.isEmpty(),
     png: () => pad.toPng(),
   };
 }
 
-function typedPanel(ctx) {
+function typedPanel(ctx, onSigned) {
   const { state } = ctx;
   const name = h('input', { id: 'typed-name', name: 'typed_name', type: 'text', autocomplete: 'name', maxlength: '100',
     value: state.typedName || '', spellcheck: 'false' });
@@ -91,6 +100,10 @@ function typedPanel(ctx) {
   name.addEventListener('input', () => {
     state.typedName = name.value;
     redraw();
+    if (name.value.trim()) {
+      name.removeAttribute('aria-invalid');
+      onSigned();
+    }
   });
   const panel = h('div', { id: 'sign-typed' },
     field(t('sign.typed.label'), name, t('sign.typed.hint')),
@@ -115,9 +128,11 @@ function typedPanel(ctx) {
 async function sign(ctx, { drawn, typed, city, notice, submit, form }) {
   const { state } = ctx;
   showFieldErrors(form, null);
+  delete notice.dataset.problem;
   const isTyped = state.method === 'typed';
   if (isTyped ? !typed.name() : drawn.isEmpty()) {
     mount(notice, alert('error', t(isTyped ? 'sign.typed.empty' : 'sign.pad.empty')));
+    notice.dataset.problem = 'empty';
     const target = isTyped ? typed.input : ctx.section.querySelector('#sign-method-drawn');
     if (isTyped) target.setAttribute('aria-invalid', 'true');
     target.focus();

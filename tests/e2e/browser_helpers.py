@@ -286,3 +286,60 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         AXE_TAGS,
     )
     return found
+
+
+def upload_pdf(stack: Any, token: str, filename: str, pdf: bytes) -> dict[str, Any]:
+    """A PDF through the presigned POST, checked by the server: the ready document."""
+    created = call(stack, "POST", "/advisor/documents", token,
+                   {"filename": filename, "content_type": "application/pdf", "size": len(pdf)})
+    assert created.status_code == 201, created.text
+    upload = created.json()["upload"]
+    stored = requests.post(upload["url"], data=upload["fields"], timeout=10, files={"file": (filename, pdf, "application/pdf")})
+    assert stored.ok, stored.text
+    ready = call(stack, "POST", f"/advisor/documents/{created.json()['id']}/complete", token)
+    assert ready.ok, ready.text
+    return dict(ready.json())
+
+
+def send_to_sign(stack: Any, token: str, client_id: str, subject: str, pdf: bytes, *, filename: str = "volmacht.pdf",
+                 co_signers: tuple[str, ...] = (), order: str = "parallel") -> dict[str, Any]:
+    """A `sign` message from the advisor of `token` to a client (and co-signers), by client id: the sent message."""
+    document = upload_pdf(stack, token, filename, pdf)
+    body: dict[str, Any] = {"client_id": client_id, "subject": subject, "body": "Graag uw handtekening.",
+                            "response_type": "sign", "document_ids": [document["id"]], "deadline": deadline_in(10)}
+    if co_signers:
+        body.update(co_signers=list(co_signers), signing_order=order)
+    sent = call(stack, "POST", "/advisor/messages", token, body)
+    assert sent.status_code == 201, sent.text
+    return dict(sent.json())
+
+
+def sign_over_http(stack: Any, signer: dict[str, str], request_id: str, *, method: str = "drawn",
+                   wrong_code_first: bool = False) -> None:
+    """The ceremony as the portal runs it, over HTTP: open, code by SMS (a wrong one first, if asked), sign."""
+    from tests.conftest import data_url, signature_png
+
+    token = stack.login(signer["email"], signer["password"])
+    base = f"/portal/signing-requests/{request_id}"
+    assert call(stack, "GET", base, token).ok
+    seen = sms_count(stack, signer["phone"])
+    sent = call(stack, "POST", f"{base}/otp", token)
+    assert sent.status_code == 202, sent.text
+    code = wait_for_sms_code(stack, signer["phone"], seen)
+    if wrong_code_first:
+        wrong = call(stack, "POST", f"{base}/otp/verify", token, {"code": f"{(int(code) + 1) % 1_000_000:06d}"})
+        assert wrong.status_code == 422, wrong.text
+    verified = call(stack, "POST", f"{base}/otp/verify", token, {"code": code})
+    assert verified.ok, verified.text
+    body: dict[str, Any] = {"signature_image": data_url(signature_png()), "city": "Leiden", "method": method}
+    if method == "typed":
+        body["typed_name"] = signer["name"]
+    signed = call(stack, "POST", f"{base}/sign", token, body)
+    assert signed.ok, signed.text
+
+
+def reject_over_http(stack: Any, signer: dict[str, str], request_id: str, reason: str) -> None:
+    """'Afwijzen' in the portal, over HTTP."""
+    token = stack.login(signer["email"], signer["password"])
+    rejected = call(stack, "POST", f"/portal/signing-requests/{request_id}/reject", token, {"reason": reason})
+    assert rejected.ok, rejected.text
