@@ -45,6 +45,7 @@ node_modules/.installed: package.json
 	# PDF.js (legacy build: older phone browsers too), as .js: /static/ serves js, css and svg only.
 	cp node_modules/pdfjs-dist/legacy/build/pdf.min.mjs chalicelib/web/vendor/pdf.min.js
 	cp node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs chalicelib/web/vendor/pdf.worker.min.js
+	cp node_modules/pdfjs-dist/wasm/openjpeg_nowasm_fallback.js chalicelib/web/vendor/  # JPEG 2000 scans
 	# The typed signature's handwriting font, as a module of base64 strings that FontFace loads
 	# (/static/ serves text files only; no font-src or data: needed in the CSP).
 	{ for part in latin latin-ext; do printf 'export const %s = "%s";\n' "$${part/-/_}" \

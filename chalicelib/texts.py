@@ -6,6 +6,8 @@ kept here are the field and detail messages, by message key.
 
 from __future__ import annotations
 
+import re
+
 from chalicelib.errors import CODES
 
 DEFAULT_LANGUAGE = "nl"
@@ -66,7 +68,7 @@ _NL: dict[str, str] = {
     "code_format": "De code bestaat uit 6 cijfers.",
     "no_code": "Er is geen geldige code. Vraag een nieuwe code aan.",
     "code_expired": "De code is verlopen. Vraag een nieuwe code aan.",
-    "wrong_code": "De code is onjuist. U heeft nog {attempts_left} poging(en).",
+    "wrong_code": "De code is onjuist. U heeft nog {attempts_left} {attempts_left|poging|pogingen}.",
     "code_race": "De code kon niet worden gecontroleerd. Probeer het opnieuw.",
     "code_locked": "Te veel onjuiste codes: deze code is ongeldig gemaakt. Vraag een nieuwe code aan.",
     "too_many_codes": "U heeft te veel codes aangevraagd. Probeer het over {retry_after} seconden opnieuw.",
@@ -156,7 +158,7 @@ _EN: dict[str, str] = {
     "code_format": "The code consists of 6 digits.",
     "no_code": "There is no valid code. Request a new code.",
     "code_expired": "The code has expired. Request a new code.",
-    "wrong_code": "The code is incorrect. You have {attempts_left} attempt(s) left.",
+    "wrong_code": "The code is incorrect. You have {attempts_left} {attempts_left|attempt|attempts} left.",
     "code_race": "The code could not be checked. Please try again.",
     "code_locked": "Too many wrong codes: this code has been invalidated. Request a new code.",
     "too_many_codes": "You have requested too many codes. Try again in {retry_after} seconds.",
@@ -202,7 +204,14 @@ def text(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     """The sentence for `key` in `language`, falling back to Dutch and then to the key itself."""
     catalog = CATALOG.get(language, CATALOG[DEFAULT_LANGUAGE])
     template = catalog.get(key) or CATALOG[DEFAULT_LANGUAGE].get(key) or key
+    if "|" in template:
+        template = _PLURAL.sub(lambda m: m[2] if params.get(m[1]) == 1 else m[3], template)
     return template.format_map(_Missing(params)) if "{" in template else template
+
+
+# "{n|poging|pogingen}": the first form for exactly one, the second for any other number (Dutch and English
+# have these two forms only).
+_PLURAL = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
 
 
 class _Missing(dict[str, object]):

@@ -60,13 +60,17 @@ def client_card(ports: Ports, principal: Principal, client_id: str) -> dict[str,
 
 
 def advisor_message(ports: Ports, principal: Principal, message_id: str) -> dict[str, Any]:
-    """A message with its conversation and, for `sign`, the signing request with its audit events."""
+    """A message with its conversation and, for `sign`, the signing request with its audit events (and, with
+    co-signers, each signer's own, in `signings`)."""
     message = ports.messages.get_message(principal.tenant_id, message_id)
     answer = message.to_api()
     answer["conversation"] = _conversation(ports, message)
     if message.signing_request_id:
-        events = ports.signing.audit_events(principal.tenant_id, message.signing_request_id)
-        answer["signing"]["audit_events"] = [e.to_api() for e in events]
+        trails = {s["id"]: [e.to_api() for e in ports.signing.audit_events(principal.tenant_id, s["id"])]
+                  for s in answer["signings"]}
+        answer["signing"]["audit_events"] = trails[message.signing_request_id]
+        if len(trails) > 1:
+            answer["signings"] = [{**s, "audit_events": trails[s["id"]]} for s in answer["signings"]]
     return answer
 
 

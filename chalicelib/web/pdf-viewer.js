@@ -131,7 +131,11 @@ export function documentViewer(doc, { onShown = () => {}, onFailed = () => {}, v
 
   Promise.all([pdfjs(), bytesOf(doc)]).then(async ([lib, bytes]) => {
     // A copy: the worker takes the buffer it is given, and a re-render needs it again.
-    pdf = await lib.getDocument({ data: bytes.slice(0), isEvalSupported: false, enableXfa: false }).promise;
+    // Scanned pages: JPEG 2000 images decode with PDF.js's JavaScript decoder from /static/, JBIG2 with its
+    // built-in one; no WebAssembly, so the CSP needs no 'wasm-unsafe-eval'.
+    pdf = await lib.getDocument({
+      data: bytes.slice(0), isEvalSupported: false, enableXfa: false, useWasm: false, wasmUrl: '/static/',
+    }).promise;
     await draw();
   }).catch((error) => {
     mount(status, alert('warn', t('viewer.failed')));

@@ -103,6 +103,9 @@ def test_in_sequential_order_the_second_signer_waits_then_signs_and_both_receipt
                                       "position": position, "signing_order": "sequential"}
     kinds = [n["type"] for n in api.get("/advisor/notifications", firm["token"]).json["items"]]
     assert sorted(kinds) == ["completed", "signed", "signed"]
+    trails = {s["id"]: [e["type"] for e in s["audit_events"]] for s in done["signings"]}
+    assert trails[els_request][-1] == "signed" and "turn" in trails[els_request]
+    assert "turn" not in trails[jan_request] and done["signing"]["audit_events"][-1]["type"] == "signed"
     assert any("Alle handtekeningen" in m["subject"] for m in emails_to(backend, firm["advisor_email"]))
 
 

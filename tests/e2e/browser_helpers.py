@@ -186,13 +186,15 @@ def draw_signature(page: Page, canvas: Locator) -> None:
         page.mouse.up()
 
 
-def send_signing_request(stack: Any, client_name: str, subject: str, deadline: str) -> dict[str, Any]:
-    """Through the API (the browser path is test 1's): a ready PDF and a `sign` message to the client."""
+def send_signing_request(stack: Any, client_name: str, subject: str, deadline: str,
+                         pdf: bytes | None = None) -> dict[str, Any]:
+    """Through the API (the browser path is test 1's): a ready PDF (`pdf`, or a line of text) and a `sign`
+    message to the client."""
     token = stack.login(*ADVISOR)
     headers = {"Authorization": f"Bearer {token}"}
     clients = requests.get(f"{stack.url}/advisor/clients", headers=headers, timeout=10).json()["items"]
     client = next(c for c in clients if c["name"] == client_name)
-    pdf = small_pdf(subject)
+    pdf = pdf if pdf is not None else small_pdf(subject)
     created = requests.post(f"{stack.url}/advisor/documents", headers=headers, timeout=10, json={
         "filename": "volmacht.pdf", "content_type": "application/pdf", "size": len(pdf)}).json()
     upload = created["upload"]
