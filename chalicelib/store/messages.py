@@ -134,8 +134,13 @@ def _claimed(transition: Transition) -> bool:
 
 def _update(message: Message, actions: Sequence[Action]) -> None:
     """Change a stored message; NotFound rather than a half item when there is none (as the fake does)."""
+    _update_stored(_item(message), actions)
+
+
+def _update_stored(item: MessageItem | NotificationItem, actions: Sequence[Action]) -> None:
+    """Change a stored item (and read it back as it is now); NotFound when there is none."""
     try:
-        _item(message).update(actions=list(actions), condition=MessageItem.pk.exists())
+        item.update(actions=list(actions), condition=type(item).pk.exists())
     except UpdateError as exc:
         if condition_failed(exc):
             raise NotFound() from exc
@@ -218,14 +223,7 @@ class MessageRepository:
     def mark_notification_read(self, tenant_id: str, advisor_id: str, notification_id: str) -> dict[str, Any]:
         """Read, in one conditional update that answers the item as it is now; NotFound for another's or none."""
         item = NotificationItem(keys.advisor_inbox(tenant_id, advisor_id), keys.notification(notification_id))
-        try:
-            item.update(actions=[NotificationItem.read.set(True)], condition=NotificationItem.pk.exists())
-        except UpdateError as exc:
-            if condition_failed(exc):
-                raise NotFound() from exc
-            raise DependencyFailed() from exc
-        except PynamoDBException as exc:
-            raise DependencyFailed() from exc
+        _update_stored(item, [NotificationItem.read.set(True)])
         return _notification_api(item)
 
     def mark_all_read(self, tenant_id: str, advisor_id: str) -> int:
