@@ -178,9 +178,11 @@ def test_a_co_signers_rejection_shows_in_the_main_signers_trail_as_a_withdrawal_
     page = tab.page
     log_in(page, *ADVISOR)
     open_message(page, subject)
-    trail = page.locator(".timeline")
-    expect(trail).to_contain_text("Ingetrokken: een medeondertekenaar heeft afgewezen")
-    assert_in_words(trail)
+    trails = page.locator(".timeline")  # each signer's own trail, in signing order
+    expect(trails).to_have_count(2)
+    expect(trails.nth(0)).to_contain_text("Ingetrokken: een medeondertekenaar heeft afgewezen")
+    expect(trails.nth(1)).to_contain_text("Afgewezen")
+    assert_in_words(trails)
     tab.snap("adv-06-audit-trail-co-signer-rejected")
 
 
@@ -188,7 +190,7 @@ def test_adding_a_mobile_number_keeps_the_draft_and_comes_back_to_it(browser, st
     from tests.conftest import random_mobile
 
     tag = uuid.uuid4().hex[:6]
-    name = f"Sanne Zondernummer {tag}"  # like demo client Sanne: a client without a mobile number
+    name = f"Zoë Zondernummer {tag}"  # like demo client Sanne: a client without a mobile number
     created = call(stack, "POST", "/advisor/clients", advisor_token, {"name": name, "email": f"zonder-{tag}@example.com"})
     assert created.status_code == 201, created.text
     subject = f"Machtiging {tag}"
@@ -200,7 +202,7 @@ def test_adding_a_mobile_number_keeps_the_draft_and_comes_back_to_it(browser, st
     page.get_by_label("Aan", exact=True).select_option(label=f"{name} (zonder-{tag}@example.com)")
     page.get_by_label("Onderwerp", exact=True).fill(subject)
     page.get_by_label("Soort reactie", exact=True).select_option(label="Bestand laten ondertekenen")
-    page.get_by_label("Bericht", exact=True).fill("Beste Sanne,\n\nGraag de machtiging ondertekenen.")
+    page.get_by_label("Bericht", exact=True).fill("Beste Zoë,\n\nGraag de machtiging ondertekenen.")
     long_name = "machtiging-belastingdienst-2026-definitief-getekend.pdf"
     page.get_by_label("Bijlage toevoegen", exact=True).set_input_files(
         files=[{"name": long_name, "mimeType": "application/pdf", "buffer": small_pdf(subject)}])
