@@ -68,7 +68,7 @@ _NL: dict[str, str] = {
     "code_format": "De code bestaat uit 6 cijfers.",
     "no_code": "Er is geen geldige code. Vraag een nieuwe code aan.",
     "code_expired": "De code is verlopen. Vraag een nieuwe code aan.",
-    "wrong_code": "De code is onjuist. U heeft nog {attempts_left} {attempts_left|poging|pogingen}.",
+    "wrong_code": "De code is onjuist. U heeft nog {attempts_left} {attempts_left:poging|pogingen}.",
     "code_race": "De code kon niet worden gecontroleerd. Probeer het opnieuw.",
     "code_locked": "Te veel onjuiste codes: deze code is ongeldig gemaakt. Vraag een nieuwe code aan.",
     "too_many_codes": "U heeft te veel codes aangevraagd. Probeer het over {retry_after} seconden opnieuw.",
@@ -158,7 +158,7 @@ _EN: dict[str, str] = {
     "code_format": "The code consists of 6 digits.",
     "no_code": "There is no valid code. Request a new code.",
     "code_expired": "The code has expired. Request a new code.",
-    "wrong_code": "The code is incorrect. You have {attempts_left} {attempts_left|attempt|attempts} left.",
+    "wrong_code": "The code is incorrect. You have {attempts_left} {attempts_left:attempt|attempts} left.",
     "code_race": "The code could not be checked. Please try again.",
     "code_locked": "Too many wrong codes: this code has been invalidated. Request a new code.",
     "too_many_codes": "You have requested too many codes. Try again in {retry_after} seconds.",
@@ -209,9 +209,9 @@ def text(key: str, language: str = DEFAULT_LANGUAGE, **params: object) -> str:
     return template.format_map(_Missing(params)) if "{" in template else template
 
 
-# "{n|poging|pogingen}": the first form for exactly one, the second for any other number (Dutch and English
-# have these two forms only).
-_PLURAL = re.compile(r"\{(\w+)\|([^|{}]*)\|([^|{}]*)\}")
+# "{n:poging|pogingen}": the noun that goes with the count `n`, the first form for exactly one and the
+# second for any other number (Dutch and English have these two forms only).
+_PLURAL = re.compile(r"\{(\w+):([^|{}]*)\|([^|{}]*)\}")
 
 
 class _Missing(dict[str, object]):
