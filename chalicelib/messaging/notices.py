@@ -82,9 +82,14 @@ def retry_client_notice(ports: Ports, message: Message, now: datetime) -> str | 
     claimed = ports.messages.claim_notice(message, now + NOTICE_LEASE)
     if claimed is None:
         return None
+    return send_awaiting_notices(ports, claimed, now)
+
+
+def send_awaiting_notices(ports: Ports, message: Message, at: datetime | None = None) -> str:
+    """E-mail everyone whose notice is due and not out yet (`awaiting_notice`): 'sent' or 'failed'."""
     recipients = [ports.clients.get(message.tenant_id, client_id) for client_id in awaiting_notice(message)]
     firm_name = message.firm_name or ports.tenants.get(message.tenant_id).name
-    return send_client_notice(ports, claimed, recipients, firm_name, now)
+    return send_client_notice(ports, message, recipients, firm_name, at)
 
 
 def confirm_signature(ports: Ports, client: Client, request: SigningRequest) -> None:

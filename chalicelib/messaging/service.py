@@ -12,6 +12,7 @@ from chalicelib.errors import Conflict, FieldError, NotFound, NotOpen, Validatio
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply
 from chalicelib.messaging.notices import email_advisor, notification, request_notification
+from chalicelib.signing.ports import set_as_it_is
 from chalicelib.signing.states import SigningStatus, advance, settle
 from chalicelib.validation import MAX_LIMIT, Fields, parse_limit
 
@@ -250,15 +251,11 @@ def _close_signing(ports: Ports, request: SigningRequest, event_type: str, actor
             time.sleep(random.uniform(0.02, 0.08) * attempt)  # noqa: S311 - jitter, not a secret
             request = ports.signing.get(request.tenant_id, request.id)
         step = advance(request, event_type, at, actor, {"reason": reason} if reason else {})  # NotOpen unless open
-        requests: tuple[SigningRequest, ...] = (request,)
-        version: int | None = None
-        if request.envelope.shared:
-            state = ports.signing.envelope_state(request)
-            requests, version = state.requests, state.version
-        settlement = settle(step, requests, at, actor)
+        state = set_as_it_is(ports.signing, request)
+        settlement = settle(step, state.requests, at, actor)
         note = request_notification("rejected", request, at) if event_type == "rejected" else None
         try:
-            ports.messages.close_signing(settlement, version, reason, note)
+            ports.messages.close_signing(settlement, state.version, reason, note)
         except NotOpen:
             continue  # the request or its set moved meanwhile: read it again
         return

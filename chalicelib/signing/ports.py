@@ -42,11 +42,12 @@ class PendingStamp:
 
 @dataclass(frozen=True)
 class EnvelopeState:
-    """Every request of a message with co-signers, in order, and the message's `signing_version` as read:
-    the set's steps write on the condition that it did not move."""
+    """Every request of a message's set of signers, in order, and the message's `signing_version` as read:
+    the set's steps write on the condition that it did not move (None for a request alone in its set, whose
+    own condition is enough)."""
 
     requests: tuple[SigningRequest, ...]
-    version: int
+    version: int | None
 
 
 class SetMoved(Exception):
@@ -124,3 +125,12 @@ class SigningRequests(Protocol):
     def record_stamp(self, pending: PendingStamp, token: bytes) -> bool:
         """The authority's token on its receipt; False when another run recorded one first."""
         ...
+
+
+def set_as_it_is(signing: SigningRequests, request: SigningRequest) -> EnvelopeState:
+    """The requests of `request`'s set as they are now (`request` itself as the caller has it) and the version
+    to write on; a request alone in its set needs no read."""
+    if not request.envelope.shared:
+        return EnvelopeState((request,), None)
+    state = signing.envelope_state(request)
+    return EnvelopeState(tuple(request if r.id == request.id else r for r in state.requests), state.version)

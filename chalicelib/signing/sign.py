@@ -29,7 +29,7 @@ from chalicelib.signing.ceremony import ensure_open, own_ceremony
 from chalicelib.signing.crypto import SEAL_ALGORITHM
 from chalicelib.signing.image import decode_signature
 from chalicelib.signing.otp import OtpState
-from chalicelib.signing.ports import SetMoved, StoredReceipt
+from chalicelib.signing.ports import SetMoved, StoredReceipt, set_as_it_is
 from chalicelib.signing.receipts import GivenSignature, build_receipt, digest_of, encryption_context
 from chalicelib.signing.states import Settlement, Step, advance, settle
 from chalicelib.validation import Fields
@@ -107,15 +107,12 @@ def _after_settling(ports: Ports, request: SigningRequest, settlement: Settlemen
         email_advisor(ports, "completed", request.origin, ", ".join(
             s.name or "" for s in request.envelope.signers))
     if settlement.turn_to:
-        from chalicelib.messaging.notices import awaiting_notice, send_client_notice
+        from chalicelib.messaging.notices import send_awaiting_notices
 
         try:
-            message = ports.messages.get_message(request.tenant_id, request.message_id)
-            recipients = [ports.clients.get(request.tenant_id, c) for c in awaiting_notice(message)]
+            send_awaiting_notices(ports, ports.messages.get_message(request.tenant_id, request.message_id))
         except (DependencyFailed, NotFound):
             logger.warning("next signer's notice left to the job", extra={"message_id": request.message_id})
-            return
-        send_client_notice(ports, message, recipients, request.firm_name or message.firm_name or "")
 
 
 def _sealed_receipt(ports: Ports, request: SigningRequest, state: OtpState, prefilled_city: str | None,
@@ -173,12 +170,8 @@ def _commit(ports: Ports, step: Step,
 
 def _settle(ports: Ports, step: Step) -> tuple[Settlement, int | None]:
     """The signature's settlement with its set as it is now, and the message's version it holds on."""
-    request = step.before
-    if not request.envelope.shared:
-        return settle(step, (request,), step.event.at, step.event.actor), None
-    state = ports.signing.envelope_state(request)
-    others = tuple(r if r.id != request.id else request for r in state.requests)
-    return settle(step, others, step.event.at, step.event.actor), state.version
+    state = set_as_it_is(ports.signing, step.before)
+    return settle(step, state.requests, step.event.at, step.event.actor), state.version
 
 
 def _ensure_document_unchanged(ports: Ports, request: SigningRequest) -> None:

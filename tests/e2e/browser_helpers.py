@@ -219,9 +219,10 @@ def call(stack: Any, method: str, path: str, token: str | None = None, body: Any
     return requests.request(method, f"{stack.url}{path}", json=body, headers=headers, timeout=10)
 
 
-def invite(stack: Any, advisor_token: str, name: str, email: str) -> tuple[str, str]:
-    """A client card of the advisor's firm for `email`, invited: (client id, the link's one-time token)."""
-    client = call(stack, "POST", "/advisor/clients", advisor_token, {"name": name, "email": email})
+def invite(stack: Any, advisor_token: str, name: str, email: str, **card: str) -> tuple[str, str]:
+    """A client card of the advisor's firm for `email` (with the other fields of `card`), invited: (client id,
+    the link's one-time token)."""
+    client = call(stack, "POST", "/advisor/clients", advisor_token, {"name": name, "email": email, **card})
     assert client.status_code == 201, client.text
     client_id = str(client.json()["id"])
     invited = call(stack, "POST", f"/advisor/clients/{client_id}/invite", advisor_token)
@@ -247,16 +248,7 @@ def new_signer(stack: Any, advisor_token: str, name: str, city: str) -> dict[str
 
     tag = uuid.uuid4().hex[:8]
     email, phone, password = f"ceremonie-{tag}@example.com", random_mobile(), f"Ceremonie-{tag}-2026!"
-    created = call(stack, "POST", "/advisor/clients", advisor_token,
-                   {"name": name, "email": email, "phone": phone, "city": city})
-    assert created.status_code == 201, created.text
-    client_id = str(created.json()["id"])
-    invited = call(stack, "POST", f"/advisor/clients/{client_id}/invite", advisor_token)
-    assert invited.status_code == 202, invited.text
-    body = [m for m in stack.outbox()["emails"] if email in m["to"]][-1]["body"]
-    found = re.search(r'href="([^"]+/activate\?[^"]+)"', body)
-    assert found, f"no activation link in the invitation: {body[:300]!r}"
-    token = parse_qs(urlparse(found.group(1).replace("&amp;", "&")).query)["token"][0]
+    client_id, token = invite(stack, advisor_token, name, email, phone=phone, city=city)
     activated = call(stack, "POST", "/auth/activate", body={"token": token, "password": password})
     assert activated.ok, activated.text
     return {"id": client_id, "name": name, "email": email, "password": password, "phone": phone}
