@@ -6,7 +6,18 @@ from typing import Any
 
 from chalice import Chalice, Rate
 
-from chalicelib.api import advisor_clients, advisor_documents, advisor_messages, auth, dev, portal, public, web
+from chalicelib import bulk
+from chalicelib.api import (
+    advisor_bulk_sends,
+    advisor_clients,
+    advisor_documents,
+    advisor_messages,
+    auth,
+    dev,
+    portal,
+    public,
+    web,
+)
 from chalicelib.api.routing import framework_error_as_problem, with_answer_headers
 from chalicelib.api.security import security
 from chalicelib.observability import logger, metrics, traced
@@ -15,7 +26,7 @@ app = Chalice(app_name="signing-portal")
 app.api.binary_types.append("application/pdf")  # the transactiebon; asked for with Accept: application/pdf
 
 app.register_blueprint(security)
-for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, portal, dev, web):
+for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, advisor_bulk_sends, portal, dev, web):
     app.register_blueprint(module.routes.blueprint)
 
 
@@ -41,11 +52,26 @@ def observe(event: Any, get_response: Any) -> Any:
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def send_reminders(event: Any) -> dict[str, int]:
-    """Hourly: reminders before deadlines, overdue notices, retried e-mail notices."""
+    """Hourly: reminders before deadlines, overdue notices, retried e-mail notices, bulk sends the queue missed."""
     from chalicelib import aws
+    from chalicelib.bulk.service import requeue_stranded
     from chalicelib.reminders.job import run
 
-    return run(aws.ports()).to_api()
+    ports = aws.ports()
+    return {**run(ports).to_api(), "bulk_sends_queued": requeue_stranded(ports)}
+
+
+# The queue is the stateful stack's (infra/stateful.yaml); the deploy names it (infra/app_template.py).
+BULK_SEND_QUEUE_ARN = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${BulkSendQueueName}"
+
+
+@app.on_sqs_message(queue_arn=BULK_SEND_QUEUE_ARN, batch_size=1, maximum_concurrency=bulk.WORKERS)
+def send_bulk(event: Any) -> None:
+    """A bulk send's jobs: each sends (or reminds) one chunk of a batch; a failed job is delivered again."""
+    from chalicelib import aws
+    from chalicelib.bulk.worker import handle_bodies
+
+    handle_bodies(aws.ports(), (record.body for record in event))
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -14,6 +14,7 @@ from chalicelib.config import Settings, get_settings
 if TYPE_CHECKING:
     from chalicelib.auth.identity import CognitoIdentity
     from chalicelib.auth.tokens import TokenVerifier
+    from chalicelib.bulk.queue import SqsQueue
     from chalicelib.documents.storage import DocumentStorage
     from chalicelib.notify.email import Mailer
     from chalicelib.notify.sms import SmsSender
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.signing.crypto import KmsSealKeyAdmin, Sealer, Vault
     from chalicelib.signing.pdf_seal import KmsPdfSealer
     from chalicelib.signing.trusted_time import AuthorityTimeStamper
+    from chalicelib.store.bulk_sends import BulkSendRepository
     from chalicelib.store.clients import ClientRepository
     from chalicelib.store.documents import DocumentRepository
     from chalicelib.store.messages import MessageRepository
@@ -290,6 +292,19 @@ class AwsPorts:
 
         bind_store()
         return SigningRequestRepository()
+
+    @functools.cached_property
+    def bulk_sends(self) -> BulkSendRepository:
+        from chalicelib.store.bulk_sends import BulkSendRepository
+
+        bind_store()
+        return BulkSendRepository()
+
+    @functools.cached_property
+    def bulk_queue(self) -> SqsQueue:
+        from chalicelib.bulk.queue import SqsQueue
+
+        return SqsQueue(client("sqs"), get_settings().bulk_send_queue_url)
 
 
 @functools.cache

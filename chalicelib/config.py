@@ -78,6 +78,7 @@ class Settings:
     sender_email: str = _env(Variable("SENDER_EMAIL"))
     portal_url: str = _env(Variable("PORTAL_URL", _url))
     otp_secret_id: str = _env(Variable("OTP_SECRET_ID"))
+    bulk_send_queue_url: str = _env(Variable("BULK_SEND_QUEUE_URL"))  # the queue of bulk-send jobs (SQS)
     # Lambda sets both region names itself.
     region: str = _env(Variable("AWS_REGION", fallbacks=("AWS_DEFAULT_REGION",)), "eu-west-1")
     aws_endpoint_url: str | None = _env(Variable("AWS_ENDPOINT_URL"), None)  # moto, locally
@@ -85,6 +86,9 @@ class Settings:
     reminder_offsets_days: tuple[int, ...] = _env(Variable("REMINDER_OFFSETS_DAYS", _ints, _show_ints), (3, 1))
     sms_allowed_country_codes: tuple[int, ...] = _env(Variable("SMS_ALLOWED_COUNTRY_CODES", _ints, _show_ints), (31,))
     sms_daily_budget: int = _env(Variable("SMS_DAILY_BUDGET", int), 500)  # per firm, unless the operator set another
+    # E-mails a second that bulk sends may take of the account's SES sending rate (its quota is 14 a
+    # second in a new production account): the queue's workers share it.
+    bulk_send_rate: float = _env(Variable("BULK_SEND_RATE", float), 10.0)
     tracing: bool = _env(Variable("TRACING", _flag, _show_flag), False)
     # The RFC 3161 time-stamping authority and its certificate chain (docs/deploy.md). Without a
     # URL every seal's time stamp stays pending, which the pending-stamps alarm reports.

@@ -194,3 +194,7 @@ class DependencyFailed(DomainError):
     """An AWS service we depend on failed or timed out; the caller may retry."""
 
     code = "service_unavailable"
+
+
+class Throttled(DependencyFailed):
+    """The service refused for the rate of calls (SES's sending rate): the same call succeeds a little later."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from chalicelib.bulk.ports import BulkQueue, BulkSends
     from chalicelib.clients.ports import Clients
     from chalicelib.config import Settings
     from chalicelib.documents.ports import Documents
@@ -233,3 +234,9 @@ class Ports(Protocol):
 
     @property
     def signing(self) -> SigningRequests: ...
+
+    @property
+    def bulk_sends(self) -> BulkSends: ...
+
+    @property
+    def bulk_queue(self) -> BulkQueue: ...

@@ -1,16 +1,23 @@
-"""The local stack's background work: what the deployed schedules and queues do, every few seconds.
+"""The local stack's background work: what the deployed schedules and queues do, within seconds.
 
-Chalice's local server runs no schedule (nor queue) events, so this thread drives the handlers'
-work itself: the pending time stamps. The hourly reminder job stays with `POST /dev/reminders/run`,
-since running it on its own clock would move demo messages along behind a tester's back.
+Chalice's local server runs no schedule nor queue events, so this thread drives the handlers'
+work itself: the bulk-send queue (each job handed to the handler Lambda calls, local/queue.py),
+and every few seconds the bulk sends whose jobs missed the queue and the pending time stamps.
+The hourly reminder job stays with `POST /dev/reminders/run`, since running it on its own clock
+would move demo messages along behind a tester's back.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+
+from local.queue import QueuePoller
 
 log = logging.getLogger(__name__)
+
+IDLE_SECONDS = 0.3  # how soon an empty queue is looked at again
 
 
 class Background:
@@ -18,23 +25,44 @@ class Background:
         self.every = every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="background", daemon=True)
+        self._queue: QueuePoller | None = None
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=30)
 
-    def run_once(self) -> None:
+    @property
+    def queue(self) -> QueuePoller:
+        if self._queue is None:
+            from chalicelib import aws
+            from chalicelib.config import get_settings
+
+            self._queue = QueuePoller(aws.client("sqs"), get_settings().bulk_send_queue_url)
+        return self._queue
+
+    def run_schedules(self) -> None:
+        """What the deployed schedules do: batches the queue missed, and the pending time stamps."""
         from chalicelib import aws
+        from chalicelib.bulk.service import requeue_stranded
         from chalicelib.signing.stamping import stamp_pending
 
-        stamp_pending(aws.ports())
+        ports = aws.ports()
+        requeue_stranded(ports)
+        stamp_pending(ports)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
+        last = 0.0
+        while not self._stop.is_set():
+            handled = 0
             try:
-                self.run_once()
+                handled = self.queue.drain(rounds=1)
+                if time.monotonic() - last >= self.every:
+                    last = time.monotonic()
+                    self.run_schedules()
             except Exception:  # a failed run is retried by the next one, as a schedule would
                 log.exception("background run failed")
+            if not handled:
+                self._stop.wait(IDLE_SECONDS)

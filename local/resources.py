@@ -6,6 +6,7 @@ from it, so a table index or a key spec cannot differ between local and deployed
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ class LocalResources:
     user_pool_client_id: str
     otp_secret_id: str
     sender_email: str
+    bulk_send_queue_url: str
 
     def environment(self, endpoint: str, portal_url: str, stage: str = "local", tsa_url: str | None = None,
                     tsa_chain: tuple[str, ...] = (), seal_chain: tuple[str, ...] = ()) -> dict[str, str]:
@@ -92,11 +94,12 @@ def _table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
 
 
 def _value(template: dict[str, Any], value: Any, stack: str) -> str:
-    """A plain property value: a literal, a `!Ref` of a parameter (its default) or a `!Sub` of the stack's name."""
+    """A plain property value: a literal, a `!Ref` of a parameter (its default) or a `!Sub` of the stack's name
+    (the local stack is its own app stack too)."""
     if isinstance(value, dict) and "Ref" in value:
         return str(template["Parameters"][value["Ref"]]["Default"])
     if isinstance(value, dict) and "Fn::Sub" in value:
-        return str(value["Fn::Sub"]).replace("${AWS::StackName}", stack)
+        return str(value["Fn::Sub"]).replace("${AWS::StackName}", stack).replace("${AppStackName}", stack)
     return str(value)
 
 
@@ -147,6 +150,22 @@ def _user_pool(cognito: Any, pool_props: dict[str, Any], client_props: dict[str,
     return str(pool["Id"]), str(app_client["ClientId"])
 
 
+def _queues(sqs: Any, template: dict[str, Any], stack: str) -> str:
+    """The bulk-send queue and its dead-letter queue, as the template has them; the queue's URL."""
+    dead = resource(template, "BulkSendDeadLetterQueue")
+    dead_url = sqs.create_queue(QueueName=_value(template, dead["QueueName"], stack),
+                                Attributes={"MessageRetentionPeriod": str(dead["MessageRetentionPeriod"])})["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = resource(template, "BulkSendQueue")
+    redrive = props["RedrivePolicy"]
+    return str(sqs.create_queue(
+        QueueName=_value(template, props["QueueName"], stack),
+        Attributes={"VisibilityTimeout": str(props["VisibilityTimeout"]),
+                    "MessageRetentionPeriod": str(props["MessageRetentionPeriod"]),
+                    "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn,
+                                                 "maxReceiveCount": redrive["maxReceiveCount"]})})["QueueUrl"])
+
+
 def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "signing") -> LocalResources:
     """Create every stateful resource in the moto server at `endpoint`."""
     template = load_template()
@@ -168,8 +187,9 @@ def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "si
                                     resource(template, "UserPoolClient"))
     client("ses").verify_email_identity(EmailAddress=SENDER_EMAIL)
     secret = client("secretsmanager").create_secret(Name=f"{prefix}-otp-secret", SecretString=secrets.token_hex(32))
+    queue_url = _queues(client("sqs"), template, prefix)
     return LocalResources(
         table_name=table_name, documents_bucket=bucket,
         data_key_id=data_key, seal_key_id=seal_key, user_pool_id=pool_id, user_pool_client_id=client_id,
-        otp_secret_id=str(secret["ARN"]), sender_email=SENDER_EMAIL,
+        otp_secret_id=str(secret["ARN"]), sender_email=SENDER_EMAIL, bulk_send_queue_url=queue_url,
     )

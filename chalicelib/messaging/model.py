@@ -134,6 +134,7 @@ class Message:
     signings: tuple[SignerState, ...] = ()  # every signer in order (empty: not `sign`, or stored before)
     signing_order: str = "parallel"
     signing_version: int = 0  # moves with every signer's status: the set's steps write on it
+    bulk_send_id: str | None = None  # the batch it is one of
 
     @property
     def is_open(self) -> bool:
@@ -172,7 +173,7 @@ class Message:
             "reject_reason": self.reject_reason if self.response_type == "approve" else None,
             "notice_status": self.notice_status, "signing": self.signing_summary(),
             "signings": [state.to_api() for state in self.states()],
-            "signing_order": self.signing_order if self.signing_request_id else None, "bulk_send_id": None,
+            "signing_order": self.signing_order if self.signing_request_id else None, "bulk_send_id": self.bulk_send_id,
         }
 
 

@@ -20,6 +20,7 @@ NOTICE_LEASE = timedelta(minutes=15)
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from chalicelib.bulk.model import BulkSend
     from chalicelib.clients.model import Client
     from chalicelib.idempotency import Recorded
     from chalicelib.messaging.model import Message, Origin, SigningRequest
@@ -139,3 +140,16 @@ def email_advisor(ports: Ports, kind: str, origin: Origin, client_name: str, rea
     except DependencyFailed:
         # The notification in the dashboard stands; the mail is a courtesy copy.
         logger.warning("advisor e-mail failed", extra={"message_id": origin.message_id, "type": kind})
+
+
+def email_advisor_about_batch(ports: Ports, batch: BulkSend) -> None:
+    """Tell the advisor who sent a batch that it ended, with its counts; the notification is already stored."""
+    try:
+        firm = ports.tenants.get(batch.tenant_id).name
+        address = ports.tenants.get_advisor(batch.tenant_id, batch.advisor_id).email
+        ports.mailer.send(address, render_email("advisor_bulk_done", "nl", {
+            "subject": batch.subject, "firm": firm, "sent": str(batch.sent), "failed": str(batch.failed),
+            "total": str(batch.total), "link": f"{ports.settings.portal_url}/advisor#/bulk-sends/{batch.id}",
+        }))
+    except DependencyFailed:
+        logger.warning("advisor e-mail failed", extra={"bulk_send_id": batch.id, "type": "bulk_send_done"})

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from chalicelib.bulk.model import Outcome
     from chalicelib.clients.model import Client
     from chalicelib.documents.model import Document
     from chalicelib.idempotency import Answer, IdempotencyKey, Recorded
@@ -43,6 +44,10 @@ class Messages(Protocol):
 
     def get_message(self, tenant_id: str, message_id: str) -> Message:
         """The message; NotFound for an unknown one."""
+        ...
+
+    def get_messages(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, Message]:
+        """The messages found of these, by id."""
         ...
 
     def list_for_client(self, tenant_id: str, client_id: str, limit: int, cursor: str | None,
@@ -85,10 +90,12 @@ class Messages(Protocol):
         ...
 
     def send(self, message: Message, notice_due: datetime,
-             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None) -> Message:
+             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None,
+             outcome: Outcome | None = None) -> Message:
         """Store a new message (with a signing request and first event per signer, and each co-signer's pointer
         to it), its notice queued at `notice_due`, and the answer of `recorded`; AlreadyAnswered when its key
-        was answered meanwhile."""
+        was answered meanwhile. With `outcome`, the bulk-send recipient's record: RecipientDone when it was
+        recorded meanwhile, NotOpen when its batch was withdrawn."""
         ...
 
     def notice_sent(self, message: Message, next_check: datetime | None, recorded: Recorded | None = None,
@@ -113,6 +120,15 @@ class Messages(Protocol):
     def answer(self, message: Message, status: str, at: str, reason: str | None,
                notification: dict[str, Any]) -> None:
         """Approved or rejected, once; NotOpen unless open."""
+        ...
+
+    def withdraw_message(self, message: Message, at: str) -> None:
+        """An open approval withdrawn; NotOpen once it was answered."""
+        ...
+
+    def claim_bulk_reminder(self, message: Message, round_: str, steps: Sequence[Step] = ()) -> bool:
+        """A batch's reminder round claimed for this open message (with its requests' `reminder` steps), once;
+        False when claimed already or no longer open."""
         ...
 
     def mark_viewed(self, message: Message, step: Step) -> None:

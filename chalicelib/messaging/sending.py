@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import idempotency
 from chalicelib.clients import phone as phones
-from chalicelib.clock import AMSTERDAM, iso
+from chalicelib.clock import AMSTERDAM, iso, parse_iso
 from chalicelib.documents.model import PDF
 from chalicelib.errors import (
     DependencyFailed,
@@ -45,6 +45,7 @@ from chalicelib.validation import Fields, text_problem
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
+    from chalicelib.bulk.model import Outcome
     from chalicelib.messaging.ports import Outgoing
     from chalicelib.ports import Ports
 
@@ -53,7 +54,7 @@ MAX_ID_LENGTH = 64
 NOTICE_GRACE = timedelta(minutes=5)
 
 
-def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
+def parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
     fields = Fields(body)
     values: dict[str, Any] = {
         "client_id": fields.text("client_id", max_length=64),
@@ -62,13 +63,13 @@ def _parse_request(body: dict[str, Any], today: date) -> dict[str, Any]:
         "response_type": fields.choice("response_type", RESPONSE_TYPES, message="invalid_response_type"),
     }
     document_ids = body.get("document_ids", [])
-    if not isinstance(document_ids, list) or not all(_an_id(d) for d in document_ids):
+    if not isinstance(document_ids, list) or not all(valid_id(d) for d in document_ids):
         fields.add("document_ids", "invalid_document_ids")
         document_ids = []
     elif len(document_ids) > MAX_DOCUMENTS or len(set(document_ids)) != len(document_ids):
         fields.add("document_ids", "invalid_document_ids")
     values["document_ids"] = document_ids
-    values["deadline"] = _deadline(fields, values["response_type"], today)
+    values["deadline"] = parse_deadline(fields, values["response_type"], today)
     if values["response_type"] == "sign" and len(document_ids) != 1:
         fields.add("document_ids", "sign_needs_one_pdf")
     values["co_signers"] = _co_signers(fields, values["response_type"], values["client_id"])
@@ -86,19 +87,19 @@ def _co_signers(fields: Fields, response_type: str | None, client_id: str | None
     if response_type != "sign":
         fields.add("co_signers", "co_signers_only_for_signing")
         return []
-    if (not isinstance(raw, list) or not all(_an_id(c) for c in raw) or len(raw) > MAX_CO_SIGNERS
+    if (not isinstance(raw, list) or not all(valid_id(c) for c in raw) or len(raw) > MAX_CO_SIGNERS
             or len(set(raw)) != len(raw) or client_id in raw):
         fields.add("co_signers", "invalid_co_signers", maximum=MAX_CO_SIGNERS)
         return []
     return list(raw)
 
 
-def _an_id(value: object) -> bool:
+def valid_id(value: object) -> bool:
     """An id as this service hands them out: short plain text (a longer key would be DynamoDB's 5xx)."""
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH and text_problem(value) is None
 
 
-def _deadline(fields: Fields, response_type: str | None, today: date) -> str | None:
+def parse_deadline(fields: Fields, response_type: str | None, today: date) -> str | None:
     raw = fields.body.get("deadline")
     if raw is None:
         return None
@@ -129,7 +130,7 @@ def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
     key = idempotency.key_of("send_message", principal, request_key, body)
     now = ports.clock.now()
     try:
-        request = _parse_request(body, now.astimezone(AMSTERDAM).date())
+        request = parse_request(body, now.astimezone(AMSTERDAM).date())
     except ValidationFailed:
         # A deadline of "today" is in the past for a retry after midnight: the first answer stands.
         earlier = ports.messages.answer_under(key, now) if key is not None else None
@@ -140,29 +141,39 @@ def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
                                        request["document_ids"], now, key, request["co_signers"])
     if key is not None and outgoing.earlier is not None:
         return idempotency.replay(outgoing.earlier, key)
-    documents = _check_rules(ports, outgoing, request)
-    message, signing = _compose(principal, request, outgoing, documents, iso(now))
+    documents = check_rules(ports, outgoing, request)
+    message, signing = compose(principal, request, outgoing, documents, iso(now))
     answer = idempotency.Recorded(key, message.to_api()) if key is not None else None
     try:
-        message = _store(ports, message, now + NOTICE_GRACE, signing, answer)
+        return deliver(ports, outgoing, message, signing, answer).to_api()
     except idempotency.AlreadyAnswered as twin:  # the same call, committed a moment earlier
         assert key is not None
         return idempotency.replay(twin.answer, key)
+
+
+def deliver(ports: Ports, outgoing: Outgoing, message: Message, signing: list[tuple[SigningRequest, AuditEvent]],
+            answer: idempotency.Recorded | None = None, outcome: Outcome | None = None) -> Message:
+    """Store the composed message, its notice queued with it, then e-mail the notice to everyone whose turn it is.
+
+    `answer` (an Idempotency-Key's) and `outcome` (a bulk-send recipient's) are written in the
+    message's own transaction.
+    """
+    stored = _store(ports, message, parse_iso(message.created_at) + NOTICE_GRACE, signing, answer, outcome)
     signers = {outgoing.client.id: outgoing.client, **outgoing.co_signers}
-    status = send_client_notice(ports, message, [signers[c] for c in awaiting_notice(message)], outgoing.firm.name,
+    status = send_client_notice(ports, stored, [signers[c] for c in awaiting_notice(stored)], outgoing.firm.name,
                                 answer=answer)
-    return replace(message, notice_status=status).to_api()
+    return replace(stored, notice_status=status)
 
 
 def _store(ports: Ports, message: Message, notice_due: datetime, signing: list[tuple[SigningRequest, AuditEvent]],
-           answer: idempotency.Recorded | None) -> Message:
+           answer: idempotency.Recorded | None, outcome: Outcome | None) -> Message:
     """The message stored with its notice queued (due at `notice_due`, should this request die before sending it).
 
     A write whose answer was lost (a timeout) may have landed: then it is read back and the send
     goes on, so its notice goes out now rather than at the job's next run.
     """
     try:
-        return ports.messages.send(message, notice_due, signing, answer)
+        return ports.messages.send(message, notice_due, signing, answer, outcome)
     except DependencyFailed:
         try:
             stored = ports.messages.get_message(message.tenant_id, message.id)
@@ -173,7 +184,7 @@ def _store(ports: Ports, message: Message, notice_due: datetime, signing: list[t
         return stored
 
 
-def _check_rules(ports: Ports, outgoing: Outgoing, request: dict[str, Any]) -> tuple[DocumentRef, ...]:
+def check_rules(ports: Ports, outgoing: Outgoing, request: dict[str, Any]) -> tuple[DocumentRef, ...]:
     """The documents, once every rule of sending holds."""
     for_signing = request["response_type"] == "sign"
     if for_signing and not outgoing.firm.has(SIGNING):
@@ -210,7 +221,7 @@ def _documents(outgoing: Outgoing, ids: list[str], for_signing: bool) -> tuple[D
     )
 
 
-def _compose(principal: Principal, request: dict[str, Any], outgoing: Outgoing, documents: tuple[DocumentRef, ...],
+def compose(principal: Principal, request: dict[str, Any], outgoing: Outgoing, documents: tuple[DocumentRef, ...],
              created_at: str) -> tuple[Message, list[tuple[SigningRequest, AuditEvent]]]:
     """The new message and, to be signed, a signing request per signer with the `sent` event that starts its chain.
 

@@ -82,6 +82,15 @@ def withdraw(ports: Ports, principal: Principal, request_id: str) -> dict[str, A
     return {"id": request_id, "status": "withdrawn"}
 
 
+def withdraw_approval(ports: Ports, principal: Principal, message_id: str) -> dict[str, Any]:
+    """The advisor withdraws an open approval request ("akkoord"); NotOpen once it was answered."""
+    message = ports.messages.get_message(principal.tenant_id, message_id)
+    if message.response_type != "approve":
+        raise Conflict("approval_not_asked")
+    ports.messages.withdraw_message(message, iso(ports.clock.now()))
+    return {"id": message.id, "status": "withdrawn"}
+
+
 def notifications(ports: Ports, principal: Principal, limit: str | None, cursor: str | None,
                   unread: str | None = None) -> dict[str, Any]:
     """The advisor's notifications (only the unread ones, with `?unread=true`), newest first."""

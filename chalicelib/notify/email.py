@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib.errors import DependencyFailed
+from chalicelib.errors import DependencyFailed, Throttled
 from chalicelib.notify.templates import RenderedEmail
 
+# What SES answers when the account's sending rate is exceeded (after boto3's own retries).
+THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException"})
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # What could end a header line early or hide in one: every control character and line separator.
 _HEADER_BREAK = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -52,6 +54,10 @@ class Mailer:
                     },
                 },
             )
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+                raise Throttled() from exc
+            raise DependencyFailed() from exc
+        except BotoCoreError as exc:
             raise DependencyFailed() from exc
         return str(answer["MessageId"])

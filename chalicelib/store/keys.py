@@ -141,3 +141,19 @@ SEAL_KEYS = "SEALKEYS"  # the partition of the seal key history: one item per ke
 def seal_key(bare_key_id: str) -> str:
     """A seal key's item, by the key's own id (not its ARN: a seal may name it either way)."""
     return f"KEY#{bare_key_id}"
+
+
+def bulk_send(bulk_send_id: str) -> str:
+    return f"BULK#{bulk_send_id}"
+
+
+def bulk_chunk(bulk_send_id: str, chunk: int) -> str:
+    """A chunk of a batch's recipients (never under BULK#, so the list of batches finds only batches)."""
+    return f"BULKCHUNK#{bulk_send_id}#{chunk:03d}"
+
+
+def bulk_outcome(bulk_send_id: str, index: int) -> str:
+    return f"BULKITEM#{bulk_send_id}#{index:04d}"
+
+
+BULK_NOT_QUEUED = "BULK#NOTQUEUED"  # the index partition of batches whose jobs are not on the queue yet

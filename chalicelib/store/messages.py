@@ -22,6 +22,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from chalicelib.bulk.model import Outcome, RecipientDone
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
 from chalicelib.idempotency import AlreadyAnswered, Answer, IdempotencyKey, Recorded
@@ -38,6 +39,7 @@ from chalicelib.signing.audit import AuditEvent
 from chalicelib.signing.states import Settlement, Step
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
+from chalicelib.store.bulk_sends import BATCH, OUTCOME, put_outcome
 from chalicelib.store.document_refs import document_attribute, document_ref
 from chalicelib.store.due import due_at as _due_at
 from chalicelib.store.due import index_fields, shard_of  # noqa: F401 - what bench/ seeds with
@@ -81,6 +83,7 @@ def to_message(tenant_id: str, item: MessageItem) -> Message:
                                    reject_reason=s.reject_reason, notice=s.notice)
                        for s in item.signers or []),
         signing_order=item.signing_order or "parallel", signing_version=int(item.signing_version or 0),
+        bulk_send_id=item.bulk_send_id,
     )
 
 
@@ -95,6 +98,7 @@ def _still_due(message: Message) -> Condition:
 
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit per TransactWriteItems
+MAX_BATCH_READ = 100  # and per BatchGetItem
 
 
 def _unread() -> Condition:
@@ -103,8 +107,8 @@ def _unread() -> Condition:
 
 def _notification_api(item: NotificationItem) -> dict[str, Any]:
     return {"id": item.notification_id, "type": item.type, "message_id": item.message_id,
-            "signing_request_id": item.signing_request_id, "client_id": item.client_id, "created_at": item.created_at,
-            "read": bool(item.read)}
+            "signing_request_id": item.signing_request_id, "client_id": item.client_id,
+            "bulk_send_id": item.bulk_send_id, "created_at": item.created_at, "read": bool(item.read)}
 
 
 def _sent_to(message: Message, client_ids: Sequence[str]) -> list[Action]:
@@ -161,6 +165,16 @@ class MessageRepository:
                                                          consistent_read=True))
         except DoesNotExist as exc:
             raise NotFound() from exc
+
+    def get_messages(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, Message]:
+        """The messages found of these, by id, read a hundred at a time (BatchGetItem's limit)."""
+        pk, ids = keys.tenant(tenant_id), list(dict.fromkeys(message_ids))
+        found: dict[str, Message] = {}
+        for start in range(0, len(ids), MAX_BATCH_READ):
+            page = ids[start:start + MAX_BATCH_READ]
+            read = read_together({m: (MessageItem, pk, keys.message(m)) for m in page})
+            found.update({m: to_message(tenant_id, item) for m in page if (item := read.get(m, MessageItem))})
+        return found
 
     def list_for_client(self, tenant_id: str, client_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Message], str | None]:
@@ -265,13 +279,16 @@ class MessageRepository:
         return records.read_answer(key, now)
 
     def send(self, message: Message, notice_due: datetime,
-             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None) -> Message:
+             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None,
+             outcome: Outcome | None = None) -> Message:
         """Store a new message with its signing requests (one per signer) and their first audit events, and a
         pointer on each co-signer's overview, all or nothing.
 
         Its e-mail notice is queued with it (due at `notice_due`): should the sender die before
         sending it, the job finds it. With `recorded`, the answer under the call's Idempotency-Key
         is written in the same transaction; AlreadyAnswered when a concurrent twin wrote it first.
+        With `outcome`, the bulk-send recipient's record: RecipientDone when it was recorded
+        meanwhile, NotOpen when its batch was withdrawn.
         """
         transition = Transition()
         transition.put("message", self._new_item(message, notice_due))
@@ -286,9 +303,15 @@ class MessageRepository:
         created = parse_iso(message.created_at)
         if recorded is not None:
             records.put_record(transition, recorded, created)
+        if outcome is not None:
+            put_outcome(transition, message.tenant_id, outcome)
         try:
             transition.commit(message.id)
         except TransitionRefused as exc:
+            if OUTCOME in exc.failed:
+                raise RecipientDone() from exc
+            if BATCH in exc.failed:
+                raise NotOpen("bulk_send_withdrawn") from exc
             try:
                 self.get_message(message.tenant_id, message.id)
                 return replace(message, next_reminder_at=iso(notice_due))  # landed by an attempt whose answer was lost
@@ -385,6 +408,25 @@ class MessageRepository:
         transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
         _commit_or_not_open(transition)
 
+    def withdraw_message(self, message: Message, at: str) -> None:
+        """An open approval withdrawn by the advisor, off the reminder schedule; NotOpen once answered."""
+        transition = Transition()
+        transition.update("message", _item(message), [MessageItem.status.set("withdrawn"),
+                                                      MessageItem.answered_at.set(at), *_off_schedule()],
+                          MessageItem.status.is_in(*OPEN_MESSAGE_STATES))
+        _commit_or_not_open(transition)
+
+    def claim_bulk_reminder(self, message: Message, round_: str, steps: Sequence[Step] = ()) -> bool:
+        """The batch's reminder of round `round_` claimed for this open message (with each open request's
+        `reminder` step); False when it was claimed already or the message is no longer open."""
+        transition = Transition()
+        transition.update("message", _item(message), [MessageItem.bulk_reminded.set(round_)],
+                          MessageItem.status.is_in(*OPEN_MESSAGE_STATES)
+                          & (MessageItem.bulk_reminded.does_not_exist() | (MessageItem.bulk_reminded != round_)))
+        for step in steps:
+            record_step(transition, step, part=f"request:{step.before.id}")
+        return _claimed(transition)
+
     def close_signing(self, settlement: Settlement, version: int | None, reason: str | None = None,
                       notification: dict[str, Any] | None = None) -> None:
         """A request's closing step (rejected, withdrawn) with what it means for its set and message, atomically.
@@ -475,7 +517,7 @@ class MessageRepository:
             signing_request_id=message.signing_request_id, signing_status=message.signing_status,
             notice_status=message.notice_status, firm_name=message.firm_name, advisor_email=message.advisor_email,
             signers=[_state_map(state) for state in message.signings] if message.signings else None,
-            signing_order=message.signing_order if message.signings else None,
+            signing_order=message.signing_order if message.signings else None, bulk_send_id=message.bulk_send_id,
             gsi1pk=keys.client_messages(message.tenant_id, message.client_id), gsi1sk=keys.message(message.id),
             next_reminder_at=due["next_reminder_at"], gsi2pk=due["gsi2pk"], gsi2sk=due["gsi2sk"],
         )

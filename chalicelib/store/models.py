@@ -194,6 +194,8 @@ class MessageItem(Item):
     signers = ListAttribute(of=SignerStateMap, null=True)  # every signer in order (None: stored before)
     signing_order = UnicodeAttribute(null=True)
     signing_version = NumberAttribute(default=0)  # the set's steps (a signature, a rejection) write on it
+    bulk_send_id = UnicodeAttribute(null=True)  # the batch it is one of
+    bulk_reminded = UnicodeAttribute(null=True)  # the round of the batch's last reminder it had
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     gsi2pk = UnicodeAttribute(null=True)
@@ -328,9 +330,10 @@ class ReplyItem(Item):
 class NotificationItem(Item):
     notification_id = UnicodeAttribute()
     type = UnicodeAttribute()
-    message_id = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)  # None for a batch's notification (`bulk_send_done`)
     signing_request_id = UnicodeAttribute(null=True)
-    client_id = UnicodeAttribute()
+    client_id = UnicodeAttribute(null=True)
+    bulk_send_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     read = BooleanAttribute(default=False)
 
@@ -344,10 +347,72 @@ class SealKeyItem(Item):
     retired_at = UnicodeAttribute(null=True)
 
 
+class NotQueuedIndex(GlobalSecondaryIndex["BulkSendItem"]):
+    """Sparse: only batches whose jobs were not put on the queue yet carry these attributes."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class BulkSendItem(Item):
+    """A batch: what each recipient's message says, and its progress (chalicelib/bulk/model.py)."""
+
+    bulk_send_id = UnicodeAttribute()
+    advisor_id = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    body = UnicodeAttribute()
+    response_type = UnicodeAttribute()
+    deadline = UnicodeAttribute(null=True)
+    document_ids = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    total = NumberAttribute()
+    status = UnicodeAttribute()
+    sent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    chunks_done = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    reminded_at = UnicodeAttribute(null=True)
+    withdrawn_at = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)  # on the index of batches not yet queued, until they are
+    gsi2sk = UnicodeAttribute(null=True)
+    not_queued = NotQueuedIndex()
+
+
+class RecipientMap(MapAttribute[str, object]):
+    client_id = UnicodeAttribute()
+    document_ids = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+
+
+class BulkChunkItem(Item):
+    """Up to CHUNK_SIZE recipients of a batch: one queue job's work."""
+
+    first = NumberAttribute()  # the index of its first recipient
+    recipients = ListAttribute(of=RecipientMap)
+    done = BooleanAttribute(null=True)  # its counts are in the batch's
+
+
+class BulkOutcomeItem(Item):
+    """What became of one recipient: written once, with the message it made or with why it failed."""
+
+    index = NumberAttribute()
+    client_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)
+    signing_request_id = UnicodeAttribute(null=True)
+    error_code = UnicodeAttribute(null=True)
+    error_message = UnicodeAttribute(null=True)
+    error_params = UnicodeAttribute(null=True)  # JSON
+
+
 ALL_MODELS: tuple[type[Item], ...] = (
     TenantItem, AdvisorItem, LoginItem, PersonItem, LoginFailuresItem, ClientItem, EmailClaimItem, InviteItem,
     DocumentItem, MessageItem, IdempotencyItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
-    ReceiptItem, ReceiptPartItem, ShareItem, ReplyItem, NotificationItem, SealKeyItem,
+    ReceiptItem, ReceiptPartItem, ShareItem, ReplyItem, NotificationItem, SealKeyItem, BulkSendItem,
+    BulkChunkItem, BulkOutcomeItem,
 )
 
 

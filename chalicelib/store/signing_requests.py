@@ -368,7 +368,7 @@ def notification_item(tenant_id: str, advisor_id: str, notification: dict[str, A
     """An advisor's notification (its fields as `messaging.notices.notification` makes them)."""
     return NotificationItem(
         keys.advisor_inbox(tenant_id, advisor_id), keys.notification(notification["id"]),
-        notification_id=notification["id"], type=notification["type"], message_id=notification["message_id"],
-        signing_request_id=notification.get("signing_request_id"), client_id=notification["client_id"],
-        created_at=notification["created_at"],
+        notification_id=notification["id"], type=notification["type"], message_id=notification.get("message_id"),
+        signing_request_id=notification.get("signing_request_id"), client_id=notification.get("client_id"),
+        bulk_send_id=notification.get("bulk_send_id"), created_at=notification["created_at"],
     )

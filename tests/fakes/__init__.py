@@ -40,6 +40,7 @@ def _lazy(name: str) -> Any:
         "tenants": ("tests.fakes.accounts", "FakeTenants"), "people": ("tests.fakes.accounts", "FakePeople"),
         "clients": ("tests.fakes.accounts", "FakeClients"), "documents": ("tests.fakes.accounts", "FakeDocuments"),
         "messages": ("tests.fakes.messaging", "FakeMessages"), "signing": ("tests.fakes.signing", "FakeSigningRequests"),
+        "bulk_sends": ("tests.fakes.bulk", "FakeBulkSends"),
     }[name]
     return getattr(importlib.import_module(module), cls)
 
@@ -51,7 +52,8 @@ def unit_settings() -> Settings:
     return load_settings(environment(
         stage="unit", table_name="table", documents_bucket="bucket",
         data_key_id="data-key", seal_key_id="seal-key", user_pool_id="eu-west-1_unit", user_pool_client_id="client",
-        sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret"))
+        sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret",
+        bulk_send_queue_url="https://sqs.eu-west-1.amazonaws.com/111122223333/unit-bulk-sends"))
 
 
 @dataclass
@@ -69,6 +71,7 @@ class FakePorts:
     identity: FakeIdentity = field(default_factory=FakeIdentity)
     tokens: FakeTokens = field(default_factory=FakeTokens)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
+    bulk_queue: Any = field(default=None)  # a FakeBulkQueue, after init
     _repositories: dict[str, Any] = field(default_factory=dict)
     _wall: FakeWallClock | None = None
 
@@ -84,6 +87,10 @@ class FakePorts:
         return self.kms
 
     def __post_init__(self) -> None:
+        if self.bulk_queue is None:
+            from tests.fakes.bulk import FakeBulkQueue
+
+            self.bulk_queue = FakeBulkQueue()
         self.kms.now = self.clock.now
         if self.sealer is None:  # the history's copy expires as this clock moves
             self.sealer = FakeSealer(self.kms, self.seal_keys, self.settings.seal_key_id, now=self.clock.now)
@@ -119,3 +126,7 @@ class FakePorts:
     @property
     def signing(self) -> Any:
         return self._repository("signing")
+
+    @property
+    def bulk_sends(self) -> Any:
+        return self._repository("bulk_sends")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from chalicelib.bulk.model import Outcome
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound, NotOpen
 from chalicelib.idempotency import KEPT, AlreadyAnswered, Answer, IdempotencyKey, Recorded
@@ -52,6 +53,7 @@ class FakeMessages(Failing):
         self.answers: dict[Key, Answer] = {}  # (tenant_id, key scope): what an Idempotency-Key answered
         self.read_at: dict[Key, str] = {}
         self.answered_at: dict[Key, str] = {}
+        self.bulk_reminded: dict[Key, str] = {}  # the round of a batch's reminder each message had
         self._failing_steps: dict[str, int] = {}
         self._lost_answers: dict[str, int] = {}
 
@@ -87,6 +89,28 @@ class FakeMessages(Failing):
             return self.messages[(tenant_id, message_id)]
         except KeyError:
             raise NotFound() from None
+
+    def get_messages(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, Message]:
+        self._enter("get_messages")
+        return {m: self.messages[(tenant_id, m)] for m in message_ids if (tenant_id, m) in self.messages}
+
+    def withdraw_message(self, message: Message, at: str) -> None:
+        self._enter("withdraw_message")
+        if self.get_message(message.tenant_id, message.id).status not in OPEN_MESSAGE_STATES:
+            raise NotOpen()
+        self._change(message, status="withdrawn", next_reminder_at=None)
+
+    def claim_bulk_reminder(self, message: Message, round_: str, steps: Sequence[Step] = ()) -> bool:
+        self._enter("claim_bulk_reminder")
+        key = (message.tenant_id, message.id)
+        if self.messages[key].status not in OPEN_MESSAGE_STATES or self.bulk_reminded.get(key) == round_:
+            return False
+        if not all(self._allowed(step) for step in steps):
+            return False
+        for step in steps:
+            self.ports.signing.apply_step(step)
+        self.bulk_reminded[key] = round_
+        return True
 
     def list_for_client(self, tenant_id: str, client_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Message], str | None]:
@@ -207,12 +231,15 @@ class FakeMessages(Failing):
         return True
 
     def send(self, message: Message, notice_due: datetime,
-             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None) -> Message:
+             signing: Sequence[tuple[SigningRequest, AuditEvent]] = (), recorded: Recorded | None = None,
+             outcome: Outcome | None = None) -> Message:
         self._enter("send")
         key = (message.tenant_id, message.id)
         created = parse_iso(message.created_at)
         if recorded is not None and (earlier := self.answer_under(recorded.key, created)) is not None:
             raise AlreadyAnswered(earlier)
+        if outcome is not None:
+            self.ports.bulk_sends.put_outcome(message.tenant_id, outcome)
         if key in self.messages:
             return self.messages[key]  # this very message, landed by an attempt whose answer was lost
         if any((request.tenant_id, request.id) in self.ports.signing.requests for request, _ in signing):
@@ -223,6 +250,8 @@ class FakeMessages(Failing):
         self.messages[key] = stored
         if recorded is not None:
             self.record_answer(recorded, created)
+        if outcome is not None:
+            self.ports.bulk_sends.write_outcome(message.tenant_id, outcome)
         self._leave("send")
         return stored
 

@@ -167,6 +167,11 @@ def needs_of(service: str, operation: str, params: dict[str, Any], response: dic
         pairs = {(f"ses:{operation}", f"arn:aws:ses:{region}:{account}:identity/{sender}")}
     elif service == "sns" and operation == "Publish":
         pairs = {("sns:Publish", params.get("TopicArn") or params.get("TargetArn") or "*")}  # SMS: no resource
+    elif service == "sqs":
+        # SendMessageBatch is authorised as SendMessage; the queue's URL ends in its account and name.
+        account_id, name = params["QueueUrl"].rstrip("/").split("/")[-2:]
+        action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(operation, operation)
+        pairs = {(f"sqs:{action}", f"arn:aws:sqs:{region}:{account_id}:{name}")}
     elif service == "secretsmanager" and operation == "GetSecretValue":
         pairs = {("secretsmanager:GetSecretValue", params["SecretId"])}
     else:
@@ -329,7 +334,7 @@ def resource_tags(resource: str) -> dict[str, str]:
 
 def policy_values(table: str, bucket: str, data_key: str, seal_key: str, user_pool: str, otp_secret: str, sender: str,
                   region: str = "eu-west-1", account: str = "123456789012",
-                  stack: str = "signing-portal") -> dict[str, str]:
+                  stack: str = "signing-portal", bulk_queue: str = "signing-portal-bulk-sends") -> dict[str, str]:
     """The placeholder values for a deployment, as the stateful stack's outputs define them."""
     def arn(service: str, rest: str) -> str:
         return f"arn:aws:{service}:{region}:{account}:{rest}"
@@ -343,6 +348,7 @@ def policy_values(table: str, bucket: str, data_key: str, seal_key: str, user_po
         "OtpSecretArn": otp_secret,
         "SenderIdentityArn": arn("ses", f"identity/{sender}"),
         "MailConfigurationSetArn": arn("ses", "configuration-set/signing-portal-mail"),
+        "BulkSendQueueArn": arn("sqs", bulk_queue),
         "AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
     }
 
@@ -351,7 +357,8 @@ def values_of_settings() -> dict[str, str]:
     """The placeholder values for the resources the app's settings point at now."""
     region, account, s = _context()
     return policy_values(s.table_name, s.documents_bucket, s.data_key_id, s.seal_key_id, s.user_pool_id,
-                         s.otp_secret_id, s.sender_email, region=region, account=account)
+                         s.otp_secret_id, s.sender_email, region=region, account=account,
+                         bulk_queue=s.bulk_send_queue_url.rstrip("/").rsplit("/", 1)[-1])
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 from chalicelib.ids import new_id
 from tests.conftest import Api, activate_client, data_url, last_code, random_mobile, signature_png, upload
 from tests.integration.conftest import PLACEHOLDER, ProdPolicy, Recorder
-from tests.integration.templates import STATEFUL, app_settings, load_template, policy_file
+from tests.integration.templates import PROD, STATEFUL, app_settings, load_template, policy_file
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def stateful() -> dict[str, Any]:
 NO_MOTO_MODEL = {
     "AWS::S3::BucketPolicy", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::SecretsManager::Secret",
     "AWS::SES::ConfigurationSet", "AWS::SES::ConfigurationSetEventDestination", "AWS::SES::EmailIdentity",
-    "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm",
+    "AWS::SNS::TopicPolicy", "AWS::SNS::Subscription", "AWS::CloudWatch::Alarm", "AWS::SQS::QueuePolicy",
 }
 # What EventBridge hands a scheduled function.
 SCHEDULED = {"version": "0", "id": "stack-test", "detail-type": "Scheduled Event", "source": "aws.events",
@@ -191,7 +191,8 @@ def test_the_stateful_template_deploys_into_moto_with_what_signing_relies_on(sta
     assert pool["Policies"]["PasswordPolicy"] == stateful["Resources"]["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]
     assert pool["UsernameAttributes"] == ["email"]
     groups = session.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{stack['app_stack']}-")
-    assert {g["retentionInDays"] for g in groups["logGroups"]} == {90} and len(groups["logGroups"]) == 4
+    assert {g["retentionInDays"] for g in groups["logGroups"]} == {90}
+    assert len(groups["logGroups"]) == len(PROD["lambda_functions"])  # one per function
 
 
 def test_a_whole_signing_flow_and_its_late_time_stamp_run_on_the_stack_and_need_nothing_the_policies_withhold(
@@ -207,7 +208,7 @@ def test_a_whole_signing_flow_and_its_late_time_stamp_run_on_the_stack_and_need_
                    "DOCUMENTS_BUCKET": outputs["DocumentsBucket"], "DATA_KEY_ID": outputs["DataKeyId"],
                    "SEAL_KEY_ID": outputs["SealKeyId"], "USER_POOL_ID": outputs["UserPoolId"],
                    "USER_POOL_CLIENT_ID": outputs["UserPoolClientId"], "OTP_SECRET_ID": outputs["OtpSecretId"],
-                   "SENDER_EMAIL": outputs["SenderEmail"],
+                   "SENDER_EMAIL": outputs["SenderEmail"], "BULK_SEND_QUEUE_URL": outputs["BulkSendQueueUrl"],
                    "TSA_URL": ""}  # the authority is down while the client signs: the stamp waits for the job
     with app_settings(environment):
         tenant = tenants.create_tenant(aws.ports(), "Stapel & Partners", frozenset({SIGNING}))
