@@ -34,7 +34,7 @@ from tests.conftest import Api, data_url, last_code, send_as_of, signature_png, 
 from tests.integration.conftest import Need, ProdPolicy, Recorder, policy_values, values_of_settings
 from tests.integration.templates import app_settings, logical_id, policy_file
 
-FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders", "obtain_time_stamps")
+FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders", "obtain_time_stamps", "send_bulk")
 # The only actions allowed on "*": none of them has a resource to name.
 WITHOUT_RESOURCE = {
     "sns:Publish",  # to a phone number (SMS) there is no topic ARN
@@ -45,7 +45,7 @@ WITHOUT_RESOURCE = {
 VALUES = policy_values("app-main", "app-documents", "arn:aws:kms:eu-west-1:123456789012:key/data",
                        "arn:aws:kms:eu-west-1:123456789012:key/seal", "eu-west-1_pool",
                        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otp-AbCdEf", "noreply@kantoor.example")
-TABLE, BUCKET = VALUES["TableArn"], VALUES["DocumentsBucketArn"]
+TABLE, BUCKET, QUEUE = VALUES["TableArn"], VALUES["DocumentsBucketArn"], VALUES["BulkSendQueueArn"]
 SENDER = VALUES["SenderIdentityArn"]
 # Where an SMS must never go: the operator's topics, anybody's topic, a mobile push endpoint.
 TOPICS = ("arn:aws:sns:eu-west-1:123456789012:signing-portal-stateful-AlarmTopic-AbC123",
@@ -261,6 +261,28 @@ def test_the_time_stamp_job_may_only_find_pending_stamps_and_put_each_on_its_rec
     ])
 
 
+def test_the_bulk_worker_may_send_messages_and_read_its_queue_but_touches_no_document_key_or_phone():
+    policy = policy_of("send_bulk").resolved(VALUES)
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):  # its event source
+        assert policy.allows(action, QUEUE), action
+    assert policy.allows("ses:SendEmail", SENDER) and policy.allows("dynamodb:ConditionCheckItem", TABLE)
+    _refuses_all(policy, [
+        ("sqs:SendMessage", QUEUE), ("sqs:PurgeQueue", QUEUE), ("sqs:DeleteQueue", QUEUE),
+        ("sqs:ReceiveMessage", QUEUE + "-dlq"), ("sqs:ReceiveMessage", "arn:aws:sqs:eu-west-1:123456789012:other"),
+        ("dynamodb:DeleteItem", TABLE), ("dynamodb:BatchWriteItem", TABLE), ("dynamodb:Scan", TABLE),
+        ("dynamodb:Query", f"{TABLE}/index/gsi1"), ("s3:GetObject", f"{BUCKET}/tenants/x"),
+        ("s3:PutObject", f"{BUCKET}/tenants/x"), ("kms:Decrypt", VALUES["DataKeyArn"]),
+        ("kms:Sign", VALUES["SealKeyArn"]), ("sns:Publish", "*"), ("cognito-idp:AdminGetUser", VALUES["UserPoolArn"]),
+        ("secretsmanager:GetSecretValue", VALUES["OtpSecretArn"]),
+    ])
+    # The API and the hourly job put jobs on the queue; neither reads it.
+    for function in ("api_handler", "send_reminders"):
+        other = policy_of(function).resolved(VALUES)
+        assert other.allows("sqs:SendMessage", QUEUE), function
+        _refuses_all(other, [("sqs:ReceiveMessage", QUEUE), ("sqs:DeleteMessage", QUEUE),
+                             ("sqs:SendMessage", QUEUE + "-dlq")])
+
+
 # --- What the code asks, function by function ------------------------------------------------------
 
 def test_every_aws_call_the_authorizer_makes_is_allowed_by_its_own_policy(
@@ -314,6 +336,39 @@ def test_every_aws_call_of_a_time_stamp_run_is_allowed_by_the_jobs_own_policy(
     assert {n.action for n in needs} == {"dynamodb:Query", "dynamodb:UpdateItem"}, sorted(needs, key=str)
     refused = policy_of("obtain_time_stamps").resolved(values_of_settings()).refused(needs)
     assert not refused, "the time-stamp job's policy refuses:\n" + _fmt(refused)
+
+
+def test_every_aws_call_of_a_bulk_job_is_allowed_by_the_workers_own_policy(
+        api: Api, firm: dict[str, Any], aws_calls: Recorder, prod_policy: ProdPolicy):
+    from app import send_bulk
+    from chalicelib.config import get_settings
+    from local.queue import QueuePoller, sqs_event
+
+    tenant = firm["tenant"].id.lower()
+    clients = [api.post("/advisor/clients", firm["token"], {"name": f"Bulk{n} Iam", "email": f"bulk{n}-{tenant}@example.com",
+                                                           **({"phone": "+31612345670"} if n else {})}).json
+               for n in range(2)]
+    document = upload(api, firm["token"]).json["id"]
+    with aws_calls.capture() as posting:
+        accepted = api.post("/advisor/bulk-sends", firm["token"], {
+            "subject": "Aangifte {{naam}}", "body": "Graag tekenen.", "response_type": "sign", "document_ids": [document],
+            "recipients": [{"client_id": c["id"]} for c in clients]})
+    assert accepted.status_code == 202, accepted.body
+    assert not prod_policy.resolved(values_of_settings()).refused(posting)
+    assert "sqs:SendMessage" in {n.action for n in posting}
+    queue = QueuePoller(aws.client("sqs"), get_settings().bulk_send_queue_url)
+    jobs = [m for m in queue.receive() if accepted.json["id"] in m["Body"]]
+    with aws_calls.capture() as needs:
+        for job in jobs:
+            send_bulk(sqs_event(job, queue.queue_arn), _context("send_bulk"))
+    for job in jobs:
+        queue.deliver(job)  # nothing twice; deleted
+    view = api.get(f"/advisor/bulk-sends/{accepted.json['id']}", firm["token"]).json
+    assert (view["sent"], view["failed"]) == (1, 1), view  # the one without a phone fails
+    assert {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem", "dynamodb:UpdateItem",
+            "dynamodb:Query", "ses:SendEmail"} <= {n.action for n in needs}
+    refused = policy_of("send_bulk").resolved(values_of_settings()).refused(needs)
+    assert not refused, "the bulk worker's policy refuses:\n" + _fmt(refused)
 
 
 def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_api_policy(
