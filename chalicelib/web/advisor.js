@@ -1,10 +1,12 @@
 // The advisor dashboard (/advisor): login, then clients, the communication module, notifications,
-// a new message and the receipt view, each behind a hash route.
+// a new message, bulk sends and the receipt view, each behind a hash route.
 
 import { clientCardView, clientsView } from './advisor-clients.js';
 import { messageDetailView, messagesView } from './advisor-messages.js';
 import { notificationsView } from './advisor-notifications.js';
 import { createApi } from './api.js';
+import { bulkSendsView } from './bulk-sends.js';
+import { bulkSendView } from './bulk-sends-progress.js';
 import { composeView } from './compose.js';
 import { h } from './dom.js';
 import { chosenMembership, firmInHeader } from './firms.js';
@@ -13,7 +15,9 @@ import { receiptView } from './receipt.js';
 import { alert, currentRoute, flashMessage, focusHeading, loginView, shell, startRouter } from './ui.js';
 
 const api = createApi({ onSignedOut: () => render({ expired: true }) });
-const SECTIONS = { clients: 'clients', messages: 'messages', notifications: 'notifications', compose: 'compose', receipts: 'messages' };
+const SECTIONS = {
+  clients: 'clients', messages: 'messages', notifications: 'notifications', compose: 'compose', receipts: 'messages', 'bulk-sends': 'bulk',
+};
 let clientCache = null;
 let unreadCache = null;
 let meCache = null;
@@ -88,6 +92,7 @@ async function render({ navigated = false, expired = false } = {}) {
     messages: () => (parts[1] ? messageDetailView(app, parts[1]) : messagesView(app, query)),
     notifications: () => notificationsView(app),
     compose: () => composeView(app, query, { fresh: navigated }),
+    'bulk-sends': () => (parts[1] ? bulkSendView(app, parts[1]) : bulkSendsView(app, { fresh: navigated })),
     receipts: () => receiptView(app, parts[1], query),
   };
   await (views[parts[0]] || views.messages)();
@@ -107,6 +112,10 @@ function navigation(current) {
   return h('nav', { class: 'nav', 'aria-label': t('advisor.nav.label') },
     h('div', { class: 'nav-inner' },
       link('messages', '#/messages'),
+      // 'Bulk' where the bar is narrow, so that the four sections fit beside each other.
+      h('a', { href: '#/bulk-sends', 'aria-current': current === 'bulk' ? 'page' : false },
+        h('span', { class: 'wide-only', text: t('advisor.nav.bulk') }),
+        h('span', { class: 'narrow-only', text: t('advisor.nav.bulk_short') })),
       link('clients', '#/clients'),
       link('notifications', '#/notifications'),
       h('span', { class: 'nav-action' },

@@ -2,10 +2,10 @@
 // 'Bestand laten ondertekenen' may add co-signers; a signer without a phone number blocks it at once.
 
 import { coSignerPicker, emptyCoSigners } from './co-signers.js';
-import { fileName, formatSize, h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
+import { h, icon, mount, todayInAmsterdam, uuid } from './dom.js';
 import { locale, t } from './i18n.js';
 import { RESPONSE_TYPES } from './model.js';
-import { ACCEPTED, contentTypeOf, uploadDocument } from './upload.js';
+import { ACCEPTED, contentTypeOf, showUploadProgress, uploadDocument, uploadItems } from './upload.js';
 import { alert, errorAlert, errorText, field, loading, showFieldErrors } from './ui.js';
 
 const PDF = 'application/pdf';
@@ -94,30 +94,15 @@ export async function composeView(app, query, { fresh = true } = {}) {
   }
 
   function renderUploads() {
-    mount(uploadList, uploads.map((u) => h('li', {},
-      h('div', { class: 'row-main' },
-        h('div', { class: 'doc-name' }, fileName(u.file.name)),
-        h('div', { class: `upload-state ${u.status === 'ready' ? 'ok' : u.status === 'failed' ? 'bad' : ''}`,
-          text: u.status === 'ready' ? t('compose.upload_ready', { size: formatSize(u.file.size) })
-            : u.status === 'failed' ? t('compose.upload_failed', { reason: u.error })
-              : t('compose.uploading', { pct: Math.round(u.progress * 100) }) })),
-      h('button', { type: 'button', class: 'btn btn-quiet', text: t('compose.remove'),
-        'aria-label': `${t('compose.remove')}: ${u.file.name}`, onclick: () => {
-          uploads.splice(uploads.indexOf(u), 1);
-          renderUploads();
-        } }),
-      u.status === 'uploading' ? h('progress', { max: '100', value: String(Math.round(u.progress * 100)),
-        'aria-label': t('compose.progress', { name: u.file.name }) }) : null)));
+    mount(uploadList, uploadItems(uploads, (u) => {
+      uploads.splice(uploads.indexOf(u), 1);
+      renderUploads();
+    }));
     update();
   }
 
   function showProgress(u) {
-    const item = uploadList.children[uploads.indexOf(u)];
-    const pct = Math.round(u.progress * 100);
-    const bar = item?.querySelector('progress');
-    if (bar) bar.value = pct;
-    const label = item?.querySelector('.upload-state');
-    if (label) label.textContent = t('compose.uploading', { pct });
+    showUploadProgress(uploadList, uploads, u);
   }
   // Uploads report to whichever view of this draft is on screen now.
   mine.render = renderUploads;

@@ -1,4 +1,8 @@
 // An attachment goes straight to S3: announce it, post it to the presigned URL, let the server check it.
+// The list of a form's uploads is drawn here too, for every form that uploads.
+
+import { fileName, formatSize, h } from './dom.js';
+import { t } from './i18n.js';
 
 const TYPES_BY_EXTENSION = {
   pdf: 'application/pdf',
@@ -59,4 +63,29 @@ function storageError(status) {
   error.problem = {};
   error.fieldErrors = [];
   return error;
+}
+
+/** The list items of a form's uploads, each with its state, a remove button and, while it goes up, its progress. */
+export function uploadItems(uploads, onRemove) {
+  return uploads.map((u) => h('li', {},
+    h('div', { class: 'row-main' },
+      h('div', { class: 'doc-name' }, fileName(u.file.name)),
+      h('div', { class: `upload-state ${u.status === 'ready' ? 'ok' : u.status === 'failed' ? 'bad' : ''}`,
+        text: u.status === 'ready' ? t('compose.upload_ready', { size: formatSize(u.file.size) })
+          : u.status === 'failed' ? t('compose.upload_failed', { reason: u.error })
+            : t('compose.uploading', { pct: Math.round(u.progress * 100) }) })),
+    h('button', { type: 'button', class: 'btn btn-quiet', text: t('compose.remove'),
+      'aria-label': `${t('compose.remove')}: ${u.file.name}`, onclick: () => onRemove(u) }),
+    u.status === 'uploading' ? h('progress', { max: '100', value: String(Math.round(u.progress * 100)),
+      'aria-label': t('compose.progress', { name: u.file.name }) }) : null));
+}
+
+/** One upload's progress shown in place in the list `uploadItems` drew, without drawing it again. */
+export function showUploadProgress(list, uploads, u) {
+  const item = list.children[uploads.indexOf(u)];
+  const pct = Math.round(u.progress * 100);
+  const bar = item?.querySelector('progress');
+  if (bar) bar.value = pct;
+  const label = item?.querySelector('.upload-state');
+  if (label) label.textContent = t('compose.uploading', { pct });
 }
