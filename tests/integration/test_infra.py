@@ -117,6 +117,25 @@ def test_every_function_and_the_api_are_named_as_the_log_groups_and_alarms_of_th
     assert packaged["APIHandler"]["Timeout"] < 29, "API Gateway gives up at 29 s; the function must stop first"
 
 
+def test_the_bulk_worker_reads_the_stateful_stacks_queue_one_job_at_a_time_within_its_visibility(app_template, stateful):
+    from chalicelib import bulk
+
+    worker = functions(app_template)["SendBulk"]
+    source = worker["Events"]["SendBulkSqsEventSource"]
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["Queue"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${BulkSendQueueName}"}
+    assert app_template["Parameters"]["BulkSendQueueName"]["Type"] == "String"  # the stateful stack's output
+    assert "BulkSendQueueName" in stateful["Outputs"] and "BulkSendQueueUrl" in stateful["Outputs"]
+    assert source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["ScalingConfig"] == {"MaximumConcurrency": bulk.WORKERS}  # the rate is shared by these
+    queue = stateful["Resources"]["BulkSendQueue"]["Properties"]
+    # AWS: a queue's visibility timeout at least six times its function's, or a slow job is delivered twice at once.
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["BulkSendDeadLetterQueue", "Arn"]}
+    assert queue["SqsManagedSseEnabled"] is True
+
+
 def test_api_gateway_answers_its_own_refusals_with_the_apps_problem_documents(app_template):
     api = app_template["Resources"]["RestAPI"]["Properties"]
     assert api["StageName"] == PROD["api_gateway_stage"]
