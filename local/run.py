@@ -41,6 +41,8 @@ def _banner(stack: LocalStack) -> str:
         f"  Outbox (e-mail, SMS codes): {stack.url}/outbox  (JSON: {stack.url}/dev/outbox)",
         f"  AWS (moto) endpoint: {stack.endpoint}",
         f"  Time-stamping authority (RFC 3161, local): {stack.tsa.url if stack.tsa else '-'}",
+        "  Background: the bulk-send queue (moto's SQS, fed to its handler) and pending time stamps, every few",
+        "  seconds; the hourly reminder job on request: POST /dev/reminders/run",
         "",
         "Demo logins:",
     ]
