@@ -58,7 +58,8 @@ def send_reminders(event: Any) -> dict[str, int]:
     from chalicelib.reminders.job import run
 
     ports = aws.ports()
-    return {**run(ports).to_api(), "bulk_sends_queued": requeue_stranded(ports)}
+    queued = requeue_stranded(ports)  # first: the reminders' run may fail, a stranded batch would wait on
+    return {**run(ports).to_api(), "bulk_sends_queued": queued}
 
 
 # The queue is the stateful stack's (infra/stateful.yaml); the deploy names it (infra/app_template.py).
@@ -71,7 +72,9 @@ def send_bulk(event: Any) -> None:
     from chalicelib import aws
     from chalicelib.bulk.worker import handle_bodies
 
-    handle_bodies(aws.ports(), (record.body for record in event))
+    context = event.context
+    handle_bodies(aws.ports(), (record.body for record in event),
+                  lambda: context.get_remaining_time_in_millis() / 1000)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -19,6 +19,14 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+def back_off(attempt: int) -> None:
+    """A short random pause before retry `attempt` (from 1) of a write that met another at the same moment:
+    jittered, so the two do not meet again."""
+    import random
+
+    time.sleep(random.uniform(0.02, 0.08) * attempt)  # noqa: S311 - jitter, not a secret
+
+
 class SystemWallClock:
     """The system's real time, the same that the identity provider stamps tokens with."""
 

@@ -11,13 +11,28 @@ dead-letter queue, as deployed.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from types import SimpleNamespace
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 2  # locally, a failed job is delivered again this soon
+TIMEOUT_SECONDS = 120  # the deployed worker's (.chalice/config.json)
+
+
+@dataclass
+class LambdaContext:
+    """What Lambda hands the handler beside the event: its request id, its name and the time it has left."""
+
+    function_name: str = "signing-portal-SendBulk"
+    timeout: float = TIMEOUT_SECONDS
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.timeout - (time.monotonic() - self._started)) * 1000)
 
 
 def sqs_event(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -45,9 +60,8 @@ class QueuePoller:
         """One message to the handler, as Lambda would (batch size 1); whether it succeeded (and was deleted)."""
         from app import send_bulk
 
-        context = SimpleNamespace(aws_request_id=str(uuid.uuid4()), function_name="signing-portal-SendBulk")
         try:
-            send_bulk(sqs_event(message, self.queue_arn), context)
+            send_bulk(sqs_event(message, self.queue_arn), LambdaContext())
         except Exception:  # the queue delivers it again, as Lambda's event source mapping would
             log.exception("bulk-send job failed; it is delivered again")
             self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],

@@ -8,6 +8,7 @@ it made: that record is what makes a recipient sent once, however often a job is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,7 +106,7 @@ class Item:
     recipient: Recipient
     outcome: Outcome | None
 
-    def to_api(self, detail: Any) -> dict[str, Any]:
+    def to_api(self, detail: Callable[[Failure], str]) -> dict[str, Any]:
         outcome = self.outcome
         failure = outcome.failure if outcome is not None else None
         return {"client_id": self.recipient.client_id, "name": outcome.name if outcome is not None else None,

@@ -9,15 +9,15 @@ refuse, the batch stays on the list of batches not yet queued, and the scheduled
 from __future__ import annotations
 
 import concurrent.futures
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import idempotency
 from chalicelib.bulk.model import MAX_RECIPIENTS, BulkSend, Failure, Item, Job, Outcome, Recipient, chunk_of
-from chalicelib.clock import AMSTERDAM, iso
+from chalicelib.clock import AMSTERDAM, iso, parse_iso
 from chalicelib.errors import DependencyFailed, FeatureNotEnabled, FieldError, NotOpen, RateLimited, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.messaging.model import OPEN_MESSAGE_STATES, RESPONSE_TYPES
+from chalicelib.messaging.model import RESPONSE_TYPES
 from chalicelib.messaging.sending import MAX_DOCUMENTS, parse_deadline, valid_id
 from chalicelib.observability import logger
 from chalicelib.tenants.model import SIGNING
@@ -79,7 +79,7 @@ def requeue_stranded(ports: Ports, now: datetime | None = None) -> int:
     return sum(enqueue(ports, batch) for batch in stranded)
 
 
-def _parse(body: dict[str, Any], today: Any) -> tuple[dict[str, Any], list[Recipient]]:
+def _parse(body: dict[str, Any], today: date) -> tuple[dict[str, Any], list[Recipient]]:
     fields = Fields(body)
     request: dict[str, Any] = {
         "subject": fields.text("subject", max_length=200),
@@ -194,16 +194,19 @@ def _withdraw(ports: Ports, principal: Principal, batch: BulkSend, outcome: Outc
 
 
 def remind_bulk_send(ports: Ports, principal: Principal, bulk_send_id: str) -> dict[str, int]:
-    """A reminder now to every recipient whose message is still open, through the queue; once per 24 hours."""
+    """A reminder now to every recipient whose message still asks for an answer, through the queue; once per
+    24 hours. What is open is read before the round is claimed, so a failed read leaves no claim behind."""
+    from chalicelib.bulk.worker import awaits_answer
+
     batch = ports.bulk_sends.get(principal.tenant_id, bulk_send_id)
     now = ports.clock.now()
-    if not ports.bulk_sends.claim_reminders(batch, now, now - REMIND_EVERY):
-        again = ports.bulk_sends.get(batch.tenant_id, batch.id).reminded_at or iso(now)
-        wait = datetime.fromisoformat(again.replace("Z", "+00:00")) + REMIND_EVERY - now
-        raise RateLimited("bulk_reminded_recently", retry_after=int(wait.total_seconds()) + 1)
     sent = [o for o in _all_outcomes(ports, batch) if o.status == "sent" and o.message_id]
     found = ports.messages.get_messages(batch.tenant_id, [str(o.message_id) for o in sent])
-    still_open = [o for o in sent if (m := found.get(str(o.message_id))) is not None and m.status in OPEN_MESSAGE_STATES]
+    still_open = [o for o in sent if (m := found.get(str(o.message_id))) is not None and awaits_answer(m)]
+    if not ports.bulk_sends.claim_reminders(batch, now, now - REMIND_EVERY):
+        last = ports.bulk_sends.get(batch.tenant_id, batch.id).reminded_at or iso(now)
+        wait = parse_iso(last) + REMIND_EVERY - now
+        raise RateLimited("bulk_reminded_recently", retry_after=int(wait.total_seconds()) + 1)
     chunks = sorted({chunk_of(o.index) for o in still_open})
     try:
         ports.bulk_queue.put([Job("remind", batch.tenant_id, batch.id, n, round=iso(now)) for n in chunks])

@@ -24,17 +24,17 @@ if TYPE_CHECKING:
     from chalicelib.clients.model import Client
     from chalicelib.idempotency import Recorded
     from chalicelib.messaging.model import Message, Origin, SigningRequest
-    from chalicelib.ports import Ports
+    from chalicelib.ports import Mailer, Ports
 
 
 def send_client_notice(ports: Ports, message: Message, recipients: Sequence[Client], firm_name: str,
-                       at: datetime | None = None, answer: Recorded | None = None) -> str:
+                       at: datetime | None = None, answer: Recorded | None = None, mailer: Mailer | None = None) -> str:
     """E-mail each recipient that a message waits: subject, firm and portal link only; 'sent' or 'failed'.
 
     The recipients are the message's client, or the signers whose turn it is and who have not had
     it yet. A failed notice is recorded on the message (and retried by the scheduled job for those
     who did not get it), never lost. `answer` is what the send's Idempotency-Key replays: its notice
-    status is kept up to date.
+    status is kept up to date. `mailer` sends instead of the ports' (a bulk send's, at its pace).
     """
     def outcome(status: str) -> Recorded | None:
         return replace(answer, body={**answer.body, "notice_status": status}) if answer is not None else None
@@ -46,7 +46,7 @@ def send_client_notice(ports: Ports, message: Message, recipients: Sequence[Clie
             "link": f"{ports.settings.portal_url}/#/messages/{message.id}",
         })
         try:
-            ports.mailer.send(client.email, email)
+            (mailer or ports.mailer).send(client.email, email)
         except DependencyFailed:
             continue
         sent_to.append(client.id)

@@ -131,6 +131,10 @@ class Messages(Protocol):
         False when claimed already or no longer open."""
         ...
 
+    def unclaim_bulk_reminder(self, message: Message, round_: str) -> None:
+        """A claimed reminder of round `round_` handed back (its e-mail failed)."""
+        ...
+
     def mark_viewed(self, message: Message, step: Step) -> None:
         """A co-signer's `viewed` step, mirrored on the message; NotOpen when the request moved meanwhile."""
         ...

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
     from chalicelib.bulk.model import Outcome
     from chalicelib.messaging.ports import Outgoing
-    from chalicelib.ports import Ports
+    from chalicelib.ports import Mailer, Ports
 
 MAX_DOCUMENTS = 10
 MAX_ID_LENGTH = 64
@@ -152,16 +152,17 @@ def send_message(ports: Ports, principal: Principal, body: dict[str, Any],
 
 
 def deliver(ports: Ports, outgoing: Outgoing, message: Message, signing: list[tuple[SigningRequest, AuditEvent]],
-            answer: idempotency.Recorded | None = None, outcome: Outcome | None = None) -> Message:
+            answer: idempotency.Recorded | None = None, outcome: Outcome | None = None,
+            mailer: Mailer | None = None) -> Message:
     """Store the composed message, its notice queued with it, then e-mail the notice to everyone whose turn it is.
 
     `answer` (an Idempotency-Key's) and `outcome` (a bulk-send recipient's) are written in the
-    message's own transaction.
+    message's own transaction; `mailer` (a bulk send's, at its pace) sends the notice.
     """
     stored = _store(ports, message, parse_iso(message.created_at) + NOTICE_GRACE, signing, answer, outcome)
     signers = {outgoing.client.id: outgoing.client, **outgoing.co_signers}
     status = send_client_notice(ports, stored, [signers[c] for c in awaiting_notice(stored)], outgoing.firm.name,
-                                answer=answer)
+                                answer=answer, mailer=mailer)
     return replace(stored, notice_status=status)
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import random
-import time
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.clock import iso
+from chalicelib.clock import back_off, iso
 from chalicelib.errors import Conflict, FieldError, NotFound, NotOpen, ValidationFailed
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import MESSAGE_STATES, REPLYABLE_MESSAGE_STATES, Message, Reply
@@ -257,7 +255,7 @@ def _close_signing(ports: Ports, request: SigningRequest, event_type: str, actor
     at = iso(ports.clock.now())
     for attempt in range(CLOSE_ATTEMPTS):
         if attempt:
-            time.sleep(random.uniform(0.02, 0.08) * attempt)  # noqa: S311 - jitter, not a secret
+            back_off(attempt)
             request = ports.signing.get(request.tenant_id, request.id)
         step = advance(request, event_type, at, actor, {"reason": reason} if reason else {})  # NotOpen unless open
         state = set_as_it_is(ports.signing, request)

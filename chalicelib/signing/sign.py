@@ -8,8 +8,6 @@ code and the message in one transaction; then tell the advisor.
 from __future__ import annotations
 
 import base64
-import random
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -19,7 +17,7 @@ import rfc8785
 
 from chalicelib import idempotency
 from chalicelib.auth.principal import Principal
-from chalicelib.clock import iso
+from chalicelib.clock import back_off, iso
 from chalicelib.errors import DependencyFailed, DocumentNotReady, NotFound, OtpRequired
 from chalicelib.messaging.model import SigningRequest
 from chalicelib.messaging.notices import confirm_signature, email_advisor, request_notification
@@ -149,7 +147,7 @@ def _commit(ports: Ports, step: Step,
     """
     for attempt in range(SETTLE_ATTEMPTS):
         if attempt:
-            time.sleep(random.uniform(0.02, 0.08) * attempt)  # noqa: S311 - jitter, not a secret
+            back_off(attempt)
         settlement, version = _settle(ports, step)
         try:
             # A retry is another transaction than the first: the step's own token (None) would replay that one.

@@ -2,8 +2,10 @@
 
 The batch and its chunks are written at once (at most 1,000 recipients make 40 chunks: one
 transaction). A recipient's outcome is written once: with the message it made, in that message's
-own transaction (`put_outcome`), or alone as a failure. The batch's counts move once per chunk,
-so its item is written a few times per 25 recipients, never per recipient.
+own transaction (`put_outcome`), or alone as a failure. That transaction checks the recipient's
+chunk, not the batch, for a withdrawal: a chunk is written by its own job one recipient after the
+other, while the batch's item, which every job counts into once per chunk, is never part of a
+send. A write that meets another at that moment (DynamoDB's TransactionConflict) is tried again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
 
 from chalicelib.bulk.model import CHUNK_SIZE, BulkSend, Failure, Outcome, Recipient, chunk_of
-from chalicelib.clock import iso, parse_iso
+from chalicelib.clock import back_off, iso, parse_iso
 from chalicelib.errors import DependencyFailed, NotFound
 from chalicelib.idempotency import AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.store import idempotency as records
@@ -24,10 +26,11 @@ from chalicelib.store import keys
 from chalicelib.store.models import BulkChunkItem, BulkOutcomeItem, BulkSendItem, RecipientMap
 from chalicelib.store.pages import decode_cursor, encode_cursor
 from chalicelib.store.signing_requests import notification_item
-from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
+from chalicelib.store.transaction import Transition, TransitionContended, TransitionRefused, condition_failed
 
 OUTCOME = "bulk_outcome"  # the outcome's part in a message's transaction
-BATCH = "bulk_batch"  # the batch's check in it: not withdrawn
+BATCH = "bulk_batch"  # the check of the recipient's chunk in it: the batch not withdrawn
+ATTEMPTS = 5  # of a write that meets another at the same moment
 
 
 def to_bulk_send(tenant_id: str, item: BulkSendItem) -> BulkSend:
@@ -65,21 +68,44 @@ def put_outcome(transition: Transition, tenant_id: str, outcome: Outcome) -> Non
     """A recipient's outcome into the transaction of the message it made: refused (OUTCOME) when one was
     recorded already, or (BATCH) when the batch was withdrawn meanwhile."""
     transition.put(OUTCOME, _outcome_item(tenant_id, outcome))
-    batch = BulkSendItem(keys.tenant(tenant_id), keys.bulk_send(outcome.bulk_send_id))
-    transition.check(BATCH, batch, BulkSendItem.pk.exists() & BulkSendItem.withdrawn_at.does_not_exist())
+    chunk = BulkChunkItem(keys.tenant(tenant_id), keys.bulk_chunk(outcome.bulk_send_id, chunk_of(outcome.index)))
+    transition.check(BATCH, chunk, BulkChunkItem.pk.exists() & BulkChunkItem.withdrawn.does_not_exist())
 
 
 def _write(item: BulkSendItem | BulkChunkItem, actions: list[Any], condition: Any) -> bool:
     """One conditional update; False when its condition refused it."""
-    try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if condition_failed(exc):
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            back_off(attempt)
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            if exc.cause_response_code == "TransactionConflictException" and attempt < ATTEMPTS - 1:
+                continue  # a transaction on the item at that moment
+            raise DependencyFailed() from exc
+        except PynamoDBException as exc:
+            raise DependencyFailed() from exc
+        return True
+    raise AssertionError("unreachable")
+
+
+def _commit(transition: Transition) -> bool:
+    """All or nothing; False when a condition refused it."""
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            back_off(attempt)
+        try:
+            transition.commit()
+        except TransitionRefused:
             return False
-        raise DependencyFailed() from exc
-    except PynamoDBException as exc:
-        raise DependencyFailed() from exc
-    return True
+        except TransitionContended:
+            if attempt == ATTEMPTS - 1:
+                raise
+            continue
+        return True
+    raise AssertionError("unreachable")
 
 
 class BulkSendRepository:
@@ -185,22 +211,14 @@ class BulkSendRepository:
         transition.update("batch", _batch_item(batch), [
             BulkSendItem.sent.add(sent), BulkSendItem.failed.add(failed), BulkSendItem.chunks_done.add(1)],
             BulkSendItem.pk.exists())
-        try:
-            transition.commit()
-        except TransitionRefused:
-            return False
-        return True
+        return _commit(transition)
 
     def complete(self, batch: BulkSend, at: str, notification: dict[str, Any]) -> bool:
         transition = Transition()
         transition.update("batch", _batch_item(batch), [BulkSendItem.status.set("done")],
                           BulkSendItem.pk.exists() & (BulkSendItem.status != "done"))
         transition.put("notification", notification_item(batch.tenant_id, batch.advisor_id, notification))
-        try:
-            transition.commit()
-        except TransitionRefused:
-            return False
-        return True
+        return _commit(transition)
 
     def claim_reminders(self, batch: BulkSend, at: datetime, not_since: datetime) -> bool:
         return _write(_batch_item(batch), [BulkSendItem.reminded_at.set(iso(at))],
@@ -213,8 +231,13 @@ class BulkSendRepository:
         _write(_batch_item(batch), actions, BulkSendItem.reminded_at == iso(at))
 
     def withdraw(self, batch: BulkSend, at: str) -> None:
+        """The batch marked, then each of its chunks, which every send checks (a repeated call marks the rest)."""
         _write(_batch_item(batch), [BulkSendItem.withdrawn_at.set(at)],
                BulkSendItem.pk.exists() & BulkSendItem.withdrawn_at.does_not_exist())
+        pk = keys.tenant(batch.tenant_id)
+        for chunk in range(batch.chunks):
+            _write(BulkChunkItem(pk, keys.bulk_chunk(batch.id, chunk)), [BulkChunkItem.withdrawn.set(True)],
+                   BulkChunkItem.pk.exists())
 
 
 def _recipient_map(recipient: Recipient) -> RecipientMap:

@@ -427,6 +427,13 @@ class MessageRepository:
             record_step(transition, step, part=f"request:{step.before.id}")
         return _claimed(transition)
 
+    def unclaim_bulk_reminder(self, message: Message, round_: str) -> None:
+        """A claimed reminder handed back (its e-mail failed), so the round's next delivery sends it."""
+        transition = Transition()
+        transition.update("message", _item(message), [MessageItem.bulk_reminded.remove()],
+                          MessageItem.bulk_reminded == round_)
+        _claimed(transition)
+
     def close_signing(self, settlement: Settlement, version: int | None, reason: str | None = None,
                       notification: dict[str, Any] | None = None) -> None:
         """A request's closing step (rejected, withdrawn) with what it means for its set and message, atomically.

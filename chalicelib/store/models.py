@@ -392,6 +392,7 @@ class BulkChunkItem(Item):
     first = NumberAttribute()  # the index of its first recipient
     recipients = ListAttribute(of=RecipientMap)
     done = BooleanAttribute(null=True)  # its counts are in the batch's
+    withdrawn = BooleanAttribute(null=True)  # the batch was withdrawn: none of its recipients is sent any more
 
 
 class BulkOutcomeItem(Item):

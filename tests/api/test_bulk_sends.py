@@ -116,16 +116,15 @@ def test_a_job_delivered_twice_even_at_the_same_moment_creates_nothing_twice(api
     jobs = [m for m in queue.receive() if batch in m["Body"]]
     assert len(jobs) == 1  # three recipients: one chunk
     from app import send_bulk
-    from local.queue import sqs_event
+    from local.queue import LambdaContext, sqs_event
 
     event = sqs_event(jobs[0], queue.queue_arn)
-    context = type("Context", (), {"aws_request_id": "twice", "function_name": "signing-portal-SendBulk"})()
-    twins = [threading.Thread(target=send_bulk, args=(event, context)) for _ in range(2)]
+    twins = [threading.Thread(target=send_bulk, args=(event, LambdaContext())) for _ in range(2)]
     for twin in twins:
         twin.start()
     for twin in twins:
         twin.join()
-    send_bulk(event, context)  # and once more, later: SQS delivers at least once
+    send_bulk(event, LambdaContext())  # and once more, later: SQS delivers at least once
     assert queue.deliver(jobs[0])  # the fourth delivery, through the poller, deletes it
 
     view = _view(api, firm, batch)
@@ -277,7 +276,7 @@ def test_a_batch_whose_jobs_missed_the_queue_is_queued_by_the_hourly_job(api: Ap
 
     from botocore.exceptions import ClientError
 
-    from chalicelib.bulk.service import requeue_stranded
+    from chalicelib.bulk.service import STRANDED_AFTER, requeue_stranded
     from chalicelib.clock import SystemClock
 
     client = _client(api, firm, "Gemiste Wachtrij")
@@ -293,7 +292,15 @@ def test_a_batch_whose_jobs_missed_the_queue_is_queued_by_the_hourly_job(api: Ap
     drain()
     assert _view(api, firm, accepted.json["id"])["status"] == "queued" and _notices(backend, client) == []
     monkeypatch.setattr(sqs, "send_message_batch", real)
-    assert requeue_stranded(aws.ports(), SystemClock().now()) == 0  # too fresh: its own request may still queue it
-    assert requeue_stranded(aws.ports(), SystemClock().now() + timedelta(minutes=3)) >= 1
+
+    def stranded(at: Any) -> set[str]:
+        """The batches the job run at `at` would queue."""
+        return {batch.id for batch in aws.ports().bulk_sends.not_queued(at - STRANDED_AFTER)}
+
+    now = SystemClock().now()
+    assert accepted.json["id"] not in stranded(now)  # too fresh: its own request may still be queueing it
+    assert accepted.json["id"] in stranded(now + timedelta(minutes=3))
+    assert requeue_stranded(aws.ports(), now + timedelta(minutes=3)) >= 1
+    assert accepted.json["id"] not in stranded(now + timedelta(minutes=3))
     drain()
     assert _view(api, firm, accepted.json["id"])["status"] == "done" and len(_notices(backend, client)) == 1

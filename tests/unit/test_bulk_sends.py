@@ -246,3 +246,50 @@ def test_a_batch_whose_jobs_missed_the_queue_is_queued_by_the_job_once_it_is_sta
     assert [job.chunk for job in work(office)] == [0, 1]
     assert batch_of(office, answer).status == "done"
     assert service.requeue_stranded(office.ports, office.ports.clock.now() + timedelta(hours=1)) == 0
+
+
+def test_a_job_short_of_time_hands_the_rest_of_its_chunk_back_to_the_queue():
+    office = office_with(5)
+    answer = bulk(office, 5)
+    job = office.ports.bulk_queue.take()[0]
+    left = iter([100.0, 100.0, 10.0])  # seconds left before each recipient: the third finds too few
+    worker.handle(office.ports, job, lambda: next(left, 10.0))
+    assert len(office.ports.messages.messages) == 2 and office.ports.bulk_queue.jobs == [job]
+    assert batch_of(office, answer).status == "running"
+    work(office)
+    assert (batch_of(office, answer).status, batch_of(office, answer).sent) == ("done", 5)
+    assert all(len(office.client_mails(f"c{n:04d}")) == 1 for n in range(5))
+
+
+def test_a_reminder_the_mail_service_refused_is_handed_back_and_sent_by_the_next_delivery():
+    office = office_with(2)
+    answer = bulk(office, 2)
+    work(office)
+    assert service.remind_bulk_send(office.ports, office.advisor, answer["id"]) == {"reminded": 2}
+    job = office.ports.bulk_queue.take()[0]
+    office.ports.mailer.fail_next()  # SES down for the first reminder
+    with pytest.raises(DependencyFailed):
+        worker.handle(office.ports, job)
+    worker.handle(office.ports, job)
+    worker.handle(office.ports, job)
+    assert [len([m for m in office.client_mails(f"c{n:04d}") if "Herinnering" in m.subject]) for n in (0, 1)] == [1, 1]
+
+
+def test_information_only_asks_nothing_so_it_is_not_reminded():
+    office = office_with(2)
+    answer = bulk(office, 2, response_type="none")
+    work(office)
+    assert service.remind_bulk_send(office.ports, office.advisor, answer["id"]) == {"reminded": 0}
+    work(office)
+    assert all(len(office.client_mails(f"c{n:04d}")) == 1 for n in (0, 1))  # the notice only
+
+
+def test_a_deadline_of_the_day_the_batch_was_made_still_holds_for_a_job_after_midnight():
+    from datetime import UTC, datetime
+
+    office = office_with(1)
+    office.ports.clock.at = datetime(2026, 12, 1, 22, 55, tzinfo=UTC)  # 23:55 in Amsterdam
+    answer = bulk(office, 1, deadline="2026-12-01")
+    office.ports.clock.advance(minutes=10)  # the job runs on the next day
+    work(office)
+    assert view(office, answer)["items"][0]["status"] == "sent"
