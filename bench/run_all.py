@@ -6,8 +6,9 @@
 
 Short form: reminders --quick (1,000 vs 5,000 stored), cold start 7 runs each, the AWS calls of
 the signing flow (with and without an Idempotency-Key, against issue 13's budget), load 20 flows
-by 5 workers. Full form: reminders (1,000 vs 50,000), cold start 25 runs each, the same AWS
-calls, load 200 flows by 20 workers. Exit status 1 when any benchmark fails its own checks
+by 5 workers, a bulk send of 25 and of 100 recipients. Full form: reminders (1,000 vs 50,000),
+cold start 25 runs each, the same AWS calls, load 200 flows by 20 workers, a bulk send of 100 and
+of 1,000 recipients. Exit status 1 when any benchmark fails its own checks
 (for the AWS calls, the budget of calls included).
 """
 
@@ -26,12 +27,14 @@ SHORT = {
     "cold_start": ["--runs", "7"],
     "aws_calls": [],
     "load": ["--flows", "20", "--workers", "5"],
+    "bulk_send": ["--sizes", "25", "100"],
 }
 FULL = {
     "reminders": [],
     "cold_start": ["--runs", "25"],
     "aws_calls": [],
     "load": ["--flows", "200", "--workers", "20"],
+    "bulk_send": [],
 }
 
 

@@ -6,6 +6,9 @@ zero errors and nothing lost, one SMS per signature, and over the flows of bench
 no Scan and a single JWKS fetch per container. Issue 13's budget of AWS calls (at most 30
 from send to the advisor's notifications, a sign at most 8, an Idempotency-Key adding at most
 4) is asserted too: counts of calls, not times.
+
+Bulk sends (bench/bulk_send.py, 25 and 100 recipients): every client exactly one message and one
+notice, nobody lost, and a recipient's calls and capacity units the same, within 10 %, in both.
 """
 
 from __future__ import annotations
@@ -86,3 +89,40 @@ def test_a_signature_makes_at_most_8_calls(calls: dict[str, Any]) -> None:
 def test_an_idempotency_key_adds_at_most_4_calls_in_all(calls: dict[str, Any]) -> None:
     assert calls["key_extra"] <= 4
     assert calls["budget_problems"] == []
+
+
+BULK_SIZES = (25, 100)  # whole chunks of 25, and large enough that a batch's own ~11 calls weigh little
+
+
+@pytest.fixture(scope="module")
+def bulk() -> dict[str, Any]:
+    """bench/bulk_send.py's figures in its short form, from one run in a fresh interpreter (the meter must hook
+    every botocore client from the start, and the e-mail rate is a setting read once). Its exit status is not
+    asserted: the tests below say which check failed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE", "USER_POOL", "STAGE", "BULK_"))}
+    done = subprocess.run([sys.executable, "-m", "bench.bulk_send", "--sizes", *map(str, BULK_SIZES), "--json"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(lines[-1])
+    return report
+
+
+def test_a_bulk_send_gives_every_client_one_message_and_one_notice_and_loses_no_one(bulk: dict[str, Any]) -> None:
+    assert [b["recipients"] for b in bulk["batches"]] == list(BULK_SIZES)
+    for batch in bulk["batches"]:
+        n, found = batch["recipients"], batch["found"]
+        assert batch["problems"] == []
+        assert (found["status"], found["total"], found["sent"], found["failed"]) == ("done", n, n, 0)
+        assert found["messages"] == found["clients_with_one_message"] == n
+        assert found["notices"] == found["clients_with_one_notice"] == n
+        assert (found["done_emails"], found["emails"]) == (1, n + 1)  # and nothing else was mailed
+        assert batch["scan_calls"] == 0
+
+
+def test_a_bulk_recipient_costs_the_same_calls_and_capacity_in_a_batch_of_100_as_in_one_of_25(
+        bulk: dict[str, Any]) -> None:
+    small, large = bulk["batches"]
+    for figure in ("calls", "rru", "wru"):  # the app's AWS calls, read units, write units per recipient
+        assert abs(large[figure] / small[figure] - 1) <= 0.10, (figure, small[figure], large[figure])
+    assert bulk["problems"] == []  # the warm-up batch's checks included

@@ -112,6 +112,11 @@ class FakeMessages(Failing):
         self.bulk_reminded[key] = round_
         return True
 
+    def unclaim_bulk_reminder(self, message: Message, round_: str) -> None:
+        key = (message.tenant_id, message.id)
+        if self.bulk_reminded.get(key) == round_:
+            del self.bulk_reminded[key]
+
     def list_for_client(self, tenant_id: str, client_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Message], str | None]:
         self._enter("list_for_client")
