@@ -268,6 +268,16 @@ def last_code(backend: LocalStack, phone: str) -> str:
     return re.search(r":\s(\d{6})\.", texts[-1]).group(1)  # type: ignore[union-attr]
 
 
+def sign_request(api: Api, backend: LocalStack, token: str, request_id: str, phone: str, city: str = "Haarlem") -> Any:
+    """'Akkoord en ondertekenen' as the portal does it: a code by SMS, that code (read from the outbox), the
+    signature; the sign call's answer."""
+    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
+    verified = api.post(f"/portal/signing-requests/{request_id}/otp/verify", token, {"code": last_code(backend, phone)})
+    assert verified.status_code == 200, verified.body
+    return api.post(f"/portal/signing-requests/{request_id}/sign", token,
+                    {"signature_image": data_url(signature_png()), "city": city})
+
+
 def send_as_of(api: Api, firm: dict[str, Any], moment: Any, deadline: str,
                response_type: str = "sign") -> tuple[dict[str, Any], str]:
     """A message with a deadline to a new client, sent as if the clock read `moment`; (message, client e-mail)."""

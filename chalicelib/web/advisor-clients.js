@@ -15,6 +15,19 @@ export async function clientsView(app, query) {
     h('form', { role: 'search', onsubmit: (e) => { e.preventDefault(); load(); } }, field(t('clients.search'), search, t('clients.search_hint'))),
     results);
 
+  const load = searchClients(app, search, results, (items, q) => (items.length
+    ? h('ul', { class: 'rows' }, items.map(clientRow))
+    : h('p', { class: 'empty', text: q ? t('clients.none_found', { q }) : t('clients.empty') })));
+  mount(results, loading());
+  await load();
+}
+
+/**
+ * The firm's clients for the text in `search`, drawn into `results` by `show(items, q)`: asked again as
+ * the advisor types (debounced), only the newest answer shown, `aria-busy` while one is on its way.
+ * Returns the loader, to run at once or on Enter.
+ */
+export function searchClients(app, search, results, show) {
   let latest = 0;
   async function load() {
     const q = search.value.trim();
@@ -22,10 +35,7 @@ export async function clientsView(app, query) {
     results.setAttribute('aria-busy', 'true');
     try {
       const answer = await app.api.get(`/advisor/clients?limit=200${q ? `&q=${encodeURIComponent(q)}` : ''}`);
-      if (ticket !== latest) return;  // a newer search has already answered
-      mount(results, answer.items.length
-        ? h('ul', { class: 'rows' }, answer.items.map(clientRow))
-        : h('p', { class: 'empty', text: q ? t('clients.none_found', { q }) : t('clients.empty') }));
+      if (ticket === latest) mount(results, show(answer.items, q));  // else a newer search has answered
     } catch (error) {
       if (ticket === latest) mount(results, errorAlert(error));
     } finally {
@@ -33,8 +43,7 @@ export async function clientsView(app, query) {
     }
   }
   search.addEventListener('input', debounce(load, 250));
-  mount(results, loading());
-  await load();
+  return load;
 }
 
 function clientRow(client) {

@@ -2,9 +2,10 @@
 // shown at once. A client without a mobile number is marked in words: for 'bestand laten ondertekenen'
 // their message fails (phone_required) and the others are sent all the same.
 
-import { debounce, h, mount } from './dom.js';
+import { searchClients } from './advisor-clients.js';
+import { h, mount } from './dom.js';
 import { plural, t } from './i18n.js';
-import { alert, errorAlert, loading } from './ui.js';
+import { alert, loading } from './ui.js';
 
 /** A notice of `kind` saying `text` in `container` (none when `kind` is empty), put there again only when it
  * says something else: a warning is announced at once, and once. */
@@ -64,29 +65,16 @@ export function recipientPicker({ app, draft, typeOf, onChange }) {
           client.phone ? null : h('span', { class: 'no-phone', text: t('clients.no_phone') }))));
   }
 
-  let latest = 0;
-  async function load() {
-    const q = search.value.trim();
+  const load = searchClients(app, search, results, (items, q) => {
     draft.filter = search.value;
-    const ticket = ++latest;
-    results.setAttribute('aria-busy', 'true');
-    try {
-      const answer = await app.api.get(`/advisor/clients?limit=200${q ? `&q=${encodeURIComponent(q)}` : ''}`);
-      if (ticket !== latest) return;  // a newer filter has already answered
-      shown = answer.items;
-      selectShown.disabled = !shown.length;
-      mount(results, shown.length
-        ? h('fieldset', { class: 'pick-group' },
-          h('legend', { class: 'visually-hidden', text: t('bulk.clients.found') }),
-          h('ul', { class: 'pick-list' }, shown.map(row)))
-        : h('p', { class: 'empty', text: q ? t('clients.none_found', { q }) : t('clients.empty') }));
-    } catch (error) {
-      if (ticket === latest) mount(results, errorAlert(error));
-    } finally {
-      if (ticket === latest) results.setAttribute('aria-busy', 'false');
-    }
-  }
-  search.addEventListener('input', debounce(load, 250));
+    shown = items;
+    selectShown.disabled = !shown.length;
+    return shown.length
+      ? h('fieldset', { class: 'pick-group' },
+        h('legend', { class: 'visually-hidden', text: t('bulk.clients.found') }),
+        h('ul', { class: 'pick-list' }, shown.map(row)))
+      : h('p', { class: 'empty', text: q ? t('clients.none_found', { q }) : t('clients.empty') });
+  });
   search.addEventListener('keydown', (event) => {
     if (event.key === 'Enter') {  // Enter filters at once, and does not send the form
       event.preventDefault();

@@ -11,7 +11,7 @@ from chalicelib import aws
 from chalicelib.config import get_settings
 from chalicelib.ids import new_id
 from local.queue import QueuePoller
-from tests.conftest import Api, activate_client, data_url, emails_to, last_code, random_mobile, signature_png, upload
+from tests.conftest import Api, activate_client, emails_to, random_mobile, sign_request, upload
 
 NOTICE = "Nieuw bericht"  # the Dutch notice's subject starts so
 
@@ -163,15 +163,6 @@ def test_a_throttled_mail_is_retried_with_backoff_and_the_recipient_gets_one_not
     assert api.get(f"/advisor/messages/{item['message_id']}", firm["token"]).json["notice_status"] == "sent"
 
 
-def _sign(api: Api, backend: Any, client: dict[str, Any], token: str, request_id: str) -> None:
-    assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
-    assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
-                    {"code": last_code(backend, client["phone"])}).status_code == 200
-    signed = api.post(f"/portal/signing-requests/{request_id}/sign", token,
-                      {"signature_image": data_url(signature_png()), "city": "Zwolle"})
-    assert signed.status_code == 200, signed.body
-
-
 def test_remind_and_withdraw_act_only_on_what_is_still_open(api: Api, firm: dict[str, Any], backend: Any):
     clients = [_client(api, firm, f"Open{n} Herinnering") for n in range(3)]
     documents = [upload(api, firm["token"], filename=f"aangifte-{n}.pdf").json["id"] for n in range(3)]
@@ -186,7 +177,8 @@ def test_remind_and_withdraw_act_only_on_what_is_still_open(api: Api, firm: dict
     token = activate_client(api, firm, backend, first)
     message = api.get(f"/portal/messages/{items[first['id']]['message_id']}", token).json
     assert message["documents"][0]["id"] == documents[0]  # each their own document
-    _sign(api, backend, first, token, requests[first["id"]])
+    signed = sign_request(api, backend, token, requests[first["id"]], first["phone"])
+    assert signed.status_code == 200, signed.body
 
     reminded = api.post(f"/advisor/bulk-sends/{batch}/remind", firm["token"])
     assert (reminded.status_code, reminded.json) == (200, {"reminded": 2})

@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from chalicelib.ids import new_id
-from tests.conftest import Api, activate_client, data_url, last_code, random_mobile, signature_png, upload
+from tests.conftest import Api, activate_client, random_mobile, sign_request, upload
 from tests.integration.conftest import PLACEHOLDER, ProdPolicy, Recorder
 from tests.integration.templates import PROD, STATEFUL, app_settings, load_template, policy_file
 
@@ -223,11 +223,7 @@ def test_a_whole_signing_flow_and_its_late_time_stamp_run_on_the_stack_and_need_
                 "client_id": client["id"], "subject": "Jaarrekening 2025", "body": "Graag ondertekenen.",
                 "response_type": "sign", "document_ids": [document]}, headers={"Idempotency-Key": new_id()}).json
             request_id = message["signing"]["id"]
-            assert api.post(f"/portal/signing-requests/{request_id}/otp", token).status_code == 202
-            assert api.post(f"/portal/signing-requests/{request_id}/otp/verify", token,
-                            {"code": last_code(backend, client["phone"])}).status_code == 200
-            signed = api.post(f"/portal/signing-requests/{request_id}/sign", token,
-                              {"signature_image": data_url(signature_png()), "city": "Haarlem"})
+            signed = sign_request(api, backend, token, request_id, client["phone"])
             assert signed.status_code == 200, signed.body
             receipt = api.get(f"/advisor/signing-requests/{request_id}/receipt", firm["token"]).json
         assert receipt["verification"] == {**receipt["verification"], "seal_valid": True, "document_intact": True}
