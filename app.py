@@ -12,6 +12,7 @@ from chalicelib.api import (
     advisor_clients,
     advisor_documents,
     advisor_messages,
+    advisor_webhooks,
     auth,
     dev,
     portal,
@@ -26,7 +27,8 @@ app = Chalice(app_name="signing-portal")
 app.api.binary_types.append("application/pdf")  # the transactiebon; asked for with Accept: application/pdf
 
 app.register_blueprint(security)
-for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, advisor_bulk_sends, portal, dev, web):
+for module in (public, auth, advisor_clients, advisor_documents, advisor_messages, advisor_bulk_sends,
+               advisor_webhooks, portal, dev, web):
     app.register_blueprint(module.routes.blueprint)
 
 
@@ -84,3 +86,24 @@ def obtain_time_stamps(event: Any) -> dict[str, int]:
     from chalicelib.signing.stamping import stamp_pending
 
     return stamp_pending(aws.ports()).to_api()
+
+
+WEBHOOK_QUEUE_ARN = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${WebhookQueueName}"
+
+
+@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=1)
+def deliver_webhooks(event: Any) -> None:
+    """One webhook delivery's try; a failed answer is scheduled again by the try itself, not by the queue."""
+    from chalicelib import aws
+    from chalicelib.webhooks.delivery import handle_bodies
+
+    handle_bodies(aws.ports(), (record.body for record in event))
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def dispatch_webhooks(event: Any) -> dict[str, int]:
+    """Every minute: the firms' new events turned into deliveries, and the deliveries whose long wait is over."""
+    from chalicelib import aws
+    from chalicelib.webhooks.delivery import sweep
+
+    return sweep(aws.ports())

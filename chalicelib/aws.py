@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from chalicelib.store.seal_keys import SealKeyRepository
     from chalicelib.store.signing_requests import SigningRequestRepository
     from chalicelib.store.tenants import TenantRepository
+    from chalicelib.store.webhooks import WebhookRepository
+    from chalicelib.webhooks.queue import SqsWebhookQueue
+    from chalicelib.webhooks.transport import HttpSender
 
 
 @functools.cache
@@ -305,6 +308,25 @@ class AwsPorts:
         from chalicelib.bulk.queue import SqsQueue
 
         return SqsQueue(client("sqs"), get_settings().bulk_send_queue_url)
+
+    @functools.cached_property
+    def webhooks(self) -> WebhookRepository:
+        from chalicelib.store.webhooks import WebhookRepository
+
+        bind_store()
+        return WebhookRepository()
+
+    @functools.cached_property
+    def webhook_queue(self) -> SqsWebhookQueue:
+        from chalicelib.webhooks.queue import SqsWebhookQueue
+
+        return SqsWebhookQueue(client("sqs"), get_settings().webhook_queue_url)
+
+    @functools.cached_property
+    def webhook_sender(self) -> HttpSender:
+        from chalicelib.webhooks.transport import HttpSender
+
+        return HttpSender()
 
 
 @functools.cache

@@ -79,6 +79,7 @@ class Settings:
     portal_url: str = _env(Variable("PORTAL_URL", _url))
     otp_secret_id: str = _env(Variable("OTP_SECRET_ID"))
     bulk_send_queue_url: str = _env(Variable("BULK_SEND_QUEUE_URL"))  # the queue of bulk-send jobs (SQS)
+    webhook_queue_url: str = _env(Variable("WEBHOOK_QUEUE_URL"))  # the queue of webhook deliveries (SQS)
     # Lambda sets both region names itself.
     region: str = _env(Variable("AWS_REGION", fallbacks=("AWS_DEFAULT_REGION",)), "eu-west-1")
     aws_endpoint_url: str | None = _env(Variable("AWS_ENDPOINT_URL"), None)  # moto, locally

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.signing.seal_keys import SealKey
     from chalicelib.signing.timestamps import StampInfo
     from chalicelib.tenants.ports import People, Tenants
+    from chalicelib.webhooks.ports import WebhookQueue, Webhooks, WebhookSender
 
 
 class Clock(Protocol):
@@ -240,3 +241,12 @@ class Ports(Protocol):
 
     @property
     def bulk_queue(self) -> BulkQueue: ...
+
+    @property
+    def webhooks(self) -> Webhooks: ...
+
+    @property
+    def webhook_queue(self) -> WebhookQueue: ...
+
+    @property
+    def webhook_sender(self) -> WebhookSender: ...

@@ -15,6 +15,7 @@ declare -A setting=(
   [TableName]=TABLE_NAME [DocumentsBucket]=DOCUMENTS_BUCKET
   [DataKeyId]=DATA_KEY_ID [SealKeyId]=SEAL_KEY_ID [UserPoolId]=USER_POOL_ID [UserPoolClientId]=USER_POOL_CLIENT_ID
   [OtpSecretId]=OTP_SECRET_ID [SenderEmail]=SENDER_EMAIL [BulkSendQueueUrl]=BULK_SEND_QUEUE_URL
+  [WebhookQueueUrl]=WEBHOOK_QUEUE_URL
 )
 
 echo "export STAGE=prod AWS_DEFAULT_REGION=$AWS_DEFAULT_REGION"

@@ -1,11 +1,11 @@
-"""The bulk-send queue's event source, locally: moto's SQS read and handed to the very handler Lambda calls.
+"""The queues' event sources, locally: moto's SQS read and handed to the very handler Lambda calls.
 
 Chalice's local server runs no queue events. This poller does what the deployed event source
-mapping does: it receives a message, invokes `app.send_bulk` with the SQS event Lambda would
-build, and deletes the message when the handler returned. A handler that raises leaves it on
-the queue, visible again after a short wait (Lambda's would after the visibility timeout), so
-the job is delivered again, as deployed; after the queue's maxReceiveCount it moves to the
-dead-letter queue, as deployed.
+mapping does: it receives a message, invokes the queue's handler (`app.send_bulk`,
+`app.deliver_webhooks`) with the SQS event Lambda would build, and deletes the message when the
+handler returned. A handler that raises leaves it on the queue, visible again after a short wait
+(Lambda's would after the visibility timeout), so the job is delivered again, as deployed; after
+the queue's maxReceiveCount it moves to the dead-letter queue, as deployed.
 """
 
 from __future__ import annotations
@@ -45,9 +45,10 @@ def sqs_event(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
 
 
 class QueuePoller:
-    def __init__(self, sqs: Any, queue_url: str) -> None:
+    def __init__(self, sqs: Any, queue_url: str, handler: str = "send_bulk") -> None:
         self.sqs = sqs
         self.queue_url = queue_url
+        self.handler = handler  # the function of app.py that this queue's event source invokes
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"]
 
@@ -58,12 +59,13 @@ class QueuePoller:
 
     def deliver(self, message: dict[str, Any]) -> bool:
         """One message to the handler, as Lambda would (batch size 1); whether it succeeded (and was deleted)."""
-        from app import send_bulk
+        import app
 
+        handler = getattr(app, self.handler)
         try:
-            send_bulk(sqs_event(message, self.queue_arn), LambdaContext())
+            handler(sqs_event(message, self.queue_arn), LambdaContext(function_name=f"signing-portal-{self.handler}"))
         except Exception:  # the queue delivers it again, as Lambda's event source mapping would
-            log.exception("bulk-send job failed; it is delivered again")
+            log.exception("queue job failed; it is delivered again", extra={"handler": self.handler})
             self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
                                                VisibilityTimeout=RETRY_AFTER_SECONDS)
             return False

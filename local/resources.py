@@ -59,6 +59,7 @@ class LocalResources:
     otp_secret_id: str
     sender_email: str
     bulk_send_queue_url: str
+    webhook_queue_url: str
 
     def environment(self, endpoint: str, portal_url: str, stage: str = "local", tsa_url: str | None = None,
                     tsa_chain: tuple[str, ...] = (), seal_chain: tuple[str, ...] = ()) -> dict[str, str]:
@@ -150,13 +151,14 @@ def _user_pool(cognito: Any, pool_props: dict[str, Any], client_props: dict[str,
     return str(pool["Id"]), str(app_client["ClientId"])
 
 
-def _queues(sqs: Any, template: dict[str, Any], stack: str) -> str:
-    """The bulk-send queue and its dead-letter queue, as the template has them; the queue's URL."""
-    dead = resource(template, "BulkSendDeadLetterQueue")
+def _queues(sqs: Any, template: dict[str, Any], stack: str, name: str) -> str:
+    """The queue `<name>Queue` and its dead-letter queue `<name>DeadLetterQueue`, as the template has them; the
+    queue's URL."""
+    dead = resource(template, f"{name}DeadLetterQueue")
     dead_url = sqs.create_queue(QueueName=_value(template, dead["QueueName"], stack),
                                 Attributes={"MessageRetentionPeriod": str(dead["MessageRetentionPeriod"])})["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    props = resource(template, "BulkSendQueue")
+    props = resource(template, f"{name}Queue")
     redrive = props["RedrivePolicy"]
     return str(sqs.create_queue(
         QueueName=_value(template, props["QueueName"], stack),
@@ -187,9 +189,11 @@ def create_resources(endpoint: str, region: str = "eu-west-1", prefix: str = "si
                                     resource(template, "UserPoolClient"))
     client("ses").verify_email_identity(EmailAddress=SENDER_EMAIL)
     secret = client("secretsmanager").create_secret(Name=f"{prefix}-otp-secret", SecretString=secrets.token_hex(32))
-    queue_url = _queues(client("sqs"), template, prefix)
+    bulk_queue = _queues(client("sqs"), template, prefix, "BulkSend")
+    webhook_queue = _queues(client("sqs"), template, prefix, "Webhook")
     return LocalResources(
         table_name=table_name, documents_bucket=bucket,
         data_key_id=data_key, seal_key_id=seal_key, user_pool_id=pool_id, user_pool_client_id=client_id,
-        otp_secret_id=str(secret["ARN"]), sender_email=SENDER_EMAIL, bulk_send_queue_url=queue_url,
+        otp_secret_id=str(secret["ARN"]), sender_email=SENDER_EMAIL, bulk_send_queue_url=bulk_queue,
+        webhook_queue_url=webhook_queue,
     )

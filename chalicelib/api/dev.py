@@ -1,4 +1,5 @@
-"""Local stage only: the outbox, the reminder trigger and the seal key rotation. On deployed stages they answer 404."""
+"""Local stage only: the outbox, the reminder and webhook triggers and the seal key rotation. On deployed stages
+they answer 404."""
 
 from __future__ import annotations
 
@@ -33,6 +34,16 @@ def run_reminders(request: Request, _: None) -> dict[str, Any]:
     _local_only()
     from chalicelib import aws
     from chalicelib.reminders.job import run_from_request
+
+    return run_from_request(aws.ports(), body_of(request))
+
+
+@routes.route("/dev/webhooks/run", methods=("POST",))
+def run_webhooks(request: Request, _: None) -> dict[str, Any]:
+    """Every webhook delivery due by `at` (default now) made at once."""
+    _local_only()
+    from chalicelib import aws
+    from chalicelib.webhooks.delivery import run_from_request
 
     return run_from_request(aws.ports(), body_of(request))
 

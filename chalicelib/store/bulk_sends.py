@@ -24,6 +24,7 @@ from chalicelib.idempotency import AlreadyAnswered, Answer, IdempotencyKey, Reco
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
 from chalicelib.store.models import BulkChunkItem, BulkOutcomeItem, BulkSendItem, RecipientMap
+from chalicelib.store.outbox import emit
 from chalicelib.store.pages import decode_cursor, encode_cursor
 from chalicelib.store.signing_requests import notification_item
 from chalicelib.store.transaction import Transition, TransitionContended, TransitionRefused, condition_failed
@@ -218,6 +219,8 @@ class BulkSendRepository:
         transition.update("batch", _batch_item(batch), [BulkSendItem.status.set("done")],
                           BulkSendItem.pk.exists() & (BulkSendItem.status != "done"))
         transition.put("notification", notification_item(batch.tenant_id, batch.advisor_id, notification))
+        emit(transition, batch.tenant_id, "bulk_send.done", at, bulk_send_id=batch.id, status="done",
+             total=batch.total, sent=batch.sent, failed=batch.failed)
         return _commit(transition)
 
     def claim_reminders(self, batch: BulkSend, at: datetime, not_since: datetime) -> bool:

@@ -157,3 +157,20 @@ def bulk_outcome(bulk_send_id: str, index: int) -> str:
 
 
 BULK_NOT_QUEUED = "BULK#NOTQUEUED"  # the index partition of batches whose jobs are not on the queue yet
+
+
+def webhook(endpoint_id: str) -> str:
+    return f"WEBHOOK#{endpoint_id}"
+
+
+def webhook_event(event_id: str) -> str:
+    return f"WHEVENT#{event_id}"
+
+
+def webhook_delivery(endpoint_id: str, event_id: str) -> str:
+    """An endpoint's deliveries together, newest last (event ids are ULIDs)."""
+    return f"WHDELIVERY#{endpoint_id}#{event_id}"
+
+
+WEBHOOK_EVENTS_PENDING = "WHEVENT#PENDING"  # the index partition of events not yet fanned out
+WEBHOOK_DELIVERIES_DUE = "WHDELIVERY#DUE"  # and of deliveries waiting for their next try

@@ -51,6 +51,7 @@ from chalicelib.store.models import (
     ShareItem,
     SignerStateMap,
 )
+from chalicelib.store.outbox import message_event, request_event
 from chalicelib.store.outgoing import read_outgoing
 from chalicelib.store.pages import decode_cursor, encode_cursor
 from chalicelib.store.reads import read_together
@@ -108,7 +109,8 @@ def _unread() -> Condition:
 def _notification_api(item: NotificationItem) -> dict[str, Any]:
     return {"id": item.notification_id, "type": item.type, "message_id": item.message_id,
             "signing_request_id": item.signing_request_id, "client_id": item.client_id,
-            "bulk_send_id": item.bulk_send_id, "created_at": item.created_at, "read": bool(item.read)}
+            "bulk_send_id": item.bulk_send_id, "webhook_id": item.webhook_id, "created_at": item.created_at,
+            "read": bool(item.read)}
 
 
 def _sent_to(message: Message, client_ids: Sequence[str]) -> list[Action]:
@@ -292,6 +294,7 @@ class MessageRepository:
         """
         transition = Transition()
         transition.put("message", self._new_item(message, notice_due))
+        message_event(transition, "message.sent", message, "sent", message.created_at)
         for n, (request, first) in enumerate(signing):
             transition.put(f"request_{n}", request_item(request))
             transition.put(f"audit_{n}", audit_item(request.tenant_id, request.id, first))
@@ -374,6 +377,7 @@ class MessageRepository:
             signing_status = str(step.after.status)
             actions += [MessageItem.signing_status.set(signing_status), *mirror(step)]
         transition.update("message", _item(message), actions, MessageItem.status == "sent")
+        message_event(transition, "message.read", message, "read", at)
         _commit_or_not_open(transition)
         return replace(message, status="read", signing_status=signing_status)
 
@@ -396,6 +400,7 @@ class MessageRepository:
                                           keys.reply(reply.id), reply_id=reply.id, message_id=reply.message_id,
                                           author=reply.author, body=reply.body, created_at=reply.created_at))
         transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+        message_event(transition, "message.replied", message, "replied", reply.created_at)
         _commit_or_not_open(transition)
 
     def answer(self, message: Message, status: str, at: str, reason: str | None, notification: dict[str, Any]) -> None:
@@ -406,6 +411,7 @@ class MessageRepository:
         transition = Transition()
         transition.update("message", _item(message), actions, MessageItem.status.is_in(*OPEN_MESSAGE_STATES))
         transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
+        message_event(transition, f"message.{status}", message, status, at)
         _commit_or_not_open(transition)
 
     def withdraw_message(self, message: Message, at: str) -> None:
@@ -495,6 +501,7 @@ class MessageRepository:
         transition.put("notification", notification_item(message.tenant_id, message.advisor_id, notification))
         for step in steps:
             record_step(transition, step, part=f"request:{step.before.id}")
+            request_event(transition, "signing.overdue", step.after, str(step.after.status), step.event.at)
         return _claimed(transition)
 
     def claim_notice(self, message: Message, lease_until: datetime) -> Message | None:

@@ -329,6 +329,7 @@ class ReplyItem(Item):
 
 class NotificationItem(Item):
     notification_id = UnicodeAttribute()
+    webhook_id = UnicodeAttribute(null=True)  # for `webhook_failing`
     type = UnicodeAttribute()
     message_id = UnicodeAttribute(null=True)  # None for a batch's notification (`bulk_send_done`)
     signing_request_id = UnicodeAttribute(null=True)
@@ -409,11 +410,85 @@ class BulkOutcomeItem(Item):
     error_params = UnicodeAttribute(null=True)  # JSON
 
 
+class WebhookPendingIndex(GlobalSecondaryIndex["WebhookEventItem"]):
+    """Sparse: events not yet fanned out."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class WebhookDueIndex(GlobalSecondaryIndex["WebhookDeliveryItem"]):
+    """Sparse: deliveries waiting for their next try."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class WebhookEndpointItem(Item):
+    """A firm's webhook endpoint; its secrets sealed with the data key (envelope encryption)."""
+
+    endpoint_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    events = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    status = UnicodeAttribute()  # active, disabled, deleted
+    disabled_at = UnicodeAttribute(null=True)
+    failing_since = UnicodeAttribute(null=True)
+    failing_notified = BooleanAttribute(null=True)
+    secret = BinaryAttribute(legacy_encoding=False)
+    secret_key = BinaryAttribute(legacy_encoding=False)
+    secret_nonce = BinaryAttribute(legacy_encoding=False)
+    previous_secret = BinaryAttribute(null=True, legacy_encoding=False)
+    previous_secret_key = BinaryAttribute(null=True, legacy_encoding=False)
+    previous_secret_nonce = BinaryAttribute(null=True, legacy_encoding=False)
+    previous_until = UnicodeAttribute(null=True)
+
+
+class WebhookEventItem(Item):
+    """The outbox: one change of a firm, written in that change's own transaction."""
+
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    data = UnicodeAttribute()  # JSON: ids and states only
+    gsi2pk = UnicodeAttribute(null=True)  # on the pending list until fanned out
+    gsi2sk = UnicodeAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+    pending = WebhookPendingIndex()
+
+
+class WebhookDeliveryItem(Item):
+    """One event to one endpoint: its tries so far, and when the next is due (on the due list)."""
+
+    endpoint_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    payload = UnicodeAttribute()  # JSON
+    created_at = UnicodeAttribute()
+    status = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)
+    last_status_code = NumberAttribute(null=True)
+    next_attempt_at = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    ttl = NumberAttribute(null=True)
+    due = WebhookDueIndex()
+
+
 ALL_MODELS: tuple[type[Item], ...] = (
     TenantItem, AdvisorItem, LoginItem, PersonItem, LoginFailuresItem, ClientItem, EmailClaimItem, InviteItem,
     DocumentItem, MessageItem, IdempotencyItem, SigningRequestItem, AuditEventItem, OtpItem, CounterItem,
     ReceiptItem, ReceiptPartItem, ShareItem, ReplyItem, NotificationItem, SealKeyItem, BulkSendItem,
-    BulkChunkItem, BulkOutcomeItem,
+    BulkChunkItem, BulkOutcomeItem, WebhookEndpointItem, WebhookEventItem, WebhookDeliveryItem,
 )
 
 

@@ -38,6 +38,7 @@ from chalicelib.store.models import (
     SigningRequestItem,
     TenantItem,
 )
+from chalicelib.store.outbox import settlement_events
 from chalicelib.store.reads import Wanted, read_together
 from chalicelib.store.tenants import to_tenant
 from chalicelib.store.transaction import Transition, TransitionContended, TransitionRefused
@@ -102,6 +103,7 @@ def write_settlement(transition: Transition, settlement: Settlement, version: in
     `notice_due` puts the message on the job's schedule for the notice of a signer whose turn came.
     """
     own = settlement.step
+    settlement_events(transition, settlement)
     for step in settlement.steps:
         extra = [SigningRequestItem.reject_reason.set(reason)] if reason and step is own else []
         if step is own and step.move.to == SigningStatus.SIGNED and step.after.place:
@@ -370,5 +372,6 @@ def notification_item(tenant_id: str, advisor_id: str, notification: dict[str, A
         keys.advisor_inbox(tenant_id, advisor_id), keys.notification(notification["id"]),
         notification_id=notification["id"], type=notification["type"], message_id=notification.get("message_id"),
         signing_request_id=notification.get("signing_request_id"), client_id=notification.get("client_id"),
-        bulk_send_id=notification.get("bulk_send_id"), created_at=notification["created_at"],
+        bulk_send_id=notification.get("bulk_send_id"), webhook_id=notification.get("webhook_id"),
+        created_at=notification["created_at"],
     )

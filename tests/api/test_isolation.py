@@ -82,6 +82,13 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/advisor/bulk-sends/{bulk_send_id}"): Recipe(params={"bulk_send_id": "bulk_send"}),
     ("POST", "/advisor/bulk-sends/{bulk_send_id}/withdraw"): Recipe(params={"bulk_send_id": "bulk_send"}),
     ("POST", "/advisor/bulk-sends/{bulk_send_id}/remind"): Recipe(params={"bulk_send_id": "bulk_send"}),
+    ("POST", "/advisor/webhooks"): Recipe(body={"url": "http://127.0.0.1:9/hook", "events": ["signing.signed"]},
+                                          foreign_caller="creates_own"),  # another firm's own endpoint
+    ("GET", "/advisor/webhooks"): Recipe(foreign_caller="sees_nothing"),
+    ("DELETE", "/advisor/webhooks/{webhook_id}"): Recipe(params={"webhook_id": "webhook"}),
+    ("POST", "/advisor/webhooks/{webhook_id}/rotate-secret"): Recipe(params={"webhook_id": "webhook"}),
+    ("POST", "/advisor/webhooks/{webhook_id}/test"): Recipe(params={"webhook_id": "webhook"}),
+    ("GET", "/advisor/webhooks/{webhook_id}/deliveries"): Recipe(params={"webhook_id": "webhook"}),
     ("GET", "/portal/messages"): Recipe(foreign_caller="sees_nothing"),
     ("GET", "/portal/messages/{message_id}"): Recipe(params={"message_id": "open_sign_message"}),
     ("POST", "/portal/messages/{message_id}/reply"): Recipe(params={"message_id": "reply_message"},
@@ -196,6 +203,8 @@ def world(api: Api, backend: Any) -> World:
     bulk = api.post("/advisor/bulk-sends", advisor, {"subject": "Bulk", "body": "Vertrouwelijk", "response_type": "approve",
                                                       "recipients": [{"client_id": eva["id"]}]}).json["id"]
     _drain_bulk_sends()  # its approval is open: a withdraw or a reminder that got through would show
+    webhook = api.post("/advisor/webhooks", advisor, {"url": "http://127.0.0.1:9/hook",
+                                                       "events": ["signing.signed"]}).json["id"]
     # The open request holds a live verified code: a sign that got through would really sign it.
     _verify_code(api, backend, eva_token, open_sign["signing"]["id"], eva["phone"])
 
@@ -204,13 +213,14 @@ def world(api: Api, backend: Any) -> World:
         "pending_document": pending, "open_sign_message": open_sign["id"], "open_request": open_sign["signing"]["id"],
         "signed_message": signed["id"], "signed_request": signed["signing"]["id"], "approve_message": approve["id"],
         "reply_message": reply["id"], "fresh_email": f"nieuw-{new_id().lower()}@example.com", "bulk_send": bulk,
+        "webhook": webhook,
     }
     tokens = {
         "advisor": advisor, "eva": eva_token, "bram": bram_token, "other_firm_advisor": other_advisor,
         "client_of_other_firm": outsider_token, "forged_advisor": _forge(advisor), "forged_eva": _forge(eva_token),
     }
     secrets = {tenant_id, eva["id"], eva["email"], joost["id"], ready, pending, open_sign["id"], signed["id"],
-               approve["id"], reply["id"], open_sign["signing"]["id"], signed["signing"]["id"], "Vertrouwelijk", bulk}
+               approve["id"], reply["id"], open_sign["signing"]["id"], signed["signing"]["id"], "Vertrouwelijk", bulk, webhook}
     assert other_tenant != tenant_id
     world = World(tenant_id=tenant_id, ids=ids, tokens=tokens, secrets=secrets, backend=backend,
                   conversations=[m["conversation_id"] for m in (open_sign, signed, approve, reply)], advisor_id="")

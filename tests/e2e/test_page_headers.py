@@ -23,6 +23,7 @@ LOCAL = Settings(
     seal_key_id="seal-key", user_pool_id="eu-west-1_pool", user_pool_client_id="client",
     sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret",
     bulk_send_queue_url="https://sqs.eu-west-1.amazonaws.com/111122223333/q",
+    webhook_queue_url="https://sqs.eu-west-1.amazonaws.com/111122223333/w",
 )
 PROD = dataclasses.replace(LOCAL, stage="prod")
 PATHS = ("/", "/advisor", "/activate", "/static/portal.js", "/static/app.css", "/static/logo.svg")

@@ -53,7 +53,8 @@ def unit_settings() -> Settings:
         stage="unit", table_name="table", documents_bucket="bucket",
         data_key_id="data-key", seal_key_id="seal-key", user_pool_id="eu-west-1_unit", user_pool_client_id="client",
         sender_email="noreply@portal.example", portal_url="https://portal.example", otp_secret_id="otp-secret",
-        bulk_send_queue_url="https://sqs.eu-west-1.amazonaws.com/111122223333/unit-bulk-sends"))
+        bulk_send_queue_url="https://sqs.eu-west-1.amazonaws.com/111122223333/unit-bulk-sends",
+        webhook_queue_url="https://sqs.eu-west-1.amazonaws.com/111122223333/unit-webhooks"))
 
 
 @dataclass

@@ -35,7 +35,8 @@ from chalicelib.store.pages import decode_cursor, encode_cursor
 from tests.fakes.adapters import Failing
 
 Key = tuple[str, str]
-NOTIFICATION_FIELDS = ("id", "type", "message_id", "signing_request_id", "client_id", "bulk_send_id", "created_at")
+NOTIFICATION_FIELDS = ("id", "type", "message_id", "signing_request_id", "client_id", "bulk_send_id", "webhook_id",
+                       "created_at")
 
 
 def _string(value: str) -> dict[str, str]:

@@ -334,7 +334,8 @@ def resource_tags(resource: str) -> dict[str, str]:
 
 def policy_values(table: str, bucket: str, data_key: str, seal_key: str, user_pool: str, otp_secret: str, sender: str,
                   region: str = "eu-west-1", account: str = "123456789012",
-                  stack: str = "signing-portal", bulk_queue: str = "signing-portal-bulk-sends") -> dict[str, str]:
+                  stack: str = "signing-portal", bulk_queue: str = "signing-portal-bulk-sends",
+                  webhook_queue: str = "signing-portal-webhooks") -> dict[str, str]:
     """The placeholder values for a deployment, as the stateful stack's outputs define them."""
     def arn(service: str, rest: str) -> str:
         return f"arn:aws:{service}:{region}:{account}:{rest}"
@@ -349,6 +350,7 @@ def policy_values(table: str, bucket: str, data_key: str, seal_key: str, user_po
         "SenderIdentityArn": arn("ses", f"identity/{sender}"),
         "MailConfigurationSetArn": arn("ses", "configuration-set/signing-portal-mail"),
         "BulkSendQueueArn": arn("sqs", bulk_queue),
+        "WebhookQueueArn": arn("sqs", webhook_queue),
         "AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": account, "AWS::StackName": stack,
     }
 
@@ -358,7 +360,8 @@ def values_of_settings() -> dict[str, str]:
     region, account, s = _context()
     return policy_values(s.table_name, s.documents_bucket, s.data_key_id, s.seal_key_id, s.user_pool_id,
                          s.otp_secret_id, s.sender_email, region=region, account=account,
-                         bulk_queue=s.bulk_send_queue_url.rstrip("/").rsplit("/", 1)[-1])
+                         bulk_queue=s.bulk_send_queue_url.rstrip("/").rsplit("/", 1)[-1],
+                         webhook_queue=s.webhook_queue_url.rstrip("/").rsplit("/", 1)[-1])
 
 
 @pytest.fixture(scope="session")

@@ -363,7 +363,8 @@ def test_notifications_come_newest_first_page_by_page_unread(store: Store):
         store.messages.reply(message, reply_to(message, n), made)
     first, cursor = store.notifications(limit=2)
     assert [n["id"] for n in first] == [notes[2]["id"], notes[1]["id"]] and cursor
-    assert first[0] == {**notes[2], "bulk_send_id": None, "read": False}  # a batch's notification names its batch
+    # A batch's notification names its batch, a webhook's its webhook.
+    assert first[0] == {**notes[2], "bulk_send_id": None, "webhook_id": None, "read": False}
     rest, end = store.notifications(limit=2, cursor=cursor)
     assert ([n["id"] for n in rest], end) == ([notes[0]["id"]], None)
 

@@ -34,7 +34,8 @@ from tests.conftest import Api, data_url, last_code, send_as_of, signature_png, 
 from tests.integration.conftest import Need, ProdPolicy, Recorder, policy_values, values_of_settings
 from tests.integration.templates import app_settings, logical_id, policy_file
 
-FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders", "obtain_time_stamps", "send_bulk")
+FUNCTIONS = ("api_handler", "token_authorizer", "send_reminders", "obtain_time_stamps", "send_bulk", "deliver_webhooks",
+             "dispatch_webhooks")
 # The only actions allowed on "*": none of them has a resource to name.
 WITHOUT_RESOURCE = {
     "sns:Publish",  # to a phone number (SMS) there is no topic ARN
@@ -46,6 +47,7 @@ VALUES = policy_values("app-main", "app-documents", "arn:aws:kms:eu-west-1:12345
                        "arn:aws:kms:eu-west-1:123456789012:key/seal", "eu-west-1_pool",
                        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otp-AbCdEf", "noreply@kantoor.example")
 TABLE, BUCKET, QUEUE = VALUES["TableArn"], VALUES["DocumentsBucketArn"], VALUES["BulkSendQueueArn"]
+HOOKS = VALUES["WebhookQueueArn"]
 SENDER = VALUES["SenderIdentityArn"]
 # Where an SMS must never go: the operator's topics, anybody's topic, a mobile push endpoint.
 TOPICS = ("arn:aws:sns:eu-west-1:123456789012:signing-portal-stateful-AlarmTopic-AbC123",
@@ -284,6 +286,27 @@ def test_the_bulk_worker_may_send_messages_and_read_its_queue_but_touches_no_doc
                              ("sqs:SendMessage", QUEUE + "-dlq")])
 
 
+def test_the_webhook_functions_may_deliver_and_dispatch_and_nothing_beyond():
+    worker = policy_of("deliver_webhooks").resolved(VALUES)
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:SendMessage"):
+        assert worker.allows(action, HOOKS), action
+    assert worker.allows("kms:Decrypt", VALUES["DataKeyArn"])  # the sealed signing secrets
+    _refuses_all(worker, [
+        ("kms:GenerateDataKey", VALUES["DataKeyArn"]), ("kms:Sign", VALUES["SealKeyArn"]),
+        ("sqs:ReceiveMessage", QUEUE), ("sqs:SendMessage", QUEUE), ("dynamodb:Query", TABLE),
+        ("dynamodb:Query", f"{TABLE}/index/gsi2"), ("dynamodb:DeleteItem", TABLE), ("dynamodb:Scan", TABLE),
+        ("s3:GetObject", f"{BUCKET}/tenants/x"), ("sns:Publish", "*"), ("cognito-idp:AdminGetUser", VALUES["UserPoolArn"]),
+        ("secretsmanager:GetSecretValue", VALUES["OtpSecretArn"]),
+    ])
+    dispatcher = policy_of("dispatch_webhooks").resolved(VALUES)
+    assert dispatcher.allows("dynamodb:Query", f"{TABLE}/index/gsi2") and dispatcher.allows("sqs:SendMessage", HOOKS)
+    _refuses_all(dispatcher, [
+        ("kms:Decrypt", VALUES["DataKeyArn"]), ("sqs:ReceiveMessage", HOOKS), ("sqs:SendMessage", QUEUE),
+        ("ses:SendEmail", SENDER), ("dynamodb:GetItem", TABLE), ("dynamodb:DeleteItem", TABLE),
+        ("s3:GetObject", f"{BUCKET}/tenants/x"), ("sns:Publish", "*"),
+    ])
+
+
 # --- What the code asks, function by function ------------------------------------------------------
 
 def test_every_aws_call_the_authorizer_makes_is_allowed_by_its_own_policy(
@@ -374,6 +397,46 @@ def test_every_aws_call_of_a_bulk_job_is_allowed_by_the_workers_own_policy(
             "dynamodb:Query", "ses:SendEmail"} <= {n.action for n in needs}
     refused = policy_of("send_bulk").resolved(values_of_settings()).refused(needs)
     assert not refused, "the bulk worker's policy refuses:\n" + _fmt(refused)
+
+
+def test_every_aws_call_of_a_webhook_dispatch_and_delivery_is_allowed_by_those_functions_own_policies(
+        api: Api, firm: dict[str, Any], aws_calls: Recorder, prod_policy: ProdPolicy):
+    from app import deliver_webhooks, dispatch_webhooks
+    from chalicelib.config import get_settings
+    from local.queue import LambdaContext, QueuePoller, sqs_event
+    from tests.api.test_webhooks import Receiver
+
+    QueuePoller(aws.client("sqs"), get_settings().webhook_queue_url, "deliver_webhooks").drain()
+    receiver, failing = Receiver(), Receiver()
+    failing.answers = [500]
+    try:
+        for hook in (receiver, failing):
+            assert api.post("/advisor/webhooks", firm["token"], {"url": hook.url, "events": ["message.sent"]}).status_code == 201
+        client = api.post("/advisor/clients", firm["token"], {"name": "Iam Webhook",
+                                                               "email": f"iam-{firm['tenant'].id.lower()}@example.com"}).json
+        assert api.post("/advisor/messages", firm["token"], {"client_id": client["id"], "subject": "Info", "body": "-",
+                                                              "response_type": "none"}).status_code == 201
+        with aws_calls.capture() as dispatching:
+            dispatch_webhooks(_scheduled("dispatch_webhooks", "2026-12-03T08:36:00Z"), _context("dispatch_webhooks"))
+        queue = QueuePoller(aws.client("sqs"), get_settings().webhook_queue_url, "deliver_webhooks")
+        jobs = queue.receive()
+        assert len(jobs) == 2
+        with aws_calls.capture() as delivering:
+            for job in jobs:
+                deliver_webhooks(sqs_event(job, queue.queue_arn), LambdaContext(function_name="signing-portal-DeliverWebhooks"))
+        for job in jobs:
+            queue.deliver(job)
+        assert len(receiver.requests) == 1 and len(failing.requests) == 1
+    finally:
+        receiver.server.shutdown()
+        failing.server.shutdown()
+    assert {"dynamodb:Query", "sqs:SendMessage", "dynamodb:PutItem"} <= {n.action for n in dispatching}
+    assert {"kms:Decrypt", "dynamodb:GetItem", "dynamodb:UpdateItem", "sqs:SendMessage"} <= {n.action for n in delivering}
+    values = values_of_settings()
+    refused = policy_of("dispatch_webhooks").resolved(values).refused(dispatching)
+    assert not refused, "the dispatcher's policy refuses:\n" + _fmt(refused)
+    refused = policy_of("deliver_webhooks").resolved(values).refused(delivering)
+    assert not refused, "the webhook worker's policy refuses:\n" + _fmt(refused)
 
 
 def test_every_aws_call_of_a_whole_signing_flow_is_allowed_by_the_api_policy(

@@ -237,3 +237,18 @@ def test_the_dev_routes_do_not_exist_on_the_prod_stage(backend):
         answers = [api.get("/dev/outbox"), api.post("/dev/reminders/run", body={"at": "2026-12-03T08:30:00Z"})]
     for answer in answers:
         assert (answer.status_code, answer.json["code"]) == (404, "not_found"), answer.body
+
+
+def test_the_webhook_worker_reads_its_own_queue_and_the_dispatch_runs_every_minute(app_template, stateful):
+    packaged = functions(app_template)
+    worker, dispatch = packaged["DeliverWebhooks"], packaged["DispatchWebhooks"]
+    source = worker["Events"]["DeliverWebhooksSqsEventSource"]["Properties"]
+    assert source["Queue"] == {"Fn::Sub": "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${WebhookQueueName}"}
+    assert source["BatchSize"] == 1
+    assert dispatch["Events"]["DispatchWebhooksEvent"]["Properties"]["Schedule"] == "rate(1 minute)"
+    assert dispatch["Timeout"] < 60, "over before the next run starts"
+    queue = stateful["Resources"]["WebhookQueue"]["Properties"]
+    # A try waits 10 s for its answer; the queue hides a job six times the worker's timeout.
+    assert worker["Timeout"] > 10 and queue["VisibilityTimeout"] >= 6 * worker["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}
+    assert {"WebhookQueueUrl", "WebhookQueueName"} <= set(stateful["Outputs"])

@@ -209,6 +209,7 @@ def test_a_whole_signing_flow_and_its_late_time_stamp_run_on_the_stack_and_need_
                    "SEAL_KEY_ID": outputs["SealKeyId"], "USER_POOL_ID": outputs["UserPoolId"],
                    "USER_POOL_CLIENT_ID": outputs["UserPoolClientId"], "OTP_SECRET_ID": outputs["OtpSecretId"],
                    "SENDER_EMAIL": outputs["SenderEmail"], "BULK_SEND_QUEUE_URL": outputs["BulkSendQueueUrl"],
+                   "WEBHOOK_QUEUE_URL": outputs["WebhookQueueUrl"],
                    "TSA_URL": ""}  # the authority is down while the client signs: the stamp waits for the job
     with app_settings(environment):
         tenant = tenants.create_tenant(aws.ports(), "Stapel & Partners", frozenset({SIGNING}))

@@ -21,7 +21,7 @@ from bench.cold_start import ROOT, ROUTES, contract_routes, lambda_environment
 # authorizer runs on every call. Anything else is imported by the route that needs it.
 ALLOWED = {
     "chalicelib", "chalicelib.api", "chalicelib.api.advisor_clients", "chalicelib.api.advisor_documents",
-    "chalicelib.api.advisor_messages", "chalicelib.api.advisor_bulk_sends", "chalicelib.bulk",
+    "chalicelib.api.advisor_messages", "chalicelib.api.advisor_bulk_sends", "chalicelib.bulk", "chalicelib.api.advisor_webhooks",
     "chalicelib.api.auth", "chalicelib.api.dev", "chalicelib.api.portal",
     "chalicelib.api.public", "chalicelib.api.routing", "chalicelib.api.security", "chalicelib.api.web",
     "chalicelib.config", "chalicelib.errors", "chalicelib.problems", "chalicelib.texts", "chalicelib.validation",

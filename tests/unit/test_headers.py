@@ -17,7 +17,7 @@ from chalicelib.notify.templates import RenderedEmail
 GATEWAY_RESPONSES = Path(__file__).resolve().parents[2] / "infra" / "gateway-responses.json"
 ENVIRONMENT = {name: "x" for name in ("TABLE_NAME", "DOCUMENTS_BUCKET", "DATA_KEY_ID", "SEAL_KEY_ID", "USER_POOL_ID",
                                       "USER_POOL_CLIENT_ID", "SENDER_EMAIL", "PORTAL_URL", "OTP_SECRET_ID",
-                                      "BULK_SEND_QUEUE_URL")}
+                                      "BULK_SEND_QUEUE_URL", "WEBHOOK_QUEUE_URL")}
 HSTS = "max-age=63072000; includeSubDomains"
 
 

@@ -210,7 +210,8 @@ def test_on_the_local_stack_a_rotation_takes_effect_at_once(monkeypatch):
     ports = FakePorts(settings=load_settings(environment(
         stage="local", table_name="table", documents_bucket="bucket", data_key_id="data-key", seal_key_id=CONFIGURED,
         user_pool_id="eu-west-1_unit", user_pool_client_id="client", sender_email="noreply@portal.example",
-        portal_url="http://127.0.0.1:8000", otp_secret_id="otp-secret", bulk_send_queue_url="http://127.0.0.1/1/q")))
+        portal_url="http://127.0.0.1:8000", otp_secret_id="otp-secret", bulk_send_queue_url="http://127.0.0.1/1/q",
+        webhook_queue_url="http://127.0.0.1/1/w")))
     answer = rotate_seal_key(ports)
     assert answer["active_from"] == iso(ports.clock.now()) and ports.sealer.key_id == answer["key_id"]
 

@@ -66,7 +66,7 @@ def test_every_setting_names_its_environment_variable_once():
 def test_the_required_settings_are_those_without_a_default():
     assert {"STAGE", "TABLE_NAME", "DOCUMENTS_BUCKET", "DATA_KEY_ID", "SEAL_KEY_ID",
             "USER_POOL_ID", "USER_POOL_CLIENT_ID", "SENDER_EMAIL", "PORTAL_URL", "OTP_SECRET_ID",
-            "BULK_SEND_QUEUE_URL"} == REQUIRED
+            "BULK_SEND_QUEUE_URL", "WEBHOOK_QUEUE_URL"} == REQUIRED
     settings = load_settings(minimal())
     assert (settings.region, settings.aws_endpoint_url, settings.max_document_bytes) == ("eu-west-1", None, 25 * 1024**2)
     assert (settings.reminder_offsets_days, settings.sms_allowed_country_codes) == ((3, 1), (31,))
