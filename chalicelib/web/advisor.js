@@ -1,5 +1,5 @@
 // The advisor dashboard (/advisor): login, then clients, the communication module, notifications,
-// a new message, bulk sends and the receipt view, each behind a hash route.
+// a new message, bulk sends, the integrations ('Koppelingen') and the receipt view, each behind a hash route.
 
 import { clientCardView, clientsView } from './advisor-clients.js';
 import { messageDetailView, messagesView } from './advisor-messages.js';
@@ -13,10 +13,13 @@ import { chosenMembership, firmInHeader } from './firms.js';
 import { plural, t } from './i18n.js';
 import { receiptView } from './receipt.js';
 import { alert, currentRoute, flashMessage, focusHeading, loginView, shell, startRouter } from './ui.js';
+import { webhooksView } from './webhooks.js';
+import { webhookView } from './webhooks-endpoint.js';
 
 const api = createApi({ onSignedOut: () => render({ expired: true }) });
 const SECTIONS = {
   clients: 'clients', messages: 'messages', notifications: 'notifications', compose: 'compose', receipts: 'messages', 'bulk-sends': 'bulk',
+  webhooks: 'webhooks',
 };
 let clientCache = null;
 let unreadCache = null;
@@ -94,6 +97,7 @@ async function render({ navigated = false, expired = false } = {}) {
     compose: () => composeView(app, query, { fresh: navigated }),
     'bulk-sends': () => (parts[1] ? bulkSendView(app, parts[1]) : bulkSendsView(app, { fresh: navigated })),
     receipts: () => receiptView(app, parts[1], query),
+    webhooks: () => (parts[1] ? webhookView(app, parts[1]) : webhooksView(app, { fresh: navigated })),
   };
   await (views[parts[0]] || views.messages)();
   if (navigated) {
@@ -112,12 +116,13 @@ function navigation(current) {
   return h('nav', { class: 'nav', 'aria-label': t('advisor.nav.label') },
     h('div', { class: 'nav-inner' },
       link('messages', '#/messages'),
-      // 'Bulk' where the bar is narrow, so that the four sections fit beside each other.
+      // 'Bulk' where the bar is narrow, so that the sections take fewer rows there.
       h('a', { href: '#/bulk-sends', 'aria-current': current === 'bulk' ? 'page' : false },
         h('span', { class: 'wide-only', text: t('advisor.nav.bulk') }),
         h('span', { class: 'narrow-only', text: t('advisor.nav.bulk_short') })),
       link('clients', '#/clients'),
       link('notifications', '#/notifications'),
+      link('webhooks', '#/webhooks'),
       h('span', { class: 'nav-action' },
         h('a', { class: 'btn', href: '#/compose', 'aria-current': current === 'compose' ? 'page' : false, 'aria-label': t('advisor.nav.compose') },
           h('span', { class: 'wide-only', text: t('advisor.nav.compose') }),

@@ -227,3 +227,37 @@ def test_an_event_exists_exactly_when_its_change_committed_even_when_the_process
     stored = api.get(f"/advisor/messages?client_id={client['id']}", firm["token"]).json["items"]
     assert [m["id"] for m in stored] == [d["message_id"] for d in sent]  # one message committed, one event
     assert len(sent) == 1 and sent[0]["status"] == "sent"
+
+
+def test_an_endpoint_that_failed_every_try_for_three_days_is_disabled_and_says_so(
+        api: Api, firm: dict[str, Any], receiver: Receiver):
+    receiver.answers = [503]
+    hook = endpoint(api, firm, receiver, ["message.sent"])
+    assert api.post(f"/advisor/webhooks/{hook['id']}/test", firm["token"]).status_code == 202
+    deliver()  # the first try fails: failing from now on
+    run(api, timedelta(days=1))
+    [listed] = api.get("/advisor/webhooks", firm["token"]).json["items"]
+    assert listed["status"] == "active"
+    run(api, timedelta(days=3, minutes=1))
+    [listed] = api.get("/advisor/webhooks", firm["token"]).json["items"]
+    assert listed["status"] == "disabled" and listed["disabled_at"] is not None
+    [delivery] = api.get(f"/advisor/webhooks/{hook['id']}/deliveries", firm["token"]).json["items"]
+    assert delivery["status"] == "failed"
+    refused = api.post(f"/advisor/webhooks/{hook['id']}/test", firm["token"])
+    assert (refused.status_code, refused.json["code"]) == (409, "conflict")
+
+
+def test_a_bulk_send_ends_with_one_bulk_send_done_event(api: Api, firm: dict[str, Any], receiver: Receiver):
+    from tests.api.test_bulk_sends import drain
+
+    hook = endpoint(api, firm, receiver, ["bulk_send.done"])
+    client = api.post("/advisor/clients", firm["token"], {"name": "Bulk Haak",
+                                                           "email": f"bh-{new_id().lower()}@example.com"}).json
+    batch = api.post("/advisor/bulk-sends", firm["token"], {
+        "subject": "Info", "body": "-", "response_type": "none", "recipients": [{"client_id": client["id"]}]}).json
+    drain()
+    deliver()
+    [done] = receiver.of_type("bulk_send.done")
+    assert verified(done, hook["secret"])["data"] == {
+        "tenant_id": firm["tenant"].id, "bulk_send_id": batch["id"], "status": "done", "total": 1, "sent": 1,
+        "failed": 0}
