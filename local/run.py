@@ -41,8 +41,9 @@ def _banner(stack: LocalStack) -> str:
         f"  Outbox (e-mail, SMS codes): {stack.url}/outbox  (JSON: {stack.url}/dev/outbox)",
         f"  AWS (moto) endpoint: {stack.endpoint}",
         f"  Time-stamping authority (RFC 3161, local): {stack.tsa.url if stack.tsa else '-'}",
-        "  Background: the bulk-send queue (moto's SQS, fed to its handler) and pending time stamps, every few",
-        "  seconds; the hourly reminder job on request: POST /dev/reminders/run",
+        "  Background: the bulk-send and webhook queues (moto's SQS, fed to their handlers), the webhooks'",
+        "  dispatch and pending time stamps, every few seconds; on request: POST /dev/reminders/run and",
+        "  POST /dev/webhooks/run (the deliveries due by a moment, at once)",
         "",
         "Demo logins:",
     ]
