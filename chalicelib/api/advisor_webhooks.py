@@ -26,7 +26,7 @@ def list_webhooks(request: Request, principal: Principal) -> dict[str, Any]:
     from chalicelib import aws
     from chalicelib.webhooks import service as webhooks
 
-    return webhooks.list_endpoints(aws.ports(), principal)
+    return webhooks.list_endpoints(aws.ports(), principal, query_param(request, "limit"), query_param(request, "cursor"))
 
 
 @routes.route("/advisor/webhooks/{webhook_id}", methods=("DELETE",), status=204)

@@ -45,8 +45,16 @@ def create_endpoint(ports: Ports, principal: Principal, body: dict[str, Any]) ->
     return {**endpoint.to_api(), "secret": secret}
 
 
-def list_endpoints(ports: Ports, principal: Principal) -> dict[str, Any]:
-    return {"items": [e.to_api() for e in ports.webhooks.endpoints(principal.tenant_id)], "next_cursor": None}
+def list_endpoints(ports: Ports, principal: Principal, limit: str | None, cursor: str | None) -> dict[str, Any]:
+    """The firm's endpoints, oldest first, paged (there are at most MAX_ENDPOINTS: `cursor` is a place)."""
+    endpoints = ports.webhooks.endpoints(principal.tenant_id)
+    size = parse_limit(limit)
+    if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 3 and int(cursor) < len(endpoints)):
+        raise ValidationFailed(FieldError("cursor", "invalid_cursor"))
+    start = int(cursor) if cursor else 0
+    page = endpoints[start:start + size]
+    more = start + size < len(endpoints)
+    return {"items": [e.to_api() for e in page], "next_cursor": str(start + size) if more else None}
 
 
 def delete_endpoint(ports: Ports, principal: Principal, endpoint_id: str) -> None:

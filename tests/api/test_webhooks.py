@@ -261,3 +261,12 @@ def test_a_bulk_send_ends_with_one_bulk_send_done_event(api: Api, firm: dict[str
     assert verified(done, hook["secret"])["data"] == {
         "tenant_id": firm["tenant"].id, "bulk_send_id": batch["id"], "status": "done", "total": 1, "sent": 1,
         "failed": 0}
+
+
+def test_the_endpoints_page_and_a_made_up_cursor_is_refused(api: Api, firm: dict[str, Any], receiver: Receiver):
+    made = [endpoint(api, firm, receiver, ["message.sent"])["id"] for _ in range(3)]
+    first = api.get("/advisor/webhooks?limit=2", firm["token"]).json
+    rest = api.get(f"/advisor/webhooks?limit=2&cursor={first['next_cursor']}", firm["token"]).json
+    assert [e["id"] for e in first["items"] + rest["items"]] == made and rest["next_cursor"] is None
+    bad = api.get("/advisor/webhooks?cursor=99", firm["token"])
+    assert (bad.status_code, bad.json["code"]) == (400, "validation_error")
