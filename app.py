@@ -91,7 +91,11 @@ def obtain_time_stamps(event: Any) -> dict[str, int]:
 WEBHOOK_QUEUE_ARN = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${WebhookQueueName}"
 
 
-@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=1)
+# At most this many tries at once: slow receivers of one firm cannot take the account's concurrency.
+WEBHOOK_WORKERS = 10
+
+
+@app.on_sqs_message(queue_arn=WEBHOOK_QUEUE_ARN, batch_size=1, maximum_concurrency=WEBHOOK_WORKERS)
 def deliver_webhooks(event: Any) -> None:
     """One webhook delivery's try; a failed answer is scheduled again by the try itself, not by the queue."""
     from chalicelib import aws

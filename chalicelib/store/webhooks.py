@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 
 from chalicelib.clock import iso, parse_iso
-from chalicelib.errors import DependencyFailed, NotFound
+from chalicelib.errors import Conflict, DependencyFailed, NotFound
 from chalicelib.signing.crypto import Sealed
 from chalicelib.store import keys
 from chalicelib.store.models import WebhookDeliveryItem, WebhookEndpointItem, WebhookEventItem
@@ -81,16 +81,30 @@ def _commit(transition: Transition) -> bool:
     return True
 
 
-def _update(item: WebhookEndpointItem, actions: list[Any]) -> None:
+def _update(item: WebhookEndpointItem, actions: list[Any], condition: Any = None) -> None:
+    """NotFound when the endpoint is gone; Conflict when it is there but `condition` refused."""
+    unchanged = WebhookEndpointItem.pk.exists() & (WebhookEndpointItem.status != "deleted")
     try:
-        item.update(actions=actions, condition=WebhookEndpointItem.pk.exists()
-                    & (WebhookEndpointItem.status != "deleted"))
+        item.update(actions=actions, condition=unchanged & condition if condition is not None else unchanged)
     except UpdateError as exc:
         if condition_failed(exc):
+            if condition is not None:
+                raise Conflict("webhook_rotated_meanwhile") from exc
             raise NotFound() from exc
         raise DependencyFailed() from exc
     except PynamoDBException as exc:
         raise DependencyFailed() from exc
+
+
+def _as_read(endpoint: Endpoint) -> Any:
+    """The endpoint's condition: as it was read (its status and failing state), so two tries recording at
+    once cannot both notify, nor undo each other's state."""
+    item = WebhookEndpointItem
+    since = (item.failing_since == endpoint.failing_since if endpoint.failing_since
+             else item.failing_since.does_not_exist())
+    notified = (item.failing_notified == True if endpoint.failing_notified  # noqa: E712 - an expression
+                else item.failing_notified.does_not_exist() | (item.failing_notified == False))  # noqa: E712
+    return (item.status == endpoint.status) & since & notified
 
 
 def _endpoint_actions(endpoint: Endpoint) -> list[Any]:
@@ -151,8 +165,9 @@ class WebhookRepository:
                 [WebhookEndpointItem.status.set("deleted"), WebhookEndpointItem.disabled_at.set(at)])
 
     def rotate_secret(self, tenant_id: str, endpoint_id: str, secret: Sealed, previous_until: str) -> None:
+        """The new secret in, the current one kept as the previous; Conflict when another rotation came first."""
         item = self._item(tenant_id, endpoint_id)
-        _update(item, [
+        _update(item, condition=WebhookEndpointItem.secret_nonce == item.secret_nonce, actions=[
             WebhookEndpointItem.previous_secret.set(item.secret),
             WebhookEndpointItem.previous_secret_key.set(item.secret_key),
             WebhookEndpointItem.previous_secret_nonce.set(item.secret_nonce),
@@ -225,7 +240,8 @@ class WebhookRepository:
             (WebhookDeliveryItem.status == "pending") & (WebhookDeliveryItem.attempts == delivery.attempts))
         return claimed if _commit(transition) else None
 
-    def record_try(self, delivery: Delivery, endpoint: Endpoint | None, notification: dict[str, Any] | None) -> None:
+    def record_try(self, delivery: Delivery, before: Endpoint | None, after: Endpoint | None,
+                   notification: dict[str, Any] | None) -> bool:
         actions = [WebhookDeliveryItem.status.set(delivery.status)]
         if delivery.last_status_code is not None:
             actions.append(WebhookDeliveryItem.last_status_code.set(delivery.last_status_code))
@@ -239,15 +255,17 @@ class WebhookRepository:
         transition = Transition()
         transition.update("delivery", _delivery_item(delivery), actions,
                           WebhookDeliveryItem.attempts == delivery.attempts)
-        if endpoint is not None:
-            transition.update("endpoint", WebhookEndpointItem(keys.tenant(endpoint.tenant_id), keys.webhook(endpoint.id)),
-                              _endpoint_actions(endpoint), WebhookEndpointItem.status != "deleted")
-        if notification is not None and endpoint is not None:
-            transition.put("notification", notification_item(endpoint.tenant_id, endpoint.created_by, notification))
-        if not _commit(transition):
-            # Deleted meanwhile, or claimed again after this try's lease ran out: the delivery's own record
-            # of this try still counts.
-            single = Transition()
-            single.update("delivery", _delivery_item(delivery), actions,
-                          WebhookDeliveryItem.attempts == delivery.attempts)
-            _commit(single)
+        if after is not None and before is not None:
+            transition.update("endpoint", WebhookEndpointItem(keys.tenant(after.tenant_id), keys.webhook(after.id)),
+                              _endpoint_actions(after), _as_read(before))
+            if notification is not None:
+                transition.put("notification", notification_item(after.tenant_id, after.created_by, notification))
+        if _commit(transition):
+            return notification is not None
+        # The endpoint moved since it was read (another try recorded first, or it was deleted): its state is
+        # that try's to set, and so is the notification; this try's own record still counts.
+        single = Transition()
+        single.update("delivery", _delivery_item(delivery), actions,
+                      WebhookDeliveryItem.attempts == delivery.attempts)
+        _commit(single)
+        return False

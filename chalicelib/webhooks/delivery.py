@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 LEASE = timedelta(minutes=2)  # a claimed try is due again after this, should its worker die mid-try
 QUEUE_DELAY_LIMIT = timedelta(minutes=15)  # SQS's longest delay: longer waits are the sweep's
 BATCH = 100
+SWEEP_BATCH = 1000  # due deliveries queued per run (each a small message; SQS takes ten a call)
+RUN_BUDGET = timedelta(seconds=30)  # of the minute's run (its timeout is 50 s)
 SWEEP_AFTER = timedelta(minutes=1)  # a try this late is the sweep's: the queue's own delay did not bring it
 
 
@@ -58,20 +61,26 @@ def enqueue(ports: Ports, jobs: Sequence[DeliveryJob], delay: timedelta = timede
         logger.warning("webhook deliveries not queued; the sweep tries them", extra={"count": len(jobs)})
 
 
-def dispatch(ports: Ports) -> int:
-    """Every pending event fanned out to the endpoints that asked for it; how many events."""
-    now = iso(ports.clock.now())
+def dispatch(ports: Ports, budget: timedelta = RUN_BUDGET) -> int:
+    """Every pending event fanned out to the endpoints that asked for it, a page at a time until none is left
+    or `budget` is spent (the next run goes on); how many events."""
+    until = time.monotonic() + budget.total_seconds()
     endpoints: dict[str, list[Endpoint]] = {}
     done = 0
-    for event in ports.webhooks.pending_events(BATCH):
-        if event.tenant_id not in endpoints:
-            endpoints[event.tenant_id] = ports.webhooks.endpoints(event.tenant_id)
-        wanted = [e for e in endpoints[event.tenant_id] if e.wants(event.type)]
-        deliveries = [Delivery(e.id, event.id, event.tenant_id, event.type, event.payload(), now, next_attempt_at=now)
-                      for e in wanted]
-        if ports.webhooks.fan_out(event, deliveries):
-            done += 1
-            enqueue(ports, [DeliveryJob(d.tenant_id, d.endpoint_id, d.event_id) for d in deliveries])
+    while time.monotonic() < until:
+        events = ports.webhooks.pending_events(BATCH)
+        if not events:
+            break
+        now = iso(ports.clock.now())
+        for event in events:
+            if event.tenant_id not in endpoints:
+                endpoints[event.tenant_id] = ports.webhooks.endpoints(event.tenant_id)
+            wanted = [e for e in endpoints[event.tenant_id] if e.wants(event.type)]
+            deliveries = [Delivery(e.id, event.id, event.tenant_id, event.type, event.payload(), now,
+                                   next_attempt_at=now) for e in wanted]
+            if ports.webhooks.fan_out(event, deliveries):
+                done += 1
+                enqueue(ports, [DeliveryJob(d.tenant_id, d.endpoint_id, d.event_id) for d in deliveries])
     return done
 
 
@@ -79,7 +88,7 @@ def sweep(ports: Ports) -> dict[str, int]:
     """The schedule's part: events fanned out (their first tries queued), and every delivery a minute past its
     try put on the queue: a long wait's end, or a try whose job the queue lost (a try the queue still holds
     is claimed once, whoever comes first)."""
-    due = ports.webhooks.due(ports.clock.now() - SWEEP_AFTER, BATCH)
+    due = ports.webhooks.due(ports.clock.now() - SWEEP_AFTER, SWEEP_BATCH)
     dispatched = dispatch(ports)
     enqueue(ports, [DeliveryJob(d.tenant_id, d.endpoint_id, d.event_id) for d in due])
     return {"events": dispatched, "queued": len(due)}
@@ -134,6 +143,8 @@ def try_delivery(ports: Ports, delivery: Delivery, at: datetime) -> str | None:
         endpoint = ports.webhooks.endpoint(delivery.tenant_id, delivery.endpoint_id)
     except NotFound:
         endpoint = None  # deleted: the try fails, and no more are made
+    if delivery.attempts >= ATTEMPTS:  # the last try died before it was recorded: no more are made
+        return _record(ports, delivery, endpoint, None, at)
     claimed = ports.webhooks.claim_try(delivery, at + LEASE)
     if claimed is None:
         return None
@@ -171,14 +182,14 @@ def _record(ports: Ports, delivery: Delivery, endpoint: Endpoint | None, code: i
         healthy = replace(endpoint, failing_since=None, failing_notified=False) if endpoint else None
         changed = healthy if endpoint is not None and healthy != endpoint else None
         ports.webhooks.record_try(replace(delivery, status="delivered", last_status_code=code, next_attempt_at=None),
-                                  changed, None)
+                                  endpoint, changed, None)
         return "delivered"
     failing = _failing(endpoint, at) if endpoint is not None else None  # None: deleted
     changed = failing if failing is not None and failing != endpoint else None
     if delivery.attempts < ATTEMPTS and failing is not None and failing.status == "active":
         wait = RETRY_AFTER[delivery.attempts - 1]
-        ports.webhooks.record_try(replace(delivery, last_status_code=code, next_attempt_at=iso(at + wait)), changed,
-                                  None)
+        ports.webhooks.record_try(replace(delivery, last_status_code=code, next_attempt_at=iso(at + wait)), endpoint,
+                                  changed, None)
         if wait <= QUEUE_DELAY_LIMIT:
             enqueue(ports, [DeliveryJob(delivery.tenant_id, delivery.endpoint_id, delivery.event_id)], wait)
         return "pending"
@@ -187,9 +198,9 @@ def _record(ports: Ports, delivery: Delivery, endpoint: Endpoint | None, code: i
         note = {"id": new_id(), "type": "webhook_failing", "webhook_id": failing.id, "message_id": None,
                 "signing_request_id": None, "client_id": None, "created_at": iso(at)}
         changed = failing = replace(failing, failing_notified=True)
-    ports.webhooks.record_try(replace(delivery, status="failed", last_status_code=code, next_attempt_at=None),
-                              changed, note)
-    if note is not None and failing is not None:
+    told = ports.webhooks.record_try(replace(delivery, status="failed", last_status_code=code, next_attempt_at=None),
+                                     endpoint, changed, note)
+    if note is not None and failing is not None and told:
         _email_advisor(ports, failing)
     return "failed"
 
@@ -208,5 +219,5 @@ def _email_advisor(ports: Ports, endpoint: Endpoint) -> None:
         advisor = ports.tenants.get_advisor(endpoint.tenant_id, endpoint.created_by)
         ports.mailer.send(advisor.email, render_email("advisor_webhook_failing", "nl", {
             "url": endpoint.url, "firm": firm, "link": f"{ports.settings.portal_url}/advisor#/webhooks/{endpoint.id}"}))
-    except (DependencyFailed, NotFound):
+    except Exception:  # noqa: BLE001 - the notification is stored; the e-mail is a courtesy copy
         logger.warning("advisor e-mail failed", extra={"webhook_id": endpoint.id, "type": "webhook_failing"})

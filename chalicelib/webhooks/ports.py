@@ -62,10 +62,11 @@ class Webhooks(Protocol):
         try die); None when another run claimed it, or it is no longer pending."""
         ...
 
-    def record_try(self, delivery: Delivery, endpoint: Endpoint | None,
-                   notification: dict[str, Any] | None) -> None:
-        """A try's outcome on the delivery (as given: status, code, next try), with the endpoint's state
-        and the advisor's notification when they change, at once."""
+    def record_try(self, delivery: Delivery, before: Endpoint | None, after: Endpoint | None,
+                   notification: dict[str, Any] | None) -> bool:
+        """A try's outcome on the delivery (as given: status, code, next try), with the endpoint's new state
+        (`after`, when it changes) and the advisor's notification, at once, on the condition that the endpoint
+        is still as read (`before`); else the delivery's record alone. Whether the notification was stored."""
         ...
 
 

@@ -33,8 +33,8 @@ def create_endpoint(ports: Ports, principal: Principal, body: dict[str, Any]) ->
     """A new endpoint for the firm; the answer is the only place its secret is ever shown."""
     url = urls.checked(body.get("url"), local=ports.settings.is_local)
     events = body.get("events")
-    if (not isinstance(events, list) or not events or len(set(events)) != len(events)
-            or not all(isinstance(e, str) and e in EVENT_TYPES for e in events)):
+    if (not isinstance(events, list) or not events or not all(isinstance(e, str) and e in EVENT_TYPES for e in events)
+            or len(set(events)) != len(events)):
         raise ValidationFailed(FieldError("events", "webhook_events_invalid", {"options": ", ".join(EVENT_TYPES)}))
     if len(ports.webhooks.endpoints(principal.tenant_id)) >= MAX_ENDPOINTS:
         raise Conflict("webhook_endpoints_full", maximum=MAX_ENDPOINTS)

@@ -40,7 +40,7 @@ def _refuse(message: str) -> UnsafeUrl:
 
 def resolve(url: str, *, local: bool) -> Target:
     """The URL as a Target to connect to; UnsafeUrl when it may not be called from this stage."""
-    if len(url) > MAX_URL_LENGTH or any(c.isspace() for c in url):
+    if len(url) > MAX_URL_LENGTH or not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
         raise _refuse("webhook_url_invalid")
     try:
         parts = urlsplit(url)
@@ -67,9 +67,21 @@ def _public_address(host: str, port: int) -> str:
     except (OSError, UnicodeError) as exc:
         raise _refuse("webhook_url_unresolvable") from exc
     addresses = [str(info[4][0]).split("%")[0] for info in found]
-    if not addresses or not all(ipaddress.ip_address(a).is_global for a in addresses):
+    if not addresses or not all(_public(ipaddress.ip_address(a)) for a in addresses):
         raise _refuse("webhook_url_private")
     return addresses[0]
+
+
+# IPv6 forms that carry an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible): Python counts some of
+# them as global whatever IPv4 address they carry, so none is called.
+_CARRIES_IPV4 = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32",
+                                                        "::/96", "::ffff:0:0/96"))
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and any(address in net for net in _CARRIES_IPV4):
+        return False
+    return address.is_global
 
 
 def checked(url: object, *, local: bool) -> str:

@@ -186,6 +186,8 @@ def test_another_firms_advisor_gets_404_on_the_endpoint_and_its_log(api: Api, fi
     ({"url": "http://user:pw@127.0.0.1/x", "events": ["message.sent"]}, "url"),
     ({"url": "http://127.0.0.1/x", "events": []}, "events"),
     ({"url": "http://127.0.0.1/x", "events": ["message.exploded"]}, "events"),
+    ({"url": "http://127.0.0.1/x", "events": [{}, ["signing.signed"]]}, "events"),
+    ({"url": "http://127.0.0.1/x", "events": "signing.signed"}, "events"),
 ])
 def test_a_bad_endpoint_is_refused_and_nothing_is_stored(api: Api, firm: dict[str, Any], body: dict[str, Any],
                                                          field: str):
@@ -270,3 +272,18 @@ def test_the_endpoints_page_and_a_made_up_cursor_is_refused(api: Api, firm: dict
     assert [e["id"] for e in first["items"] + rest["items"]] == made and rest["next_cursor"] is None
     bad = api.get("/advisor/webhooks?cursor=99", firm["token"])
     assert (bad.status_code, bad.json["code"]) == (400, "validation_error")
+
+
+def test_a_delivery_whose_last_try_died_unrecorded_is_failed_without_another_post(
+        api: Api, firm: dict[str, Any], receiver: Receiver):
+    from chalicelib.webhooks.model import ATTEMPTS
+
+    hook = endpoint(api, firm, receiver, ["message.sent"])
+    event_id = api.post(f"/advisor/webhooks/{hook['id']}/test", firm["token"]).json["event_id"]
+    ports = aws.ports()
+    for _ in range(ATTEMPTS):  # every try claimed, and each worker killed before it recorded its answer
+        delivery = ports.webhooks.delivery(firm["tenant"].id, hook["id"], event_id)
+        assert ports.webhooks.claim_try(delivery, SystemClock().now()) is not None
+    run(api, timedelta(minutes=5))
+    [failed] = api.get(f"/advisor/webhooks/{hook['id']}/deliveries", firm["token"]).json["items"]
+    assert (failed["status"], failed["attempts"]) == ("failed", ATTEMPTS) and receiver.requests == []

@@ -48,6 +48,7 @@ class Need:
     action: str
     resource: str
     call: str
+    context: tuple[tuple[str, str], ...] = ()  # the request's condition keys (a KMS call's encryption context)
 
 
 class Recorder:
@@ -176,7 +177,9 @@ def needs_of(service: str, operation: str, params: dict[str, Any], response: dic
         pairs = {("secretsmanager:GetSecretValue", params["SecretId"])}
     else:
         raise KeyError(operation)
-    return {Need(action, resource, f"{service}:{operation}") for action, resource in pairs}
+    context = tuple(sorted((f"{ENCRYPTION_CONTEXT}{k}", str(v)) for k, v in (params.get("EncryptionContext") or {}).items()))
+    return {Need(action, resource, f"{service}:{operation}", context if service == "kms" else ())
+            for action, resource in pairs}
 
 
 def _error_code(error: Any) -> str | None:
@@ -283,12 +286,14 @@ class ProdPolicy:
         text = PLACEHOLDER.sub(lambda m: values[m.group(1)], json.dumps(self.document))
         return ProdPolicy(json.loads(text))
 
-    def allows(self, action: str, resource: str, tags: Mapping[str, str] | None = None) -> bool:
-        """Identity-policy evaluation, `tags` being the resource's (none by default): a deny wins."""
+    def allows(self, action: str, resource: str, tags: Mapping[str, str] | None = None,
+               context: Mapping[str, str] | None = None) -> bool:
+        """Identity-policy evaluation, `tags` being the resource's (none by default) and `context` the request's
+        condition keys: a deny wins."""
         def matches(statement: dict[str, Any]) -> bool:
             return (any(_pattern(a, False).match(action) for a in _listed(statement["Action"]))
                     and any(_pattern(r, True).match(resource) for r in _listed(statement["Resource"]))
-                    and _condition_holds(statement.get("Condition"), tags or {}))
+                    and _condition_holds(statement.get("Condition"), tags or {}, context or {}))
 
         if any(s["Effect"] == "Deny" and matches(s) for s in self.statements):
             return False
@@ -300,20 +305,26 @@ class ProdPolicy:
         needs = list(needs)
         tags_of = tags or resource_tags
         known = {resource: tags_of(resource) for resource in {n.resource for n in needs}}
-        return sorted((n for n in needs if not self.allows(n.action, n.resource, known[n.resource])),
+        return sorted((n for n in needs if not self.allows(n.action, n.resource, known[n.resource], dict(n.context))),
                       key=lambda n: (n.action, n.resource))
 
 
-# The one condition the policies may use, and so the one these checks evaluate: a tag of the resource.
+# The conditions the policies may use, and so the ones these checks evaluate: a tag of the resource, and
+# the encryption context a KMS call names.
 RESOURCE_TAG = "aws:ResourceTag/"
+ENCRYPTION_CONTEXT = "kms:EncryptionContext:"
 
 
-def _condition_holds(condition: dict[str, Any] | None, tags: Mapping[str, str]) -> bool:
+def _condition_holds(condition: dict[str, Any] | None, tags: Mapping[str, str], context: Mapping[str, str]) -> bool:
     for operator, pairs in (condition or {}).items():
         assert operator == "StringEquals", f"these checks evaluate StringEquals only, not {operator}"
         for key, expected in pairs.items():
-            assert key.startswith(RESOURCE_TAG), f"these checks evaluate {RESOURCE_TAG}... only, not {key}"
-            if tags.get(key.removeprefix(RESOURCE_TAG)) not in _listed(expected):
+            if key.startswith(RESOURCE_TAG):
+                found = tags.get(key.removeprefix(RESOURCE_TAG))
+            else:
+                assert key.startswith(ENCRYPTION_CONTEXT), f"these checks evaluate tags and KMS contexts only, not {key}"
+                found = context.get(key)
+            if found not in _listed(expected):
                 return False
     return True
 

@@ -5,10 +5,12 @@ the API (policy-prod.json), the token authorizer (policy-prod-authorizer.json), 
 reminder job (policy-prod-reminders.json) and the five-minute time-stamp job
 (policy-prod-timestamps.json). The calls are the ones the code really makes,
 recorded by tests/integration/conftest.py while the tests run; the placeholders of a policy are
-filled with the ARNs of the resources those calls went to. One condition is evaluated, the only
-one a policy may have (asserted below): the API signs with any KMS key of its account and region
+filled with the ARNs of the resources those calls went to. Two conditions are evaluated, the only
+ones a policy may have (asserted below): the API signs with any KMS key of its account and region
 that carries the seal tag of its own stack (`aws:ResourceTag/signing-portal-seal`), so that a
-rotated-in key seals without a deploy; the tags are moto's, as the stack and the rotation set them.
+rotated-in key seals without a deploy (the tags are moto's, as the stack and the rotation set
+them); and the webhook worker opens with the data key only what was sealed as a webhook secret
+(`kms:EncryptionContext:purpose`, the context the recorded call named).
 
 The recorder hears calls, not which function made them. So the authorizer and the jobs are
 invoked here as Lambda invokes them, and what they call is checked against their own policies.
@@ -57,6 +59,9 @@ TOPICS = ("arn:aws:sns:eu-west-1:123456789012:signing-portal-stateful-AlarmTopic
 UTC = timezone.utc
 # The one condition a policy may have: the resource's seal tag names the app stack (infra/stateful.yaml).
 SEAL_KEY_CONDITION = {"StringEquals": {f"aws:ResourceTag/{SEAL_TAG}": "${AWS::StackName}"}}
+# And the webhook worker's: the data key opens the webhook secrets only, not a receipt or a signature.
+WEBHOOK_SECRET_CONDITION = {"StringEquals": {"kms:EncryptionContext:purpose": "webhook_secret"}}
+WEBHOOK_SECRET = {"kms:EncryptionContext:purpose": "webhook_secret"}
 SEAL_TAGS = {SEAL_TAG: "signing-portal"}  # how the stateful stack tags the seal keys of the app stack in VALUES
 
 
@@ -121,7 +126,8 @@ def test_no_policy_names_a_wildcard_action_or_a_wildcard_resource_beyond_what_it
     for statement in policy_of(function).statements:
         actions, resources = _listed(statement["Action"]), _listed(statement["Resource"])
         assert "NotAction" not in statement and "NotResource" not in statement, statement["Sid"]
-        assert statement.get("Condition", SEAL_KEY_CONDITION) == SEAL_KEY_CONDITION, "the checks here evaluate this one"
+        assert statement.get("Condition", SEAL_KEY_CONDITION) in (SEAL_KEY_CONDITION, WEBHOOK_SECRET_CONDITION), \
+            "the checks here evaluate these"
         assert all("*" not in action and "?" not in action for action in actions), statement["Sid"]
         if statement["Effect"] == "Deny":
             continue  # a deny only takes away: its wildcard is the point
@@ -290,7 +296,9 @@ def test_the_webhook_functions_may_deliver_and_dispatch_and_nothing_beyond():
     worker = policy_of("deliver_webhooks").resolved(VALUES)
     for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:SendMessage"):
         assert worker.allows(action, HOOKS), action
-    assert worker.allows("kms:Decrypt", VALUES["DataKeyArn"])  # the sealed signing secrets
+    assert worker.allows("kms:Decrypt", VALUES["DataKeyArn"], context=WEBHOOK_SECRET)  # the sealed signing secrets
+    assert not worker.allows("kms:Decrypt", VALUES["DataKeyArn"])  # a receipt's or a signature's data key
+    assert not worker.allows("kms:Decrypt", VALUES["DataKeyArn"], context={"kms:EncryptionContext:purpose": "receipt"})
     _refuses_all(worker, [
         ("kms:GenerateDataKey", VALUES["DataKeyArn"]), ("kms:Sign", VALUES["SealKeyArn"]),
         ("sqs:ReceiveMessage", QUEUE), ("sqs:SendMessage", QUEUE), ("dynamodb:Query", TABLE),

@@ -172,10 +172,20 @@ def api_md_error_codes(text: str) -> dict[str, int]:
 
 
 ENDPOINT = re.compile(r"^- `(GET|POST|PUT|PATCH|DELETE) (/[^`\s?]*)[^`]*`(.*)$")
+# A further endpoint in the same bullet: "...; `DELETE /advisor/webhooks/{id}` → 204; ...".
+NEXT_ENDPOINT = re.compile(r";\s+`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?]*)[^`]*`")
+
+
+def _split_bullet(method: str, path: str, block: str) -> list[tuple[str, str, str]]:
+    """A bullet that names several endpoints, each with the text up to the next one."""
+    found = list(NEXT_ENDPOINT.finditer(block))
+    starts = [0, *(match.start() for match in found), len(block)]
+    heads = [(method, path), *((match.group(1), match.group(2)) for match in found)]
+    return [(m, p, block[start:end].lstrip("; \n")) for (m, p), start, end in zip(heads, starts, starts[1:])]
 
 
 def api_md_endpoints(text: str) -> list[tuple[str, str, str]]:
-    """(METHOD, path, text of its bullet) for each endpoint bullet, `and `/reject`` siblings included."""
+    """(METHOD, path, its text) for each endpoint of the bullets: `and `/reject`` and `; `METHOD /path`` included."""
     blocks: list[list[str]] = []
     current: list[str] | None = None
     for line in text.splitlines():
@@ -188,11 +198,12 @@ def api_md_endpoints(text: str) -> list[tuple[str, str, str]]:
         else:
             current = None
     endpoints: list[tuple[str, str, str]] = []
-    for method, path, block in blocks:
-        endpoints.append((method, path, block))
-        first_line = block.splitlines()[0]
-        for sibling in re.findall(r"\band `(/[a-z-]+)`", first_line):
-            endpoints.append((method, path.rsplit("/", 1)[0] + sibling, block))
+    for bullet_method, bullet_path, bullet in blocks:
+        for method, path, block in _split_bullet(bullet_method, bullet_path, bullet):
+            endpoints.append((method, path, block))
+            first_line = block.splitlines()[0]
+            for sibling in re.findall(r"\band `(/[a-z-]+)`", first_line):
+                endpoints.append((method, path.rsplit("/", 1)[0] + sibling, block))
     return endpoints
 
 
@@ -408,11 +419,7 @@ def test_dev_routes_are_tagged_dev_and_say_they_answer_404_when_deployed():
 
 
 # Endpoints API.md already names for open issues, by issue: they join the spec with their route.
-PLANNED: dict[tuple[str, str], int] = {
-    ("POST", "/advisor/webhooks"): 18, ("GET", "/advisor/webhooks"): 18, ("DELETE", "/advisor/webhooks/{id}"): 18,
-    ("POST", "/advisor/webhooks/{id}/rotate-secret"): 18, ("GET", "/advisor/webhooks/{id}/deliveries"): 18,
-    ("POST", "/dev/webhooks/run"): 18,
-}
+PLANNED: dict[tuple[str, str], int] = {}
 
 
 # Error codes API.md already names on a built endpoint, for the open issue that brings them.

@@ -33,6 +33,10 @@ def resolving(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) ->
     ("https://localhost/", "webhook_url_private"),
     ("https://169.254.169.254/latest/meta-data/", "webhook_url_private"),
     ("https://[::1]/hook", "webhook_url_private"),
+    ("https://[64:ff9b::a00:1]/", "webhook_url_private"),  # NAT64 of 10.0.0.1
+    ("https://[2002:a00:1::]/", "webhook_url_private"),  # 6to4 of 10.0.0.1
+    ("https://[::a9fe:a9fe]/", "webhook_url_private"),  # IPv4-compatible 169.254.169.254
+    ("https://example.com/é", "webhook_url_invalid"),
     ("https://intern.example/", "webhook_url_private"),  # a public name for a private address
     ("https://twee.example/", "webhook_url_private"),  # one of its addresses is private
     ("http://example.com/", "webhook_url_https"),
@@ -43,7 +47,9 @@ def resolving(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) ->
 ])
 def test_a_deployed_stage_refuses_urls_that_are_not_https_to_public_addresses(monkeypatch, url: str, why: str):
     resolving(monkeypatch, {"localhost": ["127.0.0.1"], "10.0.0.1": ["10.0.0.1"], "169.254.169.254": ["169.254.169.254"],
-                            "::1": ["::1"], "intern.example": ["192.168.1.5"], "twee.example": [PUBLIC, "10.1.2.3"],
+                            "::1": ["::1"], "64:ff9b::a00:1": ["64:ff9b::a00:1"], "2002:a00:1::": ["2002:a00:1::"],
+                            "::a9fe:a9fe": ["::a9fe:a9fe"], "intern.example": ["192.168.1.5"],
+                            "twee.example": [PUBLIC, "10.1.2.3"],
                             "example.com": [PUBLIC]})
     ports = FakePorts()
     assert not ports.settings.is_local
@@ -81,3 +87,33 @@ def test_the_signature_verifies_with_a_standard_webhooks_library_and_names_both_
     assert [s.split(",")[0] for s in sent["webhook-signature"].split(" ")] == ["v1", "v1"]
     for secret in (old, new):
         Webhook(secret).verify(body, sent)
+
+
+def test_a_receiver_that_drips_its_answer_gets_no_more_than_the_timeout_in_all(monkeypatch):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from chalicelib.webhooks import transport
+
+    class Drip(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            for chunk in (b"HTTP/1.1 200 OK\r\n", b"X-A: 1\r\n", b"X-B: 2\r\n", b"X-C: 3\r\n", b"\r\n"):
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                time.sleep(0.4)  # each read well within the timeout, the whole answer not
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(transport, "TIMEOUT_SECONDS", 1)
+    try:
+        target = urls.resolve(f"http://127.0.0.1:{server.server_port}/hook", local=True)
+        started = time.monotonic()
+        assert transport.HttpSender().post(target, b"{}", {}) is None
+        assert time.monotonic() - started < 1.5
+    finally:
+        server.shutdown()
