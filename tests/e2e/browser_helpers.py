@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Locator, Page, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -337,3 +337,12 @@ def reject_over_http(stack: Any, signer: dict[str, str], request_id: str, reason
     token = stack.login(signer["email"], signer["password"])
     rejected = call(stack, "POST", f"/portal/signing-requests/{request_id}/reject", token, {"reason": reason})
     assert rejected.ok, rejected.text
+
+
+def assert_no_horizontal_overflow(tab: Tab) -> None:
+    """At the phone's width and at the desktop's, the page is no wider than the window."""
+    for size in (PHONE, DESKTOP):
+        tab.page.set_viewport_size(ViewportSize(width=size["width"], height=size["height"]))
+        wider = tab.page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert wider <= 0, f"{wider} px of horizontal overflow at {size['width']} px"
+    tab.page.set_viewport_size(ViewportSize(width=DESKTOP["width"], height=DESKTOP["height"]))

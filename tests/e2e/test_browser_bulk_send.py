@@ -15,13 +15,14 @@ import uuid
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, FilePayload, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from tests.e2e.browser_helpers import (  # noqa: F401 - browser_fixture and tabs_fixture are the fixtures
     ADVISOR,
     DESKTOP,
     PHONE,
     Tab,
+    assert_no_horizontal_overflow,
     browser_fixture,
     call,
     deadline_in,
@@ -53,15 +54,6 @@ def new_client(stack: Any, token: str, first_name: str, tag: str, *, mobile: boo
     created = call(stack, "POST", "/advisor/clients", token, body)
     assert created.status_code == 201, created.text
     return {**created.json(), "file": f"aangifte-2025-{first_name.lower()}-{tag}.pdf"}
-
-
-def assert_no_horizontal_overflow(tab: Tab) -> None:
-    """At the phone's width and at the desktop's, the page is no wider than the window."""
-    for size in (PHONE, DESKTOP):
-        tab.page.set_viewport_size(ViewportSize(width=size["width"], height=size["height"]))
-        wider = tab.page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert wider <= 0, f"{wider} px of horizontal overflow at {size['width']} px"
-    tab.page.set_viewport_size(ViewportSize(width=DESKTOP["width"], height=DESKTOP["height"]))
 
 
 def choose_file(select: Locator, filename: str) -> None:

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, ViewportSize, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.browser_helpers import (  # noqa: F401 - browser_fixture and tabs_fixture are the fixtures
@@ -27,6 +27,7 @@ from tests.e2e.browser_helpers import (  # noqa: F401 - browser_fixture and tabs
     DESKTOP,
     PHONE,
     Tab,
+    assert_no_horizontal_overflow,
     browser_fixture,
     call,
     log_in,
@@ -112,15 +113,6 @@ def cleanup_fixture(stack: Any, advisor_token: str, receiver: Receiver) -> Itera
     for endpoint in listed.json().get("items", []) if listed.ok else []:
         if endpoint["url"] == receiver.url:
             call(stack, "DELETE", f"/advisor/webhooks/{endpoint['id']}", advisor_token)
-
-
-def assert_no_horizontal_overflow(tab: Tab) -> None:
-    """At the phone's width and at the desktop's, the page is no wider than the window."""
-    for size in (PHONE, DESKTOP):
-        tab.page.set_viewport_size(ViewportSize(width=size["width"], height=size["height"]))
-        wider = tab.page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        assert wider <= 0, f"{wider} px of horizontal overflow at {size['width']} px"
-    tab.page.set_viewport_size(ViewportSize(width=DESKTOP["width"], height=DESKTOP["height"]))
 
 
 def event_box(page: Page, event_type: str) -> Locator:
