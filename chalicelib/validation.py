@@ -14,6 +14,7 @@ import itertools
 import json
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from chalicelib.errors import FieldError, ValidationFailed
@@ -224,3 +225,16 @@ def parse_limit(raw: str | None) -> int:
     if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(FieldError("limit", "invalid_limit"))
     return int(raw)
+
+
+def parse_moment(raw: object, field: str = "at") -> datetime:
+    """A moment as the API writes them (RFC 3339 in UTC, with `Z`); ValidationFailed naming `field` else."""
+    from chalicelib.clock import parse_iso
+
+    try:
+        moment = parse_iso(raw) if isinstance(raw, str) and raw.endswith("Z") else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationFailed(FieldError(field, "invalid_moment"))
+    return moment

@@ -13,13 +13,14 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso, parse_iso, written_date
-from chalicelib.errors import DependencyFailed, DomainError, FieldError, NotOpen, ValidationFailed
+from chalicelib.errors import DependencyFailed, DomainError, NotOpen
 from chalicelib.messaging.model import UNSENT_NOTICE_STATES, Message
 from chalicelib.messaging.notices import email_advisor, notification, retry_client_notice
 from chalicelib.notify.templates import render_email
 from chalicelib.observability import count, logger
 from chalicelib.reminders.schedule import next_due, overdue_moment, planned_reminders
 from chalicelib.signing.states import Step, advance
+from chalicelib.validation import parse_moment
 
 if TYPE_CHECKING:
     from chalicelib.ports import Ports
@@ -59,14 +60,7 @@ def run(ports: Ports, at: datetime | None = None) -> RunResult:
 
 def run_from_request(ports: Ports, body: dict[str, Any]) -> dict[str, int]:
     """`POST /dev/reminders/run {"at": "…Z"}`: the job as if the clock read `at`."""
-    raw = body.get("at")
-    try:
-        at = parse_iso(raw) if isinstance(raw, str) and raw.endswith("Z") else None
-    except ValueError:
-        at = None
-    if at is None:
-        raise ValidationFailed(FieldError("at", "invalid_moment"))
-    return run(ports, at).to_api()
+    return run(ports, parse_moment(body.get("at"))).to_api()
 
 
 def _process(ports: Ports, message: Message, now: datetime, result: RunResult) -> None:

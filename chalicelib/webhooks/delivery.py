@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import iso, parse_iso
-from chalicelib.errors import DependencyFailed, FieldError, NotFound, ValidationFailed
+from chalicelib.errors import DependencyFailed, NotFound
 from chalicelib.ids import new_id
 from chalicelib.notify.templates import render_email
 from chalicelib.observability import logger
+from chalicelib.validation import parse_moment
 from chalicelib.webhooks import urls
 from chalicelib.webhooks.model import ATTEMPTS, DISABLE_AFTER, RETRY_AFTER, Delivery, DeliveryJob, Endpoint
 from chalicelib.webhooks.service import secret_context
@@ -108,15 +109,7 @@ def handle_bodies(ports: Ports, bodies: Iterable[str]) -> None:
 def run_from_request(ports: Ports, body: dict[str, Any]) -> dict[str, int]:
     """`POST /dev/webhooks/run {"at"?: "…Z"}`: every delivery due by `at` (default now), tried now."""
     raw = body.get("at")
-    if raw is None:
-        return run_due(ports, ports.clock.now()).to_api()
-    try:
-        at = parse_iso(raw) if isinstance(raw, str) and raw.endswith("Z") else None
-    except ValueError:
-        at = None
-    if at is None:
-        raise ValidationFailed(FieldError("at", "invalid_moment"))
-    return run_due(ports, at).to_api()
+    return run_due(ports, ports.clock.now() if raw is None else parse_moment(raw)).to_api()
 
 
 def run_due(ports: Ports, at: datetime) -> RunResult:
