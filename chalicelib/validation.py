@@ -227,6 +227,16 @@ def parse_limit(raw: str | None) -> int:
     return int(raw)
 
 
+def parse_place(cursor: str | None, total: int) -> int:
+    """The place a list's `?cursor=` names, for lists paged by place (a batch's recipients, a firm's few
+    endpoints): ASCII digits below `total`; 0 without one; ValidationFailed for anything else."""
+    if not cursor:
+        return 0
+    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= len(str(total)) and int(cursor) < total):
+        raise ValidationFailed(FieldError("cursor", "invalid_cursor"))
+    return int(cursor)
+
+
 def parse_moment(raw: object, field: str = "at") -> datetime:
     """A moment as the API writes them (RFC 3339 in UTC, with `Z`); ValidationFailed naming `field` else."""
     from chalicelib.clock import parse_iso

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import idempotency
 from chalicelib.bulk.model import MAX_RECIPIENTS, BulkSend, Failure, Item, Job, Outcome, Recipient, chunk_of
 from chalicelib.clock import AMSTERDAM, iso, parse_iso
-from chalicelib.errors import DependencyFailed, FeatureNotEnabled, FieldError, NotOpen, RateLimited, ValidationFailed
+from chalicelib.errors import DependencyFailed, FeatureNotEnabled, NotOpen, RateLimited
 from chalicelib.ids import new_id
 from chalicelib.messaging.model import RESPONSE_TYPES
 from chalicelib.messaging.sending import MAX_DOCUMENTS, parse_deadline, valid_id
 from chalicelib.observability import logger
 from chalicelib.tenants.model import SIGNING
 from chalicelib.texts import text
-from chalicelib.validation import Fields, parse_limit
+from chalicelib.validation import Fields, parse_limit, parse_place
 
 if TYPE_CHECKING:
     from chalicelib.auth.principal import Principal
@@ -142,7 +142,7 @@ def bulk_send_view(ports: Ports, principal: Principal, bulk_send_id: str, limit:
                    language: str) -> dict[str, Any]:
     """The batch with a page of its recipients, each as far as it got (`?cursor=` is the next recipient's place)."""
     batch = ports.bulk_sends.get(principal.tenant_id, bulk_send_id)
-    first = _place(cursor, batch.total)
+    first = parse_place(cursor, batch.total)
     last = min(first + parse_limit(limit), batch.total) - 1
     recipients = ports.bulk_sends.recipients(batch.tenant_id, batch.id, first, last) if last >= first else []
     outcomes = ports.bulk_sends.outcomes(batch.tenant_id, batch.id, first, last) if last >= first else {}
@@ -153,14 +153,6 @@ def bulk_send_view(ports: Ports, principal: Principal, bulk_send_id: str, limit:
     return {**batch.to_api(),
             "items": [Item(r, outcomes.get(r.index)).to_api(detail) for r in recipients],
             "next_cursor": str(last + 1) if last + 1 < batch.total else None}
-
-
-def _place(cursor: str | None, total: int) -> int:
-    if not cursor:
-        return 0
-    if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 4 and int(cursor) < total):
-        raise ValidationFailed(FieldError("cursor", "invalid_cursor"))
-    return int(cursor)
 
 
 # --- withdrawing and reminding ------------------------------------------------------------------

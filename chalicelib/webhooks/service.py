@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.clock import iso
 from chalicelib.errors import Conflict, FieldError, ValidationFailed
 from chalicelib.ids import new_id
-from chalicelib.validation import parse_limit
+from chalicelib.validation import parse_limit, parse_place
 from chalicelib.webhooks import urls
 from chalicelib.webhooks.model import EVENT_TYPES, ROTATION_OVERLAP, TEST_EVENT, Delivery, DeliveryJob, Endpoint, Event
 from chalicelib.webhooks.signing import new_secret
@@ -49,9 +49,7 @@ def list_endpoints(ports: Ports, principal: Principal, limit: str | None, cursor
     """The firm's endpoints, oldest first, paged (there are at most MAX_ENDPOINTS: `cursor` is a place)."""
     endpoints = ports.webhooks.endpoints(principal.tenant_id)
     size = parse_limit(limit)
-    if cursor and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 3 and int(cursor) < len(endpoints)):
-        raise ValidationFailed(FieldError("cursor", "invalid_cursor"))
-    start = int(cursor) if cursor else 0
+    start = parse_place(cursor, len(endpoints))
     page = endpoints[start:start + size]
     more = start + size < len(endpoints)
     return {"items": [e.to_api() for e in page], "next_cursor": str(start + size) if more else None}
