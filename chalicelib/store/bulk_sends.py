@@ -15,19 +15,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, UpdateError
+from pynamodb.exceptions import PutError, PynamoDBException, UpdateError
 
 from chalicelib.bulk.model import CHUNK_SIZE, BulkSend, Failure, Outcome, Recipient, chunk_of
 from chalicelib.clock import back_off, iso, parse_iso
-from chalicelib.errors import DependencyFailed, NotFound
+from chalicelib.errors import DependencyFailed
 from chalicelib.idempotency import AlreadyAnswered, Answer, IdempotencyKey, Recorded
 from chalicelib.store import idempotency as records
 from chalicelib.store import keys
 from chalicelib.store.models import BulkChunkItem, BulkOutcomeItem, BulkSendItem, RecipientMap
 from chalicelib.store.outbox import emit
 from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.store.reads import get_item
 from chalicelib.store.signing_requests import notification_item
-from chalicelib.store.transaction import Transition, TransitionContended, TransitionRefused, condition_failed
+from chalicelib.store.transaction import Transition, TransitionRefused, committed, condition_failed
 
 OUTCOME = "bulk_outcome"  # the outcome's part in a message's transaction
 BATCH = "bulk_batch"  # the check of the recipient's chunk in it: the batch not withdrawn
@@ -92,23 +93,6 @@ def _write(item: BulkSendItem | BulkChunkItem, actions: list[Any], condition: An
     raise AssertionError("unreachable")
 
 
-def _commit(transition: Transition) -> bool:
-    """All or nothing; False when a condition refused it."""
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            back_off(attempt)
-        try:
-            transition.commit()
-        except TransitionRefused:
-            return False
-        except TransitionContended:
-            if attempt == ATTEMPTS - 1:
-                raise
-            continue
-        return True
-    raise AssertionError("unreachable")
-
-
 class BulkSendRepository:
     """The batches of the table: read by key, by range or by index, changed by the steps of their life."""
 
@@ -151,13 +135,7 @@ class BulkSendRepository:
         return [to_bulk_send(item.pk.removeprefix(keys.tenant("")), item) for item in found]
 
     def get(self, tenant_id: str, bulk_send_id: str) -> BulkSend:
-        try:
-            item = BulkSendItem.get(keys.tenant(tenant_id), keys.bulk_send(bulk_send_id), consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound() from exc
-        except PynamoDBException as exc:
-            raise DependencyFailed() from exc
-        return to_bulk_send(tenant_id, item)
+        return to_bulk_send(tenant_id, get_item(BulkSendItem, keys.tenant(tenant_id), keys.bulk_send(bulk_send_id)))
 
     def page(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[BulkSend], str | None]:
         pk = keys.tenant(tenant_id)
@@ -212,7 +190,7 @@ class BulkSendRepository:
         transition.update("batch", _batch_item(batch), [
             BulkSendItem.sent.add(sent), BulkSendItem.failed.add(failed), BulkSendItem.chunks_done.add(1)],
             BulkSendItem.pk.exists())
-        return _commit(transition)
+        return committed(transition)
 
     def complete(self, batch: BulkSend, at: str, notification: dict[str, Any]) -> bool:
         transition = Transition()
@@ -221,7 +199,7 @@ class BulkSendRepository:
         transition.put("notification", notification_item(batch.tenant_id, batch.advisor_id, notification))
         emit(transition, batch.tenant_id, "bulk_send.done", at, bulk_send_id=batch.id, status="done",
              total=batch.total, sent=batch.sent, failed=batch.failed)
-        return _commit(transition)
+        return committed(transition)
 
     def claim_reminders(self, batch: BulkSend, at: datetime, not_since: datetime) -> bool:
         return _write(_batch_item(batch), [BulkSendItem.reminded_at.set(iso(at))],

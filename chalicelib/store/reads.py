@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.errors import DependencyFailed
+from chalicelib.errors import DependencyFailed, NotFound
 from chalicelib.store.connection import shared_connection
 from chalicelib.store.models import Item
 
@@ -61,3 +61,15 @@ def read_together(wanted: Mapping[str, Wanted]) -> Found:
         for name, model in by_key.get((data["pk"]["S"], data["sk"]["S"]), []):
             found[name] = model.from_raw_data(data)
     return Found(found)
+
+
+def get_item(model: type[T], pk: str, sk: str) -> T:
+    """One item by its key, read consistently; NotFound when there is none, DependencyFailed when the table fails."""
+    from pynamodb.exceptions import DoesNotExist, PynamoDBException
+
+    try:
+        return model.get(pk, sk, consistent_read=True)
+    except DoesNotExist as exc:
+        raise NotFound() from exc
+    except PynamoDBException as exc:
+        raise DependencyFailed() from exc

@@ -87,3 +87,26 @@ class Transition:
 def condition_failed(exc: PynamoDBException) -> bool:
     """Whether a single-item write was refused by its condition (not throttled, failed or timed out)."""
     return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+CONTENDED_ATTEMPTS = 5  # of a change that meets another at the same moment
+
+
+def committed(transition: Transition) -> bool:
+    """All or nothing: False when a condition refused it; a change that met another at that very moment
+    (TransactionConflict) is tried again after a short pause."""
+    from chalicelib.clock import back_off
+
+    for attempt in range(CONTENDED_ATTEMPTS):
+        if attempt:
+            back_off(attempt)
+        try:
+            transition.commit()
+        except TransitionRefused:
+            return False
+        except TransitionContended:
+            if attempt == CONTENDED_ATTEMPTS - 1:
+                raise
+            continue
+        return True
+    raise AssertionError("unreachable")

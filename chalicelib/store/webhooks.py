@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
+from pynamodb.exceptions import PynamoDBException, UpdateError
 
 from chalicelib.clock import iso, parse_iso
 from chalicelib.errors import Conflict, DependencyFailed, NotFound
@@ -21,8 +21,9 @@ from chalicelib.signing.crypto import Sealed
 from chalicelib.store import keys
 from chalicelib.store.models import WebhookDeliveryItem, WebhookEndpointItem, WebhookEventItem
 from chalicelib.store.pages import decode_cursor, encode_cursor
+from chalicelib.store.reads import get_item
 from chalicelib.store.signing_requests import notification_item
-from chalicelib.store.transaction import Transition, TransitionRefused, condition_failed
+from chalicelib.store.transaction import Transition, committed, condition_failed
 from chalicelib.webhooks.model import Delivery, Endpoint, Event
 
 DELIVERIES_KEPT = timedelta(days=90)
@@ -71,14 +72,6 @@ def _sealed(ciphertext: bytes | None, key: bytes | None, nonce: bytes | None) ->
     if ciphertext is None or key is None or nonce is None:
         return None
     return Sealed(ciphertext=ciphertext, encrypted_data_key=key, nonce=nonce)
-
-
-def _commit(transition: Transition) -> bool:
-    try:
-        transition.commit()
-    except TransitionRefused:
-        return False
-    return True
 
 
 def _update(item: WebhookEndpointItem, actions: list[Any], condition: Any = None) -> None:
@@ -140,12 +133,7 @@ class WebhookRepository:
         return sorted((_endpoint(tenant_id, item) for item in found), key=lambda e: e.created_at)
 
     def _item(self, tenant_id: str, endpoint_id: str) -> WebhookEndpointItem:
-        try:
-            item = WebhookEndpointItem.get(keys.tenant(tenant_id), keys.webhook(endpoint_id), consistent_read=True)
-        except DoesNotExist as exc:
-            raise NotFound() from exc
-        except PynamoDBException as exc:
-            raise DependencyFailed() from exc
+        item = get_item(WebhookEndpointItem, keys.tenant(tenant_id), keys.webhook(endpoint_id))
         if item.status == "deleted":
             raise NotFound()
         return item
@@ -192,7 +180,7 @@ class WebhookRepository:
                           WebhookEventItem.gsi2pk.exists())
         for n, delivery in enumerate(deliveries):
             transition.put(f"delivery_{n}", _new_delivery(delivery))
-        return _commit(transition)
+        return committed(transition)
 
     def add_delivery(self, delivery: Delivery) -> None:
         try:
@@ -201,14 +189,8 @@ class WebhookRepository:
             raise DependencyFailed() from exc
 
     def delivery(self, tenant_id: str, endpoint_id: str, event_id: str) -> Delivery:
-        try:
-            return _delivery(tenant_id, WebhookDeliveryItem.get(keys.tenant(tenant_id),
-                                                                keys.webhook_delivery(endpoint_id, event_id),
-                                                                consistent_read=True))
-        except DoesNotExist as exc:
-            raise NotFound() from exc
-        except PynamoDBException as exc:
-            raise DependencyFailed() from exc
+        return _delivery(tenant_id, get_item(WebhookDeliveryItem, keys.tenant(tenant_id),
+                                             keys.webhook_delivery(endpoint_id, event_id)))
 
     def deliveries(self, tenant_id: str, endpoint_id: str, limit: int,
                    cursor: str | None) -> tuple[list[Delivery], str | None]:
@@ -238,7 +220,7 @@ class WebhookRepository:
             WebhookDeliveryItem.next_attempt_at.set(iso(lease_until)),
             WebhookDeliveryItem.gsi2sk.set(_due_fields(claimed)["gsi2sk"])],
             (WebhookDeliveryItem.status == "pending") & (WebhookDeliveryItem.attempts == delivery.attempts))
-        return claimed if _commit(transition) else None
+        return claimed if committed(transition) else None
 
     def record_try(self, delivery: Delivery, before: Endpoint | None, after: Endpoint | None,
                    notification: dict[str, Any] | None) -> bool:
@@ -260,12 +242,12 @@ class WebhookRepository:
                               _endpoint_actions(after), _as_read(before))
             if notification is not None:
                 transition.put("notification", notification_item(after.tenant_id, after.created_by, notification))
-        if _commit(transition):
+        if committed(transition):
             return notification is not None
         # The endpoint moved since it was read (another try recorded first, or it was deleted): its state is
         # that try's to set, and so is the notification; this try's own record still counts.
         single = Transition()
         single.update("delivery", _delivery_item(delivery), actions,
                       WebhookDeliveryItem.attempts == delivery.attempts)
-        _commit(single)
+        committed(single)
         return False
